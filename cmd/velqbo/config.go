@@ -1,0 +1,258 @@
+package main
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is velqbo's whole configuration. It is filled, lowest precedence
+// first, from DefaultConfig, the YAML file, the environment and the flags
+// (cli.md "Configuration"). Secrets (client secret, Velocity token, secret
+// key) have no flag: flags show in `ps`.
+type Config struct {
+	ConfigFile string `yaml:"-"`
+	DB         string `yaml:"db"`
+
+	QBO      QBOConfig      `yaml:"qbo"`
+	Velocity VelocityConfig `yaml:"velocity"`
+
+	// SecretKey is VELQBO_SECRET_KEY: 32 random bytes, base64. It encrypts
+	// the stored OAuth tokens.
+	SecretKey string `yaml:"secret_key"`
+	Timezone  string `yaml:"timezone"`
+	Schedule  string `yaml:"schedule"`
+	Listen    string `yaml:"listen"`
+	LogFormat string `yaml:"log_format"`
+	LogLevel  string `yaml:"log_level"`
+	// AlertWebhook receives JSON alerts from the daemon (optional).
+	AlertWebhook string `yaml:"alert_webhook"`
+}
+
+// QBOConfig is the QuickBooks Online side: app credentials, endpoints and pacing.
+type QBOConfig struct {
+	Env          string `yaml:"env"` // production or sandbox
+	ClientID     string `yaml:"client_id"`
+	ClientSecret string `yaml:"client_secret"`
+	APIURL       string `yaml:"api_url"`
+	TokenURL     string `yaml:"token_url"`
+	AuthURL      string `yaml:"auth_url"`
+	RevokeURL    string `yaml:"revoke_url"`
+	RedirectURL  string `yaml:"redirect_url"`
+	MinorVersion int    `yaml:"minor_version"`
+
+	RequestsPerMinute int `yaml:"requests_per_minute"`
+	BatchesPerMinute  int `yaml:"batches_per_minute"`
+	Concurrency       int `yaml:"concurrency"`
+}
+
+// VelocityConfig is the source: the HTTP API, or an NDJSON export file.
+type VelocityConfig struct {
+	URL   string `yaml:"url"`
+	Token string `yaml:"token"`
+	File  string `yaml:"file"`
+}
+
+// Intuit's documented production and sandbox API hosts (qbo-notes.md §1.1).
+const (
+	qboProductionAPI = "https://quickbooks.api.intuit.com"
+	qboSandboxAPI    = "https://sandbox-quickbooks.api.intuit.com"
+)
+
+// DefaultConfig returns the defaults of cli.md.
+func DefaultConfig() Config {
+	return Config{
+		DB: "./velqbo.db",
+		QBO: QBOConfig{
+			Env:               "production",
+			MinorVersion:      75,
+			RequestsPerMinute: 500,
+			BatchesPerMinute:  40,
+			Concurrency:       10,
+		},
+		Timezone:  "UTC",
+		Schedule:  "0 2 * * *",
+		Listen:    "127.0.0.1:8089",
+		LogFormat: "text",
+		LogLevel:  "info",
+	}
+}
+
+// ConfigValidationError names the setting that is wrong and why. It maps to
+// exit code 2.
+type ConfigValidationError struct {
+	Field string // the environment variable, flag or YAML key
+	Value string // omitted for secrets
+	Err   error
+}
+
+func (e *ConfigValidationError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("config: %s: %v", e.Field, e.Err)
+	}
+	return fmt.Sprintf("config: %s=%q: %v", e.Field, e.Value, e.Err)
+}
+
+func (e *ConfigValidationError) Unwrap() error { return e.Err }
+
+// readConfigFile parses a YAML config file, expanding ${VAR} from getenv
+// first so secrets can stay in the environment. A missing default file is
+// not an error; a missing explicit one is.
+func readConfigFile(path string, explicit bool, getenv func(string) string, c *Config) error {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !explicit {
+		return nil
+	}
+	if err != nil {
+		return &ConfigValidationError{Field: "--config", Value: path, Err: err}
+	}
+	expanded := os.Expand(string(b), getenv)
+	dec := yaml.NewDecoder(strings.NewReader(expanded))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+		return &ConfigValidationError{Field: "--config", Value: path, Err: err}
+	}
+	c.ConfigFile = path
+	return nil
+}
+
+// applyEnv overlays the VELQBO_* environment on c.
+func applyEnv(c *Config, getenv func(string) string) error {
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	num := func(name string, dst *int) error {
+		v := getenv(name)
+		if v == "" {
+			return nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return &ConfigValidationError{Field: name, Value: v, Err: errors.New("not a whole number")}
+		}
+		*dst = n
+		return nil
+	}
+	str("VELQBO_DB", &c.DB)
+	str("VELQBO_QBO_ENV", &c.QBO.Env)
+	str("VELQBO_QBO_CLIENT_ID", &c.QBO.ClientID)
+	str("VELQBO_QBO_CLIENT_SECRET", &c.QBO.ClientSecret)
+	str("VELQBO_QBO_API_URL", &c.QBO.APIURL)
+	str("VELQBO_QBO_TOKEN_URL", &c.QBO.TokenURL)
+	str("VELQBO_QBO_AUTH_URL", &c.QBO.AuthURL)
+	str("VELQBO_QBO_REVOKE_URL", &c.QBO.RevokeURL)
+	str("VELQBO_QBO_REDIRECT_URL", &c.QBO.RedirectURL)
+	str("VELQBO_VELOCITY_URL", &c.Velocity.URL)
+	str("VELQBO_VELOCITY_TOKEN", &c.Velocity.Token)
+	str("VELQBO_VELOCITY_FILE", &c.Velocity.File)
+	str("VELQBO_SECRET_KEY", &c.SecretKey)
+	str("VELQBO_TIMEZONE", &c.Timezone)
+	str("VELQBO_SCHEDULE", &c.Schedule)
+	str("VELQBO_LISTEN", &c.Listen)
+	str("VELQBO_ALERT_WEBHOOK", &c.AlertWebhook)
+	for name, dst := range map[string]*int{
+		"VELQBO_QBO_MINOR_VERSION":       &c.QBO.MinorVersion,
+		"VELQBO_QBO_REQUESTS_PER_MINUTE": &c.QBO.RequestsPerMinute,
+		"VELQBO_QBO_BATCHES_PER_MINUTE":  &c.QBO.BatchesPerMinute,
+		"VELQBO_QBO_CONCURRENCY":         &c.QBO.Concurrency,
+	} {
+		if err := num(name, dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks the settings every command needs. Settings only some
+// commands need (credentials, the secret key) are checked where they are used.
+func (c *Config) Validate() error {
+	switch c.QBO.Env {
+	case "production", "sandbox":
+	default:
+		return &ConfigValidationError{Field: "VELQBO_QBO_ENV", Value: c.QBO.Env, Err: errors.New("must be production or sandbox")}
+	}
+	if c.DB == "" {
+		return &ConfigValidationError{Field: "VELQBO_DB", Err: errors.New("must not be empty")}
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		return &ConfigValidationError{Field: "VELQBO_TIMEZONE", Value: c.Timezone, Err: errors.New("unknown time zone")}
+	}
+	if _, err := cron.ParseStandard(c.Schedule); err != nil {
+		return &ConfigValidationError{Field: "VELQBO_SCHEDULE", Value: c.Schedule, Err: err}
+	}
+	if c.QBO.MinorVersion < 75 {
+		// Intuit serves anything below 75 as 75 since 1 Aug 2025 (qbo-notes §1.6).
+		return &ConfigValidationError{Field: "VELQBO_QBO_MINOR_VERSION", Value: strconv.Itoa(c.QBO.MinorVersion), Err: errors.New("must be 75 or higher")}
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{
+		{"VELQBO_QBO_REQUESTS_PER_MINUTE", c.QBO.RequestsPerMinute},
+		{"VELQBO_QBO_BATCHES_PER_MINUTE", c.QBO.BatchesPerMinute},
+		{"VELQBO_QBO_CONCURRENCY", c.QBO.Concurrency},
+	} {
+		if p.v < 1 {
+			return &ConfigValidationError{Field: p.name, Value: strconv.Itoa(p.v), Err: errors.New("must be at least 1")}
+		}
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return &ConfigValidationError{Field: "--log-format", Value: c.LogFormat, Err: errors.New("must be text or json")}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "warning", "error":
+	default:
+		return &ConfigValidationError{Field: "--log-level", Value: c.LogLevel, Err: errors.New("must be debug, info, warn or error")}
+	}
+	if c.SecretKey != "" {
+		if _, err := c.Key(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// APIBaseURL is the QBO API host for the configured environment, unless overridden.
+func (c *Config) APIBaseURL() string {
+	if c.QBO.APIURL != "" {
+		return strings.TrimRight(c.QBO.APIURL, "/")
+	}
+	if c.QBO.Env == "sandbox" {
+		return qboSandboxAPI
+	}
+	return qboProductionAPI
+}
+
+// Location is the business time zone; Validate has checked it.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Key decodes VELQBO_SECRET_KEY. It returns a *ConfigValidationError when the
+// key is missing or is not 32 bytes of base64; the value is never echoed.
+func (c *Config) Key() ([]byte, error) {
+	if c.SecretKey == "" {
+		return nil, &ConfigValidationError{Field: "VELQBO_SECRET_KEY", Err: errors.New("required to store or read QBO tokens: generate one with `openssl rand -base64 32`")}
+	}
+	k, err := base64.StdEncoding.DecodeString(strings.TrimSpace(c.SecretKey))
+	if err != nil || len(k) != 32 {
+		return nil, &ConfigValidationError{Field: "VELQBO_SECRET_KEY", Err: errors.New("must be 32 random bytes in base64 (`openssl rand -base64 32`)")}
+	}
+	return k, nil
+}

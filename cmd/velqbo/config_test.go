@@ -1,0 +1,150 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// envFunc turns a map into a Getenv.
+func envFunc(env map[string]string) func(string) string {
+	return func(k string) string { return env[k] }
+}
+
+func TestMain_LoadConfig(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "velqbo.yaml")
+	if err := os.WriteFile(file, []byte("db: from-file.db\ntimezone: America/Chicago\nqbo:\n  client_secret: ${MY_SECRET}\n  concurrency: 4\nvelocity:\n  url: https://file.example\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		check func(t *testing.T, c Config)
+	}{
+		{
+			name: "Defaults",
+			args: []string{"version"},
+			check: func(t *testing.T, c Config) {
+				if got, want := c.DB, "./velqbo.db"; got != want {
+					t.Errorf("DB: got %q; want %q", got, want)
+				}
+				if got, want := c.QBO.RequestsPerMinute, 500; got != want {
+					t.Errorf("RequestsPerMinute: got %d; want %d", got, want)
+				}
+				if got, want := c.APIBaseURL(), qboProductionAPI; got != want {
+					t.Errorf("APIBaseURL: got %q; want %q", got, want)
+				}
+			},
+		},
+		{
+			name: "FileExpandsEnv",
+			args: []string{"--config", file, "version"},
+			env:  map[string]string{"MY_SECRET": "s3cret"},
+			check: func(t *testing.T, c Config) {
+				if got, want := c.QBO.ClientSecret, "s3cret"; got != want {
+					t.Errorf("ClientSecret: got %q; want %q", got, want)
+				}
+				if got, want := c.DB, "from-file.db"; got != want {
+					t.Errorf("DB: got %q; want %q", got, want)
+				}
+				if got, want := c.QBO.Concurrency, 4; got != want {
+					t.Errorf("Concurrency: got %d; want %d", got, want)
+				}
+			},
+		},
+		{
+			name: "EnvOverFile",
+			args: []string{"version"},
+			env:  map[string]string{"VELQBO_CONFIG": file, "VELQBO_DB": "env.db", "VELQBO_QBO_CONCURRENCY": "2", "VELQBO_QBO_ENV": "sandbox"},
+			check: func(t *testing.T, c Config) {
+				if got, want := c.DB, "env.db"; got != want {
+					t.Errorf("DB: got %q; want %q", got, want)
+				}
+				if got, want := c.QBO.Concurrency, 2; got != want {
+					t.Errorf("Concurrency: got %d; want %d", got, want)
+				}
+				if got, want := c.APIBaseURL(), qboSandboxAPI; got != want {
+					t.Errorf("APIBaseURL: got %q; want %q", got, want)
+				}
+			},
+		},
+		{
+			name: "FlagOverEnvAfterCommand",
+			args: []string{"version", "--db", "flag.db"},
+			env:  map[string]string{"VELQBO_CONFIG": file, "VELQBO_DB": "env.db"},
+			check: func(t *testing.T, c Config) {
+				if got, want := c.DB, "flag.db"; got != want {
+					t.Errorf("DB: got %q; want %q", got, want)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: envFunc(tt.env)}
+			if code := m.Run(t.Context(), tt.args); code != exitOK {
+				t.Fatalf("exit code: got %d; want 0 (stderr %q)", code, stderr.String())
+			}
+			tt.check(t, m.Config)
+		})
+	}
+}
+
+func TestMain_Run_UsageErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want int
+	}{
+		{"NoCommand", nil, nil, exitUsage},
+		{"UnknownCommand", []string{"frobnicate"}, nil, exitUsage},
+		{"UnknownFlag", []string{"version", "--nope"}, nil, exitUsage},
+		{"BadTimezone", []string{"version"}, map[string]string{"VELQBO_TIMEZONE": "Mars/Olympus"}, exitUsage},
+		{"BadNumber", []string{"version"}, map[string]string{"VELQBO_QBO_CONCURRENCY": "ten"}, exitUsage},
+		{"ZeroPacing", []string{"version"}, map[string]string{"VELQBO_QBO_REQUESTS_PER_MINUTE": "0"}, exitUsage},
+		{"BadEnv", []string{"version"}, map[string]string{"VELQBO_QBO_ENV": "staging"}, exitUsage},
+		{"BadSchedule", []string{"version"}, map[string]string{"VELQBO_SCHEDULE": "every tuesday"}, exitUsage},
+		{"ShortKey", []string{"version"}, map[string]string{"VELQBO_SECRET_KEY": "c2hvcnQ="}, exitUsage},
+		{"MissingExplicitConfig", []string{"--config", "/nonexistent/velqbo.yaml", "version"}, nil, exitUsage},
+		{"VersionArgs", []string{"version", "extra"}, nil, exitUsage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: envFunc(tt.env)}
+			if got := m.Run(t.Context(), tt.args); got != tt.want {
+				t.Errorf("exit code: got %d; want %d (stderr %q)", got, tt.want, stderr.String())
+			}
+			if stderr.Len() == 0 {
+				t.Errorf("stderr is empty; want a message saying what is wrong")
+			}
+		})
+	}
+}
+
+func TestConfig_Key(t *testing.T) {
+	t.Parallel()
+	c := DefaultConfig()
+	c.SecretKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=" // 32 bytes
+	k, err := c.Key()
+	if err != nil || len(k) != 32 {
+		t.Fatalf("Key: got %d bytes, %v; want 32 bytes, nil", len(k), err)
+	}
+	c.SecretKey = "not base64!"
+	_, err = c.Key()
+	var ce *ConfigValidationError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Key: got %v; want *ConfigValidationError", err)
+	}
+	if bytes.Contains([]byte(err.Error()), []byte("not base64!")) {
+		t.Errorf("error %q echoes the secret", err)
+	}
+}
