@@ -1,0 +1,299 @@
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// The exactly-once protocol, as the ledger supports it (design.md "Exactly once"):
+//
+//  1. Before a QBO write, RecordIntent stores the deterministic request id,
+//     the action and the fingerprint of the document about to be sent.
+//  2. After QBO answers, RecordOutcome stores the result (Id, SyncToken,
+//     fingerprint, state) and the audit entry in ONE transaction, and clears
+//     the intent. A definite rejection is an outcome too (StateFailed).
+//  3. When the answer is unknown (timeout, lost response, crash), the intent
+//     stays. PendingIntents lists such rows; the caller looks the document
+//     up in QBO and records what it found with RecordOutcome, or ClearIntent
+//     when QBO has nothing, and only then writes again.
+//
+// RecordIntent refuses (ErrConflict) to replace an unresolved intent with a
+// different request id, so step 3 cannot be skipped by mistake.
+
+// Intent is a write about to be sent to QBO.
+type Intent struct {
+	Key DocumentKey
+	// Action is what the write does: create, update, void, ...
+	Action string
+	// RequestID is the deterministic QBO requestid of the write.
+	RequestID string
+	// Fingerprint is the fingerprint of the document being sent.
+	Fingerprint string
+	// OrderNumber, QBOType and DocNumber are stored when non-empty, so a
+	// row created by its first intent is complete enough to look up.
+	OrderNumber string
+	QBOType     string
+	DocNumber   string
+}
+
+// RecordIntent records a write intent before the write is sent, creating
+// the ledger row (StatePending) if needed, and counts the attempt.
+// Recording the same request id again (a retry after a lookup found
+// nothing) is allowed.
+//
+// Returns ErrConflict when the row already carries an unresolved intent with
+// another request id.
+func (s *Store) RecordIntent(ctx context.Context, in Intent) error {
+	if in.RequestID == "" || in.Action == "" {
+		return fmt.Errorf("record intent %s: request id and action are required", in.Key)
+	}
+	_, err := s.mutateDocument(ctx, in.Key, true, func(_ *sql.Tx, d *Document, _ bool, now time.Time) error {
+		if d.PendingRequestID != "" && d.PendingRequestID != in.RequestID {
+			return fmt.Errorf("unresolved intent %s (%s) pending since %s: look it up in QBO first: %w",
+				d.PendingRequestID, d.PendingAction, formatTime(d.PendingAt), ErrConflict)
+		}
+		d.PendingRequestID, d.PendingAction, d.PendingFingerprint, d.PendingAt = in.RequestID, in.Action, in.Fingerprint, now
+		d.Attempts++
+		setIf(&d.OrderNumber, in.OrderNumber)
+		setIf(&d.QBOType, in.QBOType)
+		setIf(&d.DocNumber, in.DocNumber)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record intent %s: %w", in.Key, err)
+	}
+	return nil
+}
+
+func setIf(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+// DocumentOutcome is what QBO answered to a write (or what a lookup found).
+type DocumentOutcome struct {
+	Key DocumentKey
+	// RequestID must equal the row's pending intent, when it has one.
+	RequestID string
+	// State is StateSent, StateVoided, StateDeletedInQBO or StateFailed
+	// (a definite rejection: nothing was written).
+	State State
+	// OrderNumber, QBOType, QBOID, SyncToken and DocNumber are stored when
+	// non-empty (empty keeps the stored value). Ignored for StateFailed.
+	OrderNumber string
+	QBOType     string
+	QBOID       string
+	SyncToken   string
+	DocNumber   string
+	// Fingerprint of the document now in QBO; empty means the pending
+	// intent's fingerprint. Ignored for StateFailed.
+	Fingerprint string
+	// Error becomes LastError (empty clears it).
+	Error string
+	// Extra is merged into the row's Extra; an empty value deletes a key.
+	Extra map[string]string
+	// Audit, when set, is appended in the same transaction. Its empty
+	// SourceKind, SourceID, QBOID and RequestID default to the outcome's,
+	// a zero At to now.
+	Audit *AuditEntry
+}
+
+// RecordOutcome records the outcome of a write in ONE transaction: it
+// updates the ledger row, clears its intent and appends the audit entry.
+// The row is created if it does not exist (a document adopted from a QBO
+// lookup).
+//
+// Returns ErrConflict when the row carries a pending intent with another
+// request id (or the outcome has none).
+func (s *Store) RecordOutcome(ctx context.Context, o DocumentOutcome) error {
+	switch o.State {
+	case StateSent, StateVoided, StateDeletedInQBO, StateFailed:
+	default:
+		return fmt.Errorf("record outcome %s: invalid outcome state %q", o.Key, o.State)
+	}
+	_, err := s.mutateDocument(ctx, o.Key, true, func(tx *sql.Tx, d *Document, _ bool, now time.Time) error {
+		if d.PendingRequestID != "" && d.PendingRequestID != o.RequestID {
+			return fmt.Errorf("outcome for request %q but intent %s is pending: %w", o.RequestID, d.PendingRequestID, ErrConflict)
+		}
+		setIf(&d.OrderNumber, o.OrderNumber)
+		if o.State != StateFailed {
+			setIf(&d.QBOType, o.QBOType)
+			setIf(&d.QBOID, o.QBOID)
+			setIf(&d.SyncToken, o.SyncToken)
+			setIf(&d.DocNumber, o.DocNumber)
+			fp := o.Fingerprint
+			if fp == "" {
+				fp = d.PendingFingerprint
+			}
+			setIf(&d.Fingerprint, fp)
+			d.Attempts = 0
+		}
+		d.State = o.State
+		d.LastError = o.Error
+		d.PendingRequestID, d.PendingAction, d.PendingFingerprint, d.PendingAt = "", "", "", time.Time{}
+		d.BlockedRuns, d.blockedRunID = 0, ""
+		mergeExtra(d, o.Extra)
+		if o.Audit == nil {
+			return nil
+		}
+		a := *o.Audit
+		setIf(&a.SourceKind, o.Key.Kind)
+		setIf(&a.SourceID, o.Key.SourceID)
+		setIf(&a.QBOID, d.QBOID)
+		setIf(&a.RequestID, o.RequestID)
+		_, err := appendAudit(ctx, tx, a, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record outcome %s: %w", o.Key, err)
+	}
+	return nil
+}
+
+func mergeExtra(d *Document, extra map[string]string) {
+	for k, v := range extra {
+		if v == "" {
+			delete(d.Extra, k)
+			continue
+		}
+		if d.Extra == nil {
+			d.Extra = map[string]string{}
+		}
+		d.Extra[k] = v
+	}
+	if len(d.Extra) == 0 {
+		d.Extra = nil
+	}
+}
+
+// ClearIntent drops a pending intent after a QBO lookup found that the
+// write never happened. Clearing an already cleared intent does nothing.
+//
+// Returns ErrNotFound when the row does not exist and ErrConflict when a
+// different intent is pending.
+func (s *Store) ClearIntent(ctx context.Context, k DocumentKey, requestID string) error {
+	_, err := s.mutateDocument(ctx, k, false, func(_ *sql.Tx, d *Document, _ bool, _ time.Time) error {
+		if d.PendingRequestID != "" && d.PendingRequestID != requestID {
+			return fmt.Errorf("intent %s is pending, not %s: %w", d.PendingRequestID, requestID, ErrConflict)
+		}
+		d.PendingRequestID, d.PendingAction, d.PendingFingerprint, d.PendingAt = "", "", "", time.Time{}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("clear intent %s: %w", k, err)
+	}
+	return nil
+}
+
+// Problem is why an object could not be reported in this run.
+type Problem struct {
+	Key DocumentKey
+	// RunID is the current run; blocking twice in one run counts once.
+	RunID  string
+	Reason string
+	// OrderNumber, QBOType and DocNumber are stored when non-empty, so
+	// `status` can name an object that was never sent.
+	OrderNumber string
+	QBOType     string
+	DocNumber   string
+}
+
+// RecordBlocked marks an object blocked by a failed precondition with a
+// reason a bookkeeper can act on, creating its row if needed, and counts
+// the consecutive runs that blocked it. A pending intent is left alone: it
+// still needs its lookup.
+func (s *Store) RecordBlocked(ctx context.Context, p Problem) error {
+	_, err := s.mutateDocument(ctx, p.Key, true, func(_ *sql.Tx, d *Document, _ bool, _ time.Time) error {
+		d.applyProblem(p, StateBlocked)
+		if p.RunID == "" || p.RunID != d.blockedRunID {
+			d.BlockedRuns++
+		}
+		d.blockedRunID = p.RunID
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record blocked %s: %w", p.Key, err)
+	}
+	return nil
+}
+
+// RecordFailed marks an object whose write failed with an unknown outcome
+// (timeout, connection lost, 5xx after retries): the pending intent stays,
+// so the next run looks the document up before writing again. A definite
+// QBO rejection is recorded with RecordOutcome and StateFailed instead.
+func (s *Store) RecordFailed(ctx context.Context, p Problem) error {
+	_, err := s.mutateDocument(ctx, p.Key, true, func(_ *sql.Tx, d *Document, _ bool, _ time.Time) error {
+		d.applyProblem(p, StateFailed)
+		d.BlockedRuns, d.blockedRunID = 0, ""
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record failed %s: %w", p.Key, err)
+	}
+	return nil
+}
+
+func (d *Document) applyProblem(p Problem, st State) {
+	d.State = st
+	d.LastError = p.Reason
+	setIf(&d.OrderNumber, p.OrderNumber)
+	setIf(&d.QBOType, p.QBOType)
+	setIf(&d.DocNumber, p.DocNumber)
+}
+
+// SetState sets a row's state without a write: for example back to
+// StateSent when a blocked object turns out unchanged, or StateDeletedInQBO
+// when verify finds the document gone. Any state but blocked/failed clears
+// LastError and the blocked-run count.
+//
+// Returns ErrNotFound when the row does not exist.
+func (s *Store) SetState(ctx context.Context, k DocumentKey, st State) error {
+	if !st.Valid() {
+		return fmt.Errorf("set state %s: invalid state %q", k, st)
+	}
+	_, err := s.mutateDocument(ctx, k, false, func(_ *sql.Tx, d *Document, _ bool, _ time.Time) error {
+		d.State = st
+		if st != StateBlocked && st != StateFailed {
+			d.LastError = ""
+			d.BlockedRuns, d.blockedRunID = 0, ""
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set state %s: %w", k, err)
+	}
+	return nil
+}
+
+// BumpGeneration prepares a deliberate re-creation (resync): it increments
+// the generation (so every request id changes), forgets the QBO document
+// (keeping its id in Extra["previous_qbo_id"]) and resets the row to
+// StatePending. DocNumber and OrderNumber stay.
+//
+// Returns ErrNotFound when the row does not exist and ErrConflict when it
+// has an unresolved intent (resolve it first: the old write may have
+// happened).
+func (s *Store) BumpGeneration(ctx context.Context, kind, sourceID string) (Document, error) {
+	k := DocumentKey{Kind: kind, SourceID: sourceID}
+	d, err := s.mutateDocument(ctx, k, false, func(_ *sql.Tx, d *Document, _ bool, _ time.Time) error {
+		if d.PendingRequestID != "" {
+			return fmt.Errorf("intent %s is unresolved: %w", d.PendingRequestID, ErrConflict)
+		}
+		if d.QBOID != "" {
+			mergeExtra(d, map[string]string{"previous_qbo_id": d.QBOID})
+		}
+		d.Generation++
+		d.QBOID, d.SyncToken, d.Fingerprint = "", "", ""
+		d.State = StatePending
+		d.LastError = ""
+		d.Attempts, d.BlockedRuns, d.blockedRunID = 0, 0, ""
+		return nil
+	})
+	if err != nil {
+		return Document{}, fmt.Errorf("bump generation %s: %w", k, err)
+	}
+	return d, nil
+}

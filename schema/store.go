@@ -1,0 +1,229 @@
+// Package schema is velqbo's SQLite store: settings, customer and product
+// links, OAuth tokens (encrypted at rest), the document ledger, runs,
+// cursors, the audit log and the run lease, with embedded migrations and all
+// of the project's SQL. It knows nothing about QBO or Velocity wire formats:
+// it stores the plain strings it is given.
+package schema
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+var (
+	// ErrNotFound is returned when a requested row does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict is returned when a write contradicts what is stored, such
+	// as a new write intent over an unresolved one, or a lease held by
+	// someone else (see LeaseHeldError).
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is velqbo's SQLite database. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+	now  func() time.Time
+	key  []byte // AES-256 key for tokens; nil when none was given
+
+	byIDStmt *sql.Stmt // DocumentsBySource for a full chunk
+}
+
+// Option configures a Store at Open.
+type Option func(*Store)
+
+// WithClock sets the clock used for every timestamp the store writes. Tests
+// pass a fixed or stepping clock; the default is time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// WithTokenKey sets the 32-byte AES-256 key that seals stored OAuth tokens
+// (cmd decodes VELQBO_SECRET_KEY with DecodeKey). Without it, the store works
+// but SaveToken and Token return ErrNoKey. Open fails when the key is not
+// 32 bytes long.
+func WithTokenKey(key []byte) Option {
+	return func(s *Store) { s.key = append([]byte(nil), key...) }
+}
+
+// Open opens (creating if needed) the SQLite database at path and applies
+// any pending migrations.
+//
+// A new file is created with mode 0600 before SQLite opens it; SQLite
+// creates the -wal and -shm files with the database file's mode, so they
+// are 0600 as well. An existing file readable by group or others is
+// tightened to 0600: it holds the sealed tokens and the bookkeeping ledger.
+//
+// Every pooled connection gets, from the DSN:
+//   - busy_timeout(5000): writers wait for each other instead of failing with SQLITE_BUSY;
+//   - journal_mode(wal): readers never block the writer;
+//   - foreign_keys(1);
+//   - synchronous(full): see below;
+//   - _txlock=immediate: write transactions take the write lock at BEGIN, so
+//     two writers queue on busy_timeout instead of one failing with
+//     SQLITE_BUSY when it upgrades a read lock mid-transaction (which
+//     busy_timeout cannot fix).
+//
+// synchronous is FULL, not WAL's usual NORMAL. NORMAL is safe against a
+// crash of the process but may lose the last committed transactions on a
+// power loss or OS crash. The ledger's guarantee is "the outcome of a QBO
+// write is on disk once recorded"; losing it would turn a known outcome back
+// into an unknown one (or an intent into nothing). FULL costs one fsync of
+// the WAL per commit, and our commit rate is bounded by QBO's 500
+// requests/min, so the price is negligible; bulk paths batch many rows per
+// transaction.
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	s := &Store{path: path, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.key != nil && len(s.key) != keySize {
+		return nil, fmt.Errorf("open store: token key must be %d bytes, got %d", keySize, len(s.key))
+	}
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open store: %q: want a file path", path)
+	}
+	// The driver splits the DSN at the first '?', so a path containing one
+	// cannot be expressed.
+	if strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("open store: %q: path must not contain '?'", path)
+	}
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+
+	dsn := path + "?_pragma=busy_timeout(5000)" +
+		"&_pragma=journal_mode(wal)" +
+		"&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(full)" +
+		"&_txlock=immediate"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s.db = db
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	if s.byIDStmt, err = db.PrepareContext(ctx, documentsBySourceSQL(lookupChunk)); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: prepare: %w", path, err)
+	}
+	return s, nil
+}
+
+// createPrivate creates path with mode 0600 if it does not exist, and
+// removes group/other permissions from an existing file.
+func createPrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return &fs.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")}
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := f.Chmod(0o600); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	if s.byIDStmt != nil {
+		s.byIDStmt.Close()
+	}
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+// withTx runs fn in a write transaction (BEGIN IMMEDIATE, from the DSN) and
+// commits it when fn returns nil. now is read once, so every timestamp in
+// the transaction agrees.
+func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx, s.now()); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// timeFormat is RFC 3339 in UTC with a fixed-width fraction, so stored
+// timestamps compare correctly as text (RFC3339Nano trims zeros and does not).
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(timeFormat)
+}
+
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("parse stored time %q: %w", s, err)
+	}
+	return t.UTC(), nil
+}
+
+// timeScanner scans a TEXT timestamp column.
+type timeScanner struct{ t *time.Time }
+
+func (ts timeScanner) Scan(v any) error {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		*ts.t = time.Time{}
+		return nil
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	default:
+		return fmt.Errorf("scan time: unexpected %T", v)
+	}
+	t, err := parseTime(s)
+	if err != nil {
+		return err
+	}
+	*ts.t = t
+	return nil
+}
+
+func scanTime(t *time.Time) timeScanner { return timeScanner{t} }
