@@ -1,0 +1,130 @@
+package qbotest
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// MaxBatchItems is the largest batch QBO accepts.
+const MaxBatchItems = 30
+
+// runBatch executes a batch with s.mu held. Items run in order, each as if
+// sent on its own; a failing item faults alone.
+func (s *Server) runBatch(body []byte) (map[string]any, *fault) {
+	m, f := decodeEntity(body)
+	if f != nil {
+		return nil, f
+	}
+	items, ok := m["BatchItemRequest"].([]any)
+	if !ok {
+		return nil, faultRequired("BatchItemRequest")
+	}
+	if len(items) > MaxBatchItems {
+		return nil, validationFault("6000", "A business validation error has occurred while processing your request",
+			fmt.Sprintf("Business Validation Error: Batch request has %d items; the maximum is %d", len(items), MaxBatchItems), "BatchItemRequest")
+	}
+	out := make([]any, 0, len(items))
+	for _, it := range items {
+		item := obj(it)
+		bID := str(item["bId"])
+		res := map[string]any{"bId": bID}
+		key, val, f := s.runBatchItem(item)
+		if f != nil {
+			res["Fault"] = f.object()
+		} else {
+			res[key] = val
+		}
+		out = append(out, res)
+	}
+	return map[string]any{"BatchItemResponse": out}, nil
+}
+
+func (s *Server) runBatchItem(item map[string]any) (string, any, *fault) {
+	if item == nil {
+		return "", nil, faultRequired("BatchItemRequest")
+	}
+	if q, ok := item["Query"]; ok {
+		out, f := s.runQuery(str(q))
+		return "QueryResponse", out, f
+	}
+	var entity string
+	var body map[string]any
+	for k, v := range item {
+		if e, ok := canonicalEntity(k); ok && e == k {
+			entity, body = e, obj(v)
+		}
+	}
+	if entity == "" || body == nil {
+		return "", nil, faultRequired("BatchItemRequest.<Entity>")
+	}
+	include := str(item["optionsData"])
+	q := url.Values{}
+	op := strings.ToLower(str(item["operation"]))
+	switch op {
+	case "create", "update", "delete":
+	case "void":
+		op = "update"
+		include = "void"
+	case "":
+		return "", nil, faultRequired("BatchItemRequest.operation")
+	default:
+		return "", nil, faultUnsupported(op)
+	}
+	q.Set("include", include)
+	if op == "delete" {
+		q.Set("operation", "delete")
+	}
+	op = writeOperation(q.Get("operation"), include, op == "update")
+	if op == "void" && entity == "Invoice" {
+		q.Set("operation", "void")
+	}
+	out, f := s.write(entity, op, q, body)
+	return entity, out, f
+}
+
+// runCDC answers a change-data-capture request with s.mu held.
+func (s *Server) runCDC(q url.Values) (map[string]any, *fault) {
+	names := q.Get("entities")
+	if names == "" {
+		return nil, faultRequired("entities")
+	}
+	since, ok := parseTimeFlex(q.Get("changedSince"))
+	if !ok {
+		return nil, faultRequired("changedSince")
+	}
+	if since.Before(s.now().Add(-30 * 24 * time.Hour)) {
+		return nil, validationFault("4001", "Invalid query",
+			"QueryValidationError: changedSince may be at most 30 days in the past", "changedSince")
+	}
+	var responses []any
+	total := 0
+	for n := range strings.SplitSeq(names, ",") {
+		entity, ok := canonicalEntity(strings.TrimSpace(n))
+		if !ok {
+			return nil, faultInvalidQuery(fmt.Sprintf("Entity %s is not supported by CDC", strings.TrimSpace(n)))
+		}
+		var rows []any
+		for _, r := range s.st.sorted(entity) {
+			if r.updated.Before(since) || total >= 1000 {
+				continue
+			}
+			total++
+			if r.deleted {
+				rows = append(rows, map[string]any{
+					"domain": "QBO", "status": "Deleted", "Id": str(r.data["Id"]),
+					"MetaData": map[string]any{"LastUpdatedTime": timeStr(r.updated)},
+				})
+				continue
+			}
+			rows = append(rows, copyMap(r.data))
+		}
+		qr := map[string]any{}
+		if len(rows) > 0 {
+			qr = map[string]any{entity: rows, "startPosition": 1, "maxResults": len(rows), "totalCount": len(rows)}
+		}
+		responses = append(responses, qr)
+	}
+	return map[string]any{"CDCResponse": []any{map[string]any{"QueryResponse": responses}}}, nil
+}

@@ -1,0 +1,191 @@
+package qbotest
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// DefaultRealm is the company (realm) id a Server serves unless WithRealm says otherwise.
+const DefaultRealm = "9130350000000000"
+
+// Default OAuth client credentials accepted by the token endpoint.
+const (
+	DefaultClientID     = "qbotest-client-id"
+	DefaultClientSecret = "qbotest-client-secret"
+)
+
+// Limits are the pacing limits the Server enforces per realm, as QBO does.
+// A value <= 0 disables that limit.
+type Limits struct {
+	// RequestsPerMinute counts every API request, batches included (QBO: 500).
+	RequestsPerMinute int
+	// BatchPerMinute counts batch requests only (QBO: 40).
+	BatchPerMinute int
+	// Concurrent is the number of API requests in flight at once (QBO: 10).
+	Concurrent int
+}
+
+// DefaultLimits are QBO's documented production limits.
+var DefaultLimits = Limits{RequestsPerMinute: 500, BatchPerMinute: 40, Concurrent: 10}
+
+type config struct {
+	realm             string
+	now               func() time.Time
+	sleep             func(ctx context.Context, d time.Duration) error
+	limits            Limits
+	dupDocNumberFault bool
+	homeCurrency      string
+	companyName       string
+	clientID          string
+	clientSecret      string
+	rotateEvery       time.Duration
+	refreshGrace      time.Duration
+	refreshTTL        time.Duration
+	accessTTL         time.Duration
+	denyAuthorize     bool
+	tokenPath         string
+	defaultMax        int
+}
+
+func defaultConfig() config {
+	return config{
+		realm:        DefaultRealm,
+		now:          time.Now,
+		sleep:        realSleep,
+		limits:       DefaultLimits,
+		homeCurrency: "USD",
+		companyName:  "Velqbo Test Company",
+		clientID:     DefaultClientID,
+		clientSecret: DefaultClientSecret,
+		refreshTTL:   8726400 * time.Second, // 101 days, the rolling expiry Intuit reports
+		accessTTL:    time.Hour,
+		tokenPath:    "/oauth2/v1/tokens/bearer",
+		defaultMax:   100,
+	}
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+// WithRealm sets the realm id (company id) the server serves.
+func WithRealm(id string) Option { return func(c *config) { c.realm = id } }
+
+// WithNow sets the clock used for token expiry, pacing windows, MetaData times
+// and the "time" envelope field.
+func WithNow(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithSleep sets the context-aware wait used for Injection.Latency.
+// The default waits on a real timer.
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *config) { c.sleep = sleep }
+}
+
+// WithClock uses fc for both the time source and latency waits.
+func WithClock(fc *FakeClock) Option {
+	return func(c *config) { c.now = fc.Now; c.sleep = fc.Sleep }
+}
+
+// WithLimits replaces the pacing limits; a field <= 0 disables that limit.
+func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }
+
+// WithoutLimits disables all pacing limits.
+func WithoutLimits() Option { return func(c *config) { c.limits = Limits{} } }
+
+// WithDuplicateDocNumberFault turns on the company preference that makes QBO
+// reject a duplicate DocNumber with fault 6140. QBO's default (and this
+// server's) is to accept duplicates silently.
+func WithDuplicateDocNumberFault(on bool) Option {
+	return func(c *config) { c.dupDocNumberFault = on }
+}
+
+// WithHomeCurrency sets the company's home currency code (default "USD").
+func WithHomeCurrency(code string) Option { return func(c *config) { c.homeCurrency = code } }
+
+// WithCompanyName sets CompanyInfo.CompanyName.
+func WithCompanyName(name string) Option { return func(c *config) { c.companyName = name } }
+
+// WithClientCredentials sets the OAuth client id and secret the token endpoint accepts.
+func WithClientCredentials(id, secret string) Option {
+	return func(c *config) { c.clientID, c.clientSecret = id, secret }
+}
+
+// WithRefreshRotation sets how old a refresh token must be before a refresh
+// returns a new value. The default, 0, rotates on every use: the harshest case.
+// Intuit rotates about every 24 hours.
+func WithRefreshRotation(every time.Duration) Option {
+	return func(c *config) { c.rotateEvery = every }
+}
+
+// WithRefreshGrace lets a superseded refresh token keep working for d after
+// it was replaced. The default is 0: a superseded token fails at once.
+func WithRefreshGrace(d time.Duration) Option { return func(c *config) { c.refreshGrace = d } }
+
+// WithAccessTokenTTL sets the access token lifetime (default 1 hour, expires_in 3600).
+func WithAccessTokenTTL(d time.Duration) Option { return func(c *config) { c.accessTTL = d } }
+
+// WithDenyAuthorize makes the authorize endpoint redirect with error=access_denied,
+// as when the user clicks Cancel on Intuit's consent page.
+func WithDenyAuthorize(deny bool) Option { return func(c *config) { c.denyAuthorize = deny } }
+
+// WithTokenPath changes the token endpoint path (default /oauth2/v1/tokens/bearer).
+func WithTokenPath(p string) Option { return func(c *config) { c.tokenPath = p } }
+
+// WithDefaultMaxResults sets the page size used when a query has no MAXRESULTS
+// (default 100, so a client that relies on an implicit page size is caught).
+func WithDefaultMaxResults(n int) Option { return func(c *config) { c.defaultMax = n } }
+
+func realSleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// FakeClock is a manual clock for tests: Now returns a fixed time that moves
+// only by Advance, Set or Sleep. Sleep advances the clock by d and returns at
+// once, so latency injections cost no wall time.
+type FakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewFakeClock returns a FakeClock reading t.
+func NewFakeClock(t time.Time) *FakeClock { return &FakeClock{now: t} }
+
+// Now returns the clock's current time.
+func (c *FakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *FakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set moves the clock to t.
+func (c *FakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// Sleep advances the clock by d. It returns ctx.Err() if ctx is already done.
+func (c *FakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
+}
