@@ -10,6 +10,7 @@ import (
 	"io"
 	"iter"
 	"os"
+	"runtime"
 	"time"
 )
 
@@ -79,7 +80,7 @@ func (fr *FileReader) Next() (Record, error) {
 			if fr.mask&maskUntyped == 0 {
 				continue
 			}
-			return Record{}, &ObjectError{Line: fr.line, Reason: fmt.Sprintf("line longer than %d bytes; skipped", MaxLineBytes)}
+			return Record{}, tooLongError(fr.line)
 		}
 		if fr.line == 1 {
 			line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
@@ -198,30 +199,34 @@ func lineType(line []byte) (string, error) {
 // decode turns one non-blank line into a record. ok is false when the
 // line's kind is masked out.
 func (fr *FileReader) decode(line []byte) (rec Record, err error, ok bool) {
+	return decodeLine(line, fr.line, fr.mask)
+}
+
+func decodeLine(line []byte, lineNo int, mask kindMask) (rec Record, err error, ok bool) {
 	kind, terr := lineType(line)
 	if terr != nil {
-		if fr.mask&maskUntyped == 0 {
+		if mask&maskUntyped == 0 {
 			return Record{}, nil, false
 		}
-		return Record{}, &ObjectError{Line: fr.line, Reason: terr.Error()}, true
+		return Record{}, &ObjectError{Line: lineNo, Reason: terr.Error()}, true
 	}
-	rec = Record{Line: fr.line, Kind: kind}
+	rec = Record{Line: lineNo, Kind: kind}
 	switch kind {
 	case KindOrder:
-		if fr.mask&maskOrder == 0 {
+		if mask&maskOrder == 0 {
 			return Record{}, nil, false
 		}
-		rec.Order, err = decodeOrder(line, fr.line)
+		rec.Order, err = decodeOrder(line, lineNo)
 	case KindCustomer:
-		if fr.mask&maskCustomer == 0 {
+		if mask&maskCustomer == 0 {
 			return Record{}, nil, false
 		}
-		rec.Customer, err = decodeCustomer(line, fr.line)
+		rec.Customer, err = decodeCustomer(line, lineNo)
 	case KindProduct:
-		if fr.mask&maskProduct == 0 {
+		if mask&maskProduct == 0 {
 			return Record{}, nil, false
 		}
-		rec.Product, err = decodeProduct(line, fr.line)
+		rec.Product, err = decodeProduct(line, lineNo)
 	}
 	if err != nil {
 		return Record{}, err, true
@@ -291,18 +296,7 @@ func filePass[T any](ctx context.Context, s *FileSource, mask kindMask, pick fun
 			return
 		}
 		defer rc.Close()
-		fr := newFileReader(rc, mask)
-		for i := 0; ; i++ {
-			if i&1023 == 0 {
-				if err := ctx.Err(); err != nil {
-					yield(zero, err)
-					return
-				}
-			}
-			rec, err := fr.Next()
-			if err == io.EOF {
-				return
-			}
+		for rec, err := range parallelRecords(ctx, rc, mask, runtime.GOMAXPROCS(0)) {
 			if err != nil {
 				if !yield(zero, err) || !IsObjectError(err) {
 					return
@@ -318,4 +312,8 @@ func filePass[T any](ctx context.Context, s *FileSource, mask kindMask, pick fun
 			}
 		}
 	}
+}
+
+func tooLongError(line int) error {
+	return &ObjectError{Line: line, Reason: fmt.Sprintf("line longer than %d bytes; skipped", MaxLineBytes)}
 }
