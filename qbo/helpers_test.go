@@ -1,0 +1,154 @@
+package qbo
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const (
+	testRealm    = "4620816365"
+	baseURLPath  = "/qbo-api"
+	companyPath  = "/v3/company/" + testRealm + "/"
+	testTokenURL = "/oauth2/v1/tokens/bearer"
+)
+
+// fakeClock advances only when someone sleeps, and records every sleep.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (f *fakeClock) Now() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sleeps = append(f.sleeps, d)
+	f.now = f.now.Add(d)
+	return nil
+}
+
+func (f *fakeClock) Sleeps() []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Duration(nil), f.sleeps...)
+}
+
+// maxJitter makes full jitter deterministic: always the cap.
+func maxJitter(max time.Duration) time.Duration { return max }
+
+// setup starts a test server whose mux is mounted under baseURLPath (so an
+// absolute-URL bug fails) and returns a client pointed at it.
+func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux, *fakeClock, *httptest.Server) {
+	t.Helper()
+	mux := http.NewServeMux()
+	api := http.NewServeMux()
+	api.Handle(baseURLPath+"/", http.StripPrefix(baseURLPath, mux))
+	api.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("request outside base path: %s %s", r.Method, r.URL)
+		http.Error(w, "outside base path", http.StatusBadGateway)
+	})
+	srv := httptest.NewServer(api)
+	t.Cleanup(srv.Close)
+	clk := newFakeClock()
+	all := append([]Option{
+		WithBaseURL(srv.URL + baseURLPath),
+		WithRealmID(testRealm),
+		WithClock(clk),
+		WithRetryPolicy(RetryPolicy{Jitter: maxJitter}),
+	}, opts...)
+	c, err := NewClient(srv.Client(), all...)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return c, mux, clk, srv
+}
+
+func testMethod(t *testing.T, r *http.Request, want string) {
+	t.Helper()
+	if r.Method != want {
+		t.Errorf("method: got %s; want %s", r.Method, want)
+	}
+}
+
+// testQuery asserts the given query parameters plus minorversion=75.
+func testQuery(t *testing.T, r *http.Request, want map[string]string) {
+	t.Helper()
+	q := r.URL.Query()
+	if got := q.Get("minorversion"); got != "75" {
+		t.Errorf("minorversion: got %q; want 75", got)
+	}
+	for k, v := range want {
+		if got := q.Get(k); got != v {
+			t.Errorf("query %s: got %q; want %q", k, got, v)
+		}
+	}
+}
+
+// testJSONBody asserts the request body equals want as JSON (exact numbers).
+func testJSONBody(t *testing.T, r *http.Request, want string) {
+	t.Helper()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	var got, w any
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("body %q is not JSON: %v", b, err)
+	}
+	dec = json.NewDecoder(strings.NewReader(want))
+	dec.UseNumber()
+	if err := dec.Decode(&w); err != nil {
+		t.Fatalf("want %q is not JSON: %v", want, err)
+	}
+	if diff := cmp.Diff(w, got); diff != "" {
+		t.Errorf("body mismatch (-want +got):\n%s\nbody: %s", diff, b)
+	}
+}
+
+// refFile reads a payload from /work/shared/qbo-reference, skipping if absent.
+func refFile(t testing.TB, rel ...string) []byte {
+	t.Helper()
+	p := filepath.Join(append([]string{"..", "..", "shared", "qbo-reference"}, rel...)...)
+	b, err := os.ReadFile(p)
+	if os.IsNotExist(err) {
+		t.Skipf("reference payload %s not present", p)
+	}
+	if err != nil {
+		t.Fatalf("read %s: %v", p, err)
+	}
+	return b
+}
+
+func writeJSON(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("intuit_tid", "tid-test-1")
+	w.WriteHeader(status)
+	io.WriteString(w, body)
+}
+
