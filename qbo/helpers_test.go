@@ -3,6 +3,7 @@ package qbo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -152,3 +153,5 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	io.WriteString(w, body)
 }
 
+
+func errorsAs(err error, target any) bool { return errors.As(err, target) }

@@ -187,7 +187,8 @@ func (p *parser) errExpect(what string) error {
 }
 
 var reserved = map[string]bool{"SELECT": true, "FROM": true, "WHERE": true, "AND": true, "ORDERBY": true,
-	"ORDER": true, "BY": true, "STARTPOSITION": true, "MAXRESULTS": true, "IN": true, "LIKE": true, "ASC": true, "DESC": true}
+	"ORDER": true, "BY": true, "STARTPOSITION": true, "MAXRESULTS": true, "IN": true, "LIKE": true, "ASC": true, "DESC": true, "NULL": true,
+	"COUNT": true, "OR": true, "NOT": true}
 
 func (p *parser) ident() (string, error) {
 	t := p.peek()
