@@ -75,7 +75,7 @@ type wireOrder struct {
 }
 
 type wireTerms struct {
-	NetDays json.Number `json:"net_days"`
+	NetDays json.RawMessage `json:"net_days"`
 }
 
 type wireLine struct {
@@ -415,7 +415,7 @@ func (v *validator) order(w *wireOrder) *Order {
 	if w.PaymentTerms != nil {
 		n, err := strconv.Atoi(string(w.PaymentTerms.NetDays))
 		switch {
-		case w.PaymentTerms.NetDays == "":
+		case len(w.PaymentTerms.NetDays) == 0 || string(w.PaymentTerms.NetDays) == "null":
 			v.failf("payment_terms.net_days", "missing")
 		case err != nil || n < 0 || n > 3650:
 			v.failf("payment_terms.net_days", "%s is not a whole number of days", w.PaymentTerms.NetDays)
