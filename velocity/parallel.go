@@ -51,6 +51,7 @@ func parallelRecords(ctx context.Context, r io.Reader, mask kindMask, workers in
 		if workers < 1 {
 			workers = 1
 		}
+		parent := ctx
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		jobs := make(chan *batch, workers)
@@ -142,6 +143,11 @@ func parallelRecords(ctx context.Context, r io.Reader, mask kindMask, workers in
 				return
 			}
 			batchPool.Put(b)
+		}
+		// The reader stops quietly when ctx is done; say why the records
+		// ended.
+		if err := parent.Err(); err != nil {
+			yield(Record{}, err)
 		}
 	}
 }

@@ -47,6 +47,9 @@ type Fault struct {
 	// Release, for FaultLatency, is closed by the test to let held
 	// requests through.
 	Release <-chan struct{}
+	// Held, for FaultLatency, if not nil, receives a value (without
+	// blocking) when a request starts being held, so a test can act then.
+	Held chan<- struct{}
 }
 
 // InjectFault queues f. Faults apply in the order they were injected,
@@ -122,6 +125,12 @@ func (s *Server) applyFault(f *Fault, w http.ResponseWriter, r *http.Request, ne
 		w.WriteHeader(cmp.Or(f.Status, rec.status))
 		w.Write(body) //nolint:errcheck
 	case FaultLatency:
+		if f.Held != nil {
+			select {
+			case f.Held <- struct{}{}:
+			default:
+			}
+		}
 		select {
 		case <-f.Release:
 		case <-r.Context().Done():
