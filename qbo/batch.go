@@ -306,4 +306,3 @@ func appendJSON[T any](raw json.RawMessage, dst *[]T) error {
 	*dst = append(*dst, list...)
 	return nil
 }
-

@@ -66,9 +66,9 @@ func TestErrorHelpers(t *testing.T) {
 	auth := `{"fault":{"error":[{"message":"message=AuthenticationFailed; errorCode=003200; statusCode=401","detail":"Token expired","code":"3200"}],"type":"AUTHENTICATION"}}`
 	system := `{"Fault":{"Error":[{"Message":"System Failure Error","code":"10000"}],"type":"SystemFault"}}`
 	tests := []struct {
-		name                           string
-		err                            error
-		code                           string
+		name                            string
+		err                             error
+		code                            string
 		dup, throttled, auth, retryable bool
 	}{
 		{"dup6140", faultResponse(400, dupMsg), "6140", true, false, false, false},

@@ -153,7 +153,6 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 	io.WriteString(w, body)
 }
 
-
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
 
 func refFileNoSkip(rel ...string) []byte {

@@ -80,7 +80,10 @@ func TestWrites_Validation(t *testing.T) {
 			_, _, err := c.Invoices.SparseUpdate(t.Context(), &Invoice{Id: "1"}, &RequestOptions{RequestID: "x"})
 			return err
 		}},
-		{"VoidWithoutID", func() error { _, _, err := c.Invoices.Void(t.Context(), "", "1", &RequestOptions{RequestID: "x"}); return err }},
+		{"VoidWithoutID", func() error {
+			_, _, err := c.Invoices.Void(t.Context(), "", "1", &RequestOptions{RequestID: "x"})
+			return err
+		}},
 		{"QueryPaging", func() error { _, _, err := c.Items.Query(t.Context(), "MAXRESULTS 5", Page{}); return err }},
 		{"QueryBadPage", func() error { _, _, err := c.Items.Query(t.Context(), "", Page{MaxResults: 1001}); return err }},
 	}
