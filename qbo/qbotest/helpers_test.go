@@ -171,3 +171,10 @@ const (
 	time1h = time.Hour
 	time1m = time.Minute
 )
+
+func (r result) okStatus(t *testing.T) {
+	t.Helper()
+	if r.status != 200 {
+		t.Fatalf("status: got %d; want 200; body %s", r.status, r.raw)
+	}
+}
