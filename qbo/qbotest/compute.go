@@ -152,6 +152,9 @@ func (s *Server) computeSalesForm(entity string, rec *record) {
 	lineNum := 0
 	for _, l := range list(m["Line"]) {
 		line := obj(l)
+		if line == nil {
+			continue // only PersonEdit can store such a line; QBO would drop it
+		}
 		dt := str(line["DetailType"])
 		switch dt {
 		case "SubTotalLineDetail":
@@ -251,7 +254,9 @@ func (s *Server) computePayment(rec *record) {
 		m["TotalAmt"] = num(decimal.Zero)
 		m["UnappliedAmt"] = num(decimal.Zero)
 		for _, l := range list(m["Line"]) {
-			obj(l)["Amount"] = num(decimal.Zero)
+			if line := obj(l); line != nil {
+				line["Amount"] = num(decimal.Zero)
+			}
 		}
 		return
 	}

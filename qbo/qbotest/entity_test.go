@@ -320,7 +320,7 @@ func TestServer_Void(t *testing.T) {
 				t.Errorf("voided: got TotalAmt %v PrivateNote %v SyncToken %v; want 0, Voided, 1", v["TotalAmt"], v["PrivateNote"], v["SyncToken"])
 			}
 			e.do(http.MethodGet, tt.entity+"/"+id, nil, "").ok(t, key)
-			qr := e.query("select * from " + key + " where Id = '" + id + "'").ok(t, "QueryResponse")
+			qr := e.query("select * from "+key+" where Id = '"+id+"'").ok(t, "QueryResponse")
 			if len(list(qr[key])) != 1 {
 				t.Errorf("voided doc not in query: %v", qr)
 			}

@@ -147,7 +147,8 @@ type Call struct {
 // style of controller-runtime's interceptor). For API calls it runs after
 // authentication and pacing, so a held request counts as in flight.
 type Injection struct {
-	// Match selects calls; nil matches every call.
+	// Match selects calls; nil matches every call. It runs with the
+	// server's lock held, so it must not call Server methods.
 	Match func(*Call) bool
 	// Times is how many matching calls it applies to; 0 means all of them.
 	Times int

@@ -176,7 +176,9 @@ func TestServer_TokenGraceAndRotationPolicy(t *testing.T) {
 	clock := NewFakeClock(t0)
 	s := NewTestServer(t, WithClock(clock), WithRefreshGrace(10*time.Minute), WithRefreshRotation(24*time.Hour))
 	rt := s.IssueRefreshToken()
-	form := func(tok string) url.Values { return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok}} }
+	form := func(tok string) url.Values {
+		return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok}}
+	}
 	_, m := oauth(t, s, form(rt), true)
 	if str(m["refresh_token"]) != rt {
 		t.Fatalf("young token rotated: got %v; want the same token", m["refresh_token"])
