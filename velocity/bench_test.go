@@ -3,6 +3,10 @@ package velocity_test
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -61,5 +65,42 @@ func BenchmarkFileReader_Next(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestLargeExport generates and scans VELQBO_LARGE_ORDERS orders through a
+// temporary file (e.g. 1000000: the target is ≤ 20 s to generate and
+// ≤ 30 s to scan on 2 cores). It is skipped unless the variable is set.
+func TestLargeExport(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("VELQBO_LARGE_ORDERS"))
+	if n <= 0 {
+		t.Skip("set VELQBO_LARGE_ORDERS to run")
+	}
+	path := filepath.Join(t.TempDir(), "export.ndjson")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := velocitytest.WriteNDJSON(f, 1, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("generated %d orders in %v", n, time.Since(start))
+	start = time.Now()
+	got := 0
+	for _, err := range velocity.OpenFileSource(path).Orders(t.Context(), time.Time{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got++
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("scanned %d orders in %v (%.0f orders/s), Go heap sys %d MiB", got, time.Since(start), float64(got)/time.Since(start).Seconds(), ms.Sys>>20)
+	if got != n {
+		t.Errorf("got %d orders; want %d", got, n)
 	}
 }
