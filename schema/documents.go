@@ -246,10 +246,11 @@ func (s *Store) GetDocument(ctx context.Context, kind, sourceID string) (Documen
 // overhead; SQLite's limit on host parameters is far above it.
 const lookupChunk = 500
 
-func documentsBySourceSQL(n int) string {
-	return `SELECT ` + documentCols + ` FROM documents WHERE source_kind = ? AND source_id IN (?` +
-		strings.Repeat(", ?", n-1) + `)`
-}
+// documentsBySourceSQL binds the ids as ONE JSON array rather than one
+// parameter per id: the driver's per-parameter binding cost dominated the
+// lookup, while SQLite's json_each unpacks the array in C.
+const documentsBySourceSQL = `SELECT ` + documentCols + ` FROM documents
+	WHERE source_kind = ? AND source_id IN (SELECT value FROM json_each(?))`
 
 // DocumentsBySource returns the ledger rows of the given objects of one
 // kind, keyed by source id; ids not in the ledger are absent from the map.
@@ -257,20 +258,13 @@ func documentsBySourceSQL(n int) string {
 // probe per id, so a reconcile pass checks a million objects in seconds.
 func (s *Store) DocumentsBySource(ctx context.Context, kind string, ids []string) (map[string]Document, error) {
 	out := make(map[string]Document, len(ids))
-	args := make([]any, 0, lookupChunk+1)
 	for start := 0; start < len(ids); start += lookupChunk {
 		chunk := ids[start:min(start+lookupChunk, len(ids))]
-		args = append(args[:0], kind)
-		for _, id := range chunk {
-			args = append(args, id)
+		arr, err := json.Marshal(chunk)
+		if err != nil {
+			return nil, fmt.Errorf("documents by source %s: %w", kind, err)
 		}
-		var rows *sql.Rows
-		var err error
-		if len(chunk) == lookupChunk {
-			rows, err = s.byIDStmt.QueryContext(ctx, args...)
-		} else {
-			rows, err = s.db.QueryContext(ctx, documentsBySourceSQL(len(chunk)), args...)
-		}
+		rows, err := s.byIDStmt.QueryContext(ctx, kind, string(arr))
 		if err != nil {
 			return nil, fmt.Errorf("documents by source %s: %w", kind, err)
 		}
@@ -295,7 +289,7 @@ func (s *Store) DocumentsBySource(ctx context.Context, kind string, ids []string
 // order, its refunds, its payments), ordered by kind and id. It returns an
 // empty slice, not an error, when there are none.
 func (s *Store) DocumentsByOrderNumber(ctx context.Context, orderNumber string) ([]Document, error) {
-	return s.queryDocuments(ctx, `SELECT `+documentCols+` FROM documents WHERE order_number = ?
+	return s.queryDocuments(ctx, 0, `SELECT `+documentCols+` FROM documents WHERE order_number = ?
 		ORDER BY source_kind, source_id`, orderNumber)
 }
 
@@ -304,17 +298,18 @@ func (s *Store) DocumentsByOrderNumber(ctx context.Context, orderNumber string) 
 // marker) and resolved with RecordOutcome or ClearIntent before it is
 // written again.
 func (s *Store) PendingIntents(ctx context.Context) ([]Document, error) {
-	return s.queryDocuments(ctx, `SELECT `+documentCols+` FROM documents WHERE pending_request_id IS NOT NULL
+	return s.queryDocuments(ctx, 0, `SELECT `+documentCols+` FROM documents WHERE pending_request_id IS NOT NULL
 		ORDER BY pending_at, source_kind, source_id`)
 }
 
-func (s *Store) queryDocuments(ctx context.Context, query string, args ...any) ([]Document, error) {
+// queryDocuments runs a query for full rows; capHint presizes the result.
+func (s *Store) queryDocuments(ctx context.Context, capHint int, query string, args ...any) ([]Document, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("query documents: %w", err)
 	}
 	defer rows.Close()
-	out := []Document{}
+	out := make([]Document, 0, capHint)
 	for rows.Next() {
 		d, err := scanDocument(rows)
 		if err != nil {
@@ -359,9 +354,19 @@ func (f DocumentFilter) where() (string, []any) {
 	if f.InQBO {
 		conds = append(conds, "qbo_id <> '' AND state <> 'deleted_in_qbo'")
 	}
-	if f.After != (DocumentKey{}) {
+	// With a kind, the range must be on source_id alone for SQLite to
+	// seek in the primary key; a row-value range after "source_kind = ?"
+	// would scan from the kind's first row on every page.
+	switch {
+	case f.After == (DocumentKey{}):
+	case f.Kind == "":
 		conds = append(conds, "(source_kind, source_id) > (?, ?)")
 		args = append(args, f.After.Kind, f.After.SourceID)
+	case f.After.Kind == f.Kind:
+		conds = append(conds, "source_id > ?")
+		args = append(args, f.After.SourceID)
+	case f.After.Kind > f.Kind:
+		conds = append(conds, "0")
 	}
 	if len(conds) == 0 {
 		return "", nil
@@ -383,7 +388,7 @@ func (s *Store) ListDocuments(ctx context.Context, f DocumentFilter) ([]Document
 		q += ` LIMIT ?`
 		args = append(args, f.Limit)
 	}
-	docs, err := s.queryDocuments(ctx, q, args...)
+	docs, err := s.queryDocuments(ctx, min(f.Limit, eachPage), q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list documents: %w", err)
 	}

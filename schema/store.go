@@ -104,6 +104,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		"&_pragma=journal_mode(wal)" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(full)" +
+		"&_pragma=cache_size(-32768)" +
+		"&_pragma=mmap_size(268435456)" +
 		"&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -118,7 +120,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	if s.byIDStmt, err = db.PrepareContext(ctx, documentsBySourceSQL(lookupChunk)); err != nil {
+	if s.byIDStmt, err = db.PrepareContext(ctx, documentsBySourceSQL); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: prepare: %w", path, err)
 	}
