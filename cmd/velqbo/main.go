@@ -49,19 +49,22 @@ type Main struct {
 	Config Config
 	Log    *logrus.Logger
 
-	// stdinIsTerminal reports whether progress bars and prompts may be used.
+	// IsTerminal reports whether progress bars may be drawn on Stderr.
 	IsTerminal func() bool
+	// OpenBrowser opens the OAuth consent page; nil prints the URL only.
+	OpenBrowser func(url string) error
 }
 
 // NewMain returns a Main wired to the process's streams and environment.
 func NewMain() *Main {
 	return &Main{
-		Stdin:      os.Stdin,
-		Stdout:     os.Stdout,
-		Stderr:     os.Stderr,
-		Getenv:     os.Getenv,
-		Now:        time.Now,
-		IsTerminal: func() bool { return isTerminal(os.Stderr) },
+		Stdin:       os.Stdin,
+		Stdout:      os.Stdout,
+		Stderr:      os.Stderr,
+		Getenv:      os.Getenv,
+		Now:         time.Now,
+		IsTerminal:  func() bool { return isTerminal(os.Stderr) },
+		OpenBrowser: openBrowser,
 	}
 }
 
@@ -282,6 +285,11 @@ func commandByName(name string) (command, bool) {
 // commands lists the subcommands of cli.md that this build implements.
 func commands() []command {
 	return []command{
+		connectCommand(),
+		disconnectCommand(),
+		settingsCommand(),
+		customersCommand(),
+		productsCommand(),
 		{name: "version", summary: "print the version", run: runVersion},
 	}
 }

@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
+)
+
+// linkFlags are the flags of `customers` and `products`.
+type linkFlags struct {
+	asJSON, unlinked, apply bool
+	keep                    string
+}
+
+func customersCommand() command {
+	var f linkFlags
+	return command{
+		name:    "customers",
+		summary: "list | link VELOCITY_ID QBO_ID | unlink VELOCITY_ID | match [--apply] | create VELOCITY_ID | sync VELOCITY_ID --keep velocity|qbo",
+		flags:   f.register,
+		run: func(ctx context.Context, m *Main, args []string) error {
+			return m.linksCommand(ctx, schema.CustomerLinks, f, args)
+		},
+	}
+}
+
+func productsCommand() command {
+	var f linkFlags
+	return command{
+		name:    "products",
+		summary: "list [--unlinked] | link VELOCITY_ID QBO_ID | unlink VELOCITY_ID | match [--apply]",
+		flags:   f.register,
+		run: func(ctx context.Context, m *Main, args []string) error {
+			return m.linksCommand(ctx, schema.ProductLinks, f, args)
+		},
+	}
+}
+
+func (f *linkFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
+	fs.BoolVar(&f.unlinked, "unlinked", false, "list only records without a QBO link")
+	fs.BoolVar(&f.apply, "apply", false, "with match: save the proposed links")
+	fs.StringVar(&f.keep, "keep", "", "with sync: velocity or qbo, the record whose profile wins")
+}
+
+func (m *Main) linksCommand(ctx context.Context, kind schema.LinkKind, f linkFlags, args []string) error {
+	noun := string(kind) + "s"
+	if len(args) == 0 {
+		return usageErrorf("%s needs a subcommand: list, link, unlink", noun)
+	}
+	sub, args := args[0], args[1:]
+	want := map[string]int{"list": 0, "link": 2, "unlink": 1}
+	n, ok := want[sub]
+	if !ok {
+		return usageErrorf("unknown %s subcommand %q", noun, sub)
+	}
+	if len(args) != n {
+		return usageErrorf("%s %s takes %d argument(s), got %d", noun, sub, n, len(args))
+	}
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	switch sub {
+	case "link":
+		return m.link(ctx, st, kind, args[0], args[1])
+	case "unlink":
+		if err := st.DeleteLink(ctx, kind, args[0]); err != nil {
+			if errors.Is(err, schema.ErrNotFound) {
+				return usageErrorf("%s %s is not linked", kind, args[0])
+			}
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "unlinked Velocity %s %s\n", kind, args[0])
+		return nil
+	default:
+		return m.listLinks(ctx, st, kind, f)
+	}
+}
+
+// link checks that the QBO record exists and is active before saving, so
+// that a typo is caught here rather than as a blocked order later.
+func (m *Main) link(ctx context.Context, st *schema.Store, kind schema.LinkKind, velocityID, qboID string) error {
+	conn, err := m.connectQBO(ctx, st)
+	if err != nil {
+		return err
+	}
+	var name string
+	var active *bool
+	switch kind {
+	case schema.CustomerLinks:
+		c, _, err := conn.Client.Customers.Get(ctx, qboID)
+		if err != nil {
+			return linkLookupError(err, "customer", qboID)
+		}
+		name, active = c.DisplayName, c.Active
+	default:
+		it, _, err := conn.Client.Items.Get(ctx, qboID)
+		if err != nil {
+			return linkLookupError(err, "item", qboID)
+		}
+		name, active = it.Name, it.Active
+	}
+	if active != nil && !*active {
+		return usageErrorf("QBO %s %s (%q) is inactive; reactivate it in QBO or choose another", kind, qboID, name)
+	}
+	if err := st.SaveLink(ctx, kind, schema.Link{VelocityID: velocityID, QBOID: qboID, QBOName: name, Method: schema.LinkManual}); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "linked Velocity %s %s to QBO %s %s (%s)\n", kind, velocityID, kind, qboID, name)
+	return nil
+}
+
+func linkLookupError(err error, what, id string) error {
+	if qbo.IsNotFound(err) {
+		return usageErrorf("QBO has no %s with id %s (see `velqbo %ss list` and QBO)", what, id, what)
+	}
+	return qboError(err)
+}
+
+type linkRow struct {
+	VelocityID string `json:"velocity_id"`
+	Number     string `json:"number,omitempty"`
+	SKU        string `json:"sku,omitempty"`
+	Name       string `json:"name"`
+	Email      string `json:"email,omitempty"`
+	QBOID      string `json:"qbo_id,omitempty"`
+	QBOName    string `json:"qbo_name,omitempty"`
+	Method     string `json:"method,omitempty"`
+}
+
+// listLinks streams the Velocity records and joins each page of them with
+// their links.
+func (m *Main) listLinks(ctx context.Context, st *schema.Store, kind schema.LinkKind, f linkFlags) error {
+	src, _, err := m.velocitySource()
+	if err != nil {
+		return err
+	}
+	var rows []linkRow
+	var problems []string
+	pending := []linkRow{}
+	flush := func() error {
+		ids := make([]string, len(pending))
+		for i, r := range pending {
+			ids[i] = r.VelocityID
+		}
+		links, err := st.Links(ctx, kind, ids)
+		if err != nil {
+			return err
+		}
+		for _, r := range pending {
+			if l, ok := links[r.VelocityID]; ok {
+				r.QBOID, r.QBOName, r.Method = l.QBOID, l.QBOName, string(l.Method)
+			}
+			if f.unlinked && r.QBOID != "" {
+				continue
+			}
+			rows = append(rows, r)
+		}
+		pending = pending[:0]
+		return nil
+	}
+	add := func(r linkRow) error {
+		pending = append(pending, r)
+		if len(pending) >= 500 {
+			return flush()
+		}
+		return nil
+	}
+	if kind == schema.CustomerLinks {
+		for c, err := range src.Customers(ctx, timeZero) {
+			if err != nil {
+				if velocity.IsObjectError(err) {
+					problems = append(problems, err.Error())
+					continue
+				}
+				return unavailable(fmt.Errorf("read Velocity customers: %w", err))
+			}
+			name := strings.TrimSpace(c.FirstName + " " + c.LastName)
+			if c.Company != "" {
+				name = strings.TrimSpace(c.Company + " (" + name + ")")
+			}
+			if err := add(linkRow{VelocityID: c.ID, Number: c.Number, Name: name, Email: c.Email}); err != nil {
+				return err
+			}
+		}
+	} else {
+		for p, err := range src.Products(ctx, timeZero) {
+			if err != nil {
+				if velocity.IsObjectError(err) {
+					problems = append(problems, err.Error())
+					continue
+				}
+				return unavailable(fmt.Errorf("read Velocity products: %w", err))
+			}
+			if err := add(linkRow{VelocityID: p.ID, SKU: p.SKU, Name: p.Name}); err != nil {
+				return err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	if f.asJSON {
+		return writeJSON(m.Stdout, map[string]any{string(kind) + "s": rows, "invalid": problems})
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	if kind == schema.CustomerLinks {
+		fmt.Fprintln(tw, "VELOCITY ID\tNUMBER\tNAME\tEMAIL\tQBO ID\tQBO NAME")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.VelocityID, r.Number, r.Name, r.Email, dash(r.QBOID), r.QBOName)
+		}
+	} else {
+		fmt.Fprintln(tw, "VELOCITY ID\tSKU\tNAME\tQBO ID\tQBO NAME")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.VelocityID, r.SKU, r.Name, dash(r.QBOID), r.QBOName)
+		}
+	}
+	tw.Flush()
+	for _, p := range problems {
+		fmt.Fprintf(m.Stderr, "invalid: %s\n", p)
+	}
+	return nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

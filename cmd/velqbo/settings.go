@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/reconcile"
+)
+
+func settingsCommand() command {
+	var asJSON bool
+	return command{
+		name:    "settings",
+		summary: "show the field mappings; `settings set KEY=VALUE...`; `settings accounts|items`",
+		flags:   func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
+		run: func(ctx context.Context, m *Main, args []string) error {
+			sub := ""
+			if len(args) > 0 {
+				sub, args = args[0], args[1:]
+			}
+			switch sub {
+			case "":
+				return m.showSettings(ctx, asJSON)
+			case "set":
+				return m.setSettings(ctx, args)
+			case "accounts":
+				return m.listQBO(ctx, "accounts", asJSON)
+			case "items":
+				return m.listQBO(ctx, "items", asJSON)
+			default:
+				return usageErrorf("unknown settings subcommand %q (want set, accounts or items)", sub)
+			}
+		},
+	}
+}
+
+// qboName is what a setting's value is in QBO.
+type qboName struct {
+	Name   string `json:"name,omitempty"`
+	Type   string `json:"type,omitempty"`
+	Active bool   `json:"active"`
+	Found  bool   `json:"found"`
+}
+
+// lookupSetting reads the QBO record a setting names.
+func lookupSetting(ctx context.Context, c *qbo.Client, kind reconcile.SettingKind, id string) (qboName, error) {
+	active := func(p *bool) bool { return p == nil || *p }
+	var (
+		n   qboName
+		err error
+	)
+	switch kind {
+	case reconcile.SettingAccount:
+		var a *qbo.Account
+		if a, _, err = c.Accounts.Get(ctx, id); err == nil {
+			n = qboName{Name: a.FullyQualifiedName, Type: a.AccountType, Active: active(a.Active), Found: true}
+			if n.Name == "" {
+				n.Name = a.Name
+			}
+		}
+	case reconcile.SettingItem:
+		var it *qbo.Item
+		if it, _, err = c.Items.Get(ctx, id); err == nil {
+			n = qboName{Name: it.Name, Type: it.Type, Active: active(it.Active), Found: true}
+		}
+	case reconcile.SettingPaymentMethod:
+		var pm *qbo.PaymentMethod
+		if pm, _, err = c.PaymentMethods.Get(ctx, id); err == nil {
+			n = qboName{Name: pm.Name, Type: pm.Type, Active: active(pm.Active), Found: true}
+		}
+	case reconcile.SettingTaxCode:
+		if id == "NON" || id == "TAX" {
+			return qboName{Name: id + " (US pseudo-code)", Active: true, Found: true}, nil
+		}
+		var tc *qbo.TaxCode
+		if tc, _, err = c.TaxCodes.Get(ctx, id); err == nil {
+			n = qboName{Name: tc.Name, Active: active(tc.Active), Found: true}
+		}
+	default:
+		return qboName{}, nil
+	}
+	if qbo.IsNotFound(err) {
+		return qboName{}, nil
+	}
+	return n, err
+}
+
+// checkSetting says why a QBO record is wrong for a setting, or "".
+func checkSetting(key string, kind reconcile.SettingKind, n qboName) string {
+	if !n.Found {
+		return "no such record in QBO"
+	}
+	if !n.Active {
+		return fmt.Sprintf("%q is inactive in QBO", n.Name)
+	}
+	switch {
+	case kind == reconcile.SettingAccount && (key == reconcile.SettingDepositAccount || key == reconcile.SettingRefundAccount):
+		// Money is deposited to, and refunds paid from, a bank-like account.
+		if n.Type != "Bank" && n.Type != "Other Current Asset" {
+			return fmt.Sprintf("%q is a %s account; %s must be a Bank or Other Current Asset account", n.Name, n.Type, key)
+		}
+	case kind == reconcile.SettingAccount && key == reconcile.SettingDiscountAccount:
+		if n.Type != "Income" && n.Type != "Other Income" && n.Type != "Expense" && n.Type != "Other Expense" {
+			return fmt.Sprintf("%q is a %s account; a discount account must be an Income or Expense account", n.Name, n.Type)
+		}
+	case kind == reconcile.SettingItem:
+		if n.Type != "Service" && n.Type != "NonInventory" {
+			return fmt.Sprintf("%q is a %s item; placeholder items must be Service or NonInventory", n.Name, n.Type)
+		}
+	}
+	return ""
+}
+
+func (m *Main) setSettings(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageErrorf("settings set needs KEY=VALUE arguments")
+	}
+	kv := map[string]string{}
+	keys := []string{}
+	for _, a := range args {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			return usageErrorf("settings set: %q is not KEY=VALUE", a)
+		}
+		if err := reconcile.CheckSettingValue(k, v); err != nil {
+			return usageErrorf("%v", err)
+		}
+		if _, dup := kv[k]; !dup {
+			keys = append(keys, k)
+		}
+		kv[k] = v
+	}
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	var conn *qboConn
+	var problems []string
+	for _, k := range keys {
+		kind, _ := reconcile.KindOfSetting(k)
+		v := kv[k]
+		if v == "" || kind == reconcile.SettingDate || kind == reconcile.SettingBool {
+			continue
+		}
+		if conn == nil {
+			if conn, err = m.connectQBO(ctx, st); err != nil {
+				return err
+			}
+		}
+		n, err := lookupSetting(ctx, conn.Client, kind, v)
+		if err != nil {
+			return qboError(fmt.Errorf("check %s=%s in QBO: %w", k, v, err))
+		}
+		if why := checkSetting(k, kind, n); why != "" {
+			problems = append(problems, fmt.Sprintf("%s=%s: %s", k, v, why))
+		}
+	}
+	if len(problems) > 0 {
+		return usageErrorf("nothing was saved:\n  %s\n(see `velqbo settings accounts` and `velqbo settings items`)", strings.Join(problems, "\n  "))
+	}
+	if err := st.SetSettings(ctx, kv); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if kv[k] == "" {
+			fmt.Fprintf(m.Stdout, "cleared %s\n", k)
+		} else {
+			fmt.Fprintf(m.Stdout, "set %s=%s\n", k, kv[k])
+		}
+	}
+	return nil
+}
+
+type settingView struct {
+	Key     string   `json:"key"`
+	Value   string   `json:"value"`
+	QBO     *qboName `json:"qbo,omitempty"`
+	Problem string   `json:"problem,omitempty"`
+}
+
+func (m *Main) showSettings(ctx context.Context, asJSON bool) error {
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	all, err := st.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	// Names come from QBO when connected; without a connection the ids are
+	// still shown.
+	conn, cerr := m.connectQBO(ctx, st)
+	var views []settingView
+	for _, s := range all {
+		if strings.HasPrefix(s.Key, "_") {
+			continue
+		}
+		v := settingView{Key: s.Key, Value: s.Value}
+		kind, err := reconcile.KindOfSetting(s.Key)
+		if err == nil && cerr == nil && s.Value != "" && kind != reconcile.SettingDate && kind != reconcile.SettingBool {
+			n, err := lookupSetting(ctx, conn.Client, kind, s.Value)
+			if err != nil {
+				return qboError(err)
+			}
+			v.QBO = &n
+			v.Problem = checkSetting(s.Key, kind, n)
+		}
+		views = append(views, v)
+	}
+	sort.Slice(views, func(i, j int) bool { return views[i].Key < views[j].Key })
+	if asJSON {
+		return writeJSON(m.Stdout, map[string]any{"settings": views, "connected": cerr == nil})
+	}
+	if len(views) == 0 {
+		fmt.Fprintln(m.Stdout, "no settings yet: see `velqbo settings accounts`, `velqbo settings items` and `velqbo settings set KEY=VALUE`")
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	for _, v := range views {
+		name := ""
+		if v.QBO != nil {
+			name = v.QBO.Name
+		}
+		flag := ""
+		if v.Problem != "" {
+			flag = "! " + v.Problem
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Key, v.Value, name, flag)
+	}
+	tw.Flush()
+	if cerr != nil {
+		fmt.Fprintf(m.Stderr, "(QBO names not shown: %v)\n", cerr)
+	}
+	return nil
+}
+
+type qboRow struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type"`
+	Sku  string `json:"sku,omitempty"`
+}
+
+func (m *Main) listQBO(ctx context.Context, what string, asJSON bool) error {
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	conn, err := m.connectQBO(ctx, st)
+	if err != nil {
+		return err
+	}
+	var rows []qboRow
+	switch what {
+	case "accounts":
+		for a, err := range conn.Client.Accounts.All(ctx, "WHERE Active = true") {
+			if err != nil {
+				return qboError(err)
+			}
+			name := a.FullyQualifiedName
+			if name == "" {
+				name = a.Name
+			}
+			rows = append(rows, qboRow{ID: a.Id, Name: name, Type: a.AccountType})
+		}
+	case "items":
+		for it, err := range conn.Client.Items.All(ctx, "WHERE Active = true") {
+			if err != nil {
+				return qboError(err)
+			}
+			r := qboRow{ID: it.Id, Name: it.Name, Type: it.Type}
+			if it.Sku != nil {
+				r.Sku = *it.Sku
+			}
+			rows = append(rows, r)
+		}
+	}
+	if asJSON {
+		return writeJSON(m.Stdout, map[string]any{what: rows})
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tTYPE")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Name, r.Type)
+	}
+	return tw.Flush()
+}
+
+func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

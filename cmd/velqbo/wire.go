@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
+)
+
+// errNotConnected is returned when no QBO company is connected yet.
+var errNotConnected = errors.New("not connected to QuickBooks Online: run `velqbo connect` first")
+
+// openStore opens the database. The token key is passed when configured, so
+// commands that never touch tokens work without VELQBO_SECRET_KEY.
+func (m *Main) openStore(ctx context.Context) (*schema.Store, error) {
+	opts := []schema.Option{schema.WithClock(m.Now)}
+	if m.Config.SecretKey != "" {
+		key, err := m.Config.Key()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, schema.WithTokenKey(key))
+	}
+	st, err := schema.Open(ctx, m.Config.DB, opts...)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("open database %s: %w", m.Config.DB, err))
+	}
+	return st, nil
+}
+
+// oauthConfig is the OAuth client of the QBO app, with Intuit's endpoints
+// unless overridden.
+func (m *Main) oauthConfig(redirectURL string) (*oauth2.Config, error) {
+	c := m.Config.QBO
+	if c.ClientID == "" || c.ClientSecret == "" {
+		return nil, &ConfigValidationError{Field: "VELQBO_QBO_CLIENT_ID/VELQBO_QBO_CLIENT_SECRET", Err: errors.New("the QBO app's credentials are required (from the Intuit developer portal)")}
+	}
+	conf := qbo.NewOAuthConfig(c.ClientID, c.ClientSecret, redirectURL)
+	if c.TokenURL != "" {
+		conf.Endpoint.TokenURL = c.TokenURL
+	}
+	if c.AuthURL != "" {
+		conf.Endpoint.AuthURL = c.AuthURL
+	}
+	return conf, nil
+}
+
+func (m *Main) revokeURL() string {
+	if m.Config.QBO.RevokeURL != "" {
+		return m.Config.QBO.RevokeURL
+	}
+	return qbo.RevokeURL
+}
+
+// saveToken is the TokenSource's save callback: every refreshed token, and
+// with it a rotated refresh token, is stored encrypted before it is used.
+func (m *Main) saveToken(st *schema.Store, realm string, prev string) qbo.SaveFunc {
+	return func(ctx context.Context, tok *oauth2.Token) error {
+		now := m.Now()
+		t := schema.Token{
+			Realm:            realm,
+			RefreshToken:     tok.RefreshToken,
+			AccessToken:      tok.AccessToken,
+			AccessExpiresAt:  tok.Expiry,
+			RefreshExpiresAt: qbo.RefreshTokenExpiry(tok, now),
+		}
+		if old, err := st.LoadToken(ctx, realm); err == nil {
+			t.RefreshRotatedAt = old.RefreshRotatedAt
+			t.HardExpiresAt = old.HardExpiresAt
+			if t.RefreshExpiresAt.IsZero() {
+				t.RefreshExpiresAt = old.RefreshExpiresAt
+			}
+			prev = old.RefreshToken
+		}
+		if tok.RefreshToken != prev || t.RefreshRotatedAt.IsZero() {
+			t.RefreshRotatedAt = now
+		}
+		if v, ok := extraSeconds(tok, "x_refresh_token_hard_expires_in"); ok {
+			t.HardExpiresAt = now.Add(v)
+		}
+		return st.SaveToken(ctx, t)
+	}
+}
+
+func extraSeconds(tok *oauth2.Token, key string) (time.Duration, bool) {
+	switch v := tok.Extra(key).(type) {
+	case float64:
+		return time.Duration(v) * time.Second, v > 0
+	case int64:
+		return time.Duration(v) * time.Second, v > 0
+	}
+	return 0, false
+}
+
+// qboConn is a connected QBO client and the token source behind it.
+type qboConn struct {
+	Client *qbo.Client
+	TS     *qbo.TokenSource
+	Realm  string
+}
+
+// connectQBO builds the QBO client from the stored token of the connected
+// company. It returns errNotConnected (exit code 3) when there is none.
+func (m *Main) connectQBO(ctx context.Context, st *schema.Store) (*qboConn, error) {
+	infos, err := st.Tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(infos) == 0 {
+		return nil, unavailable(errNotConnected)
+	}
+	if len(infos) > 1 {
+		return nil, unavailable(fmt.Errorf("more than one QBO company is connected; run `velqbo disconnect` for all but one"))
+	}
+	realm := infos[0].Realm
+	tok, err := st.LoadToken(ctx, realm)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("load QBO token: %w", err))
+	}
+	return m.newQBOConn(realm, &oauth2.Token{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, Expiry: tok.AccessExpiresAt, TokenType: "Bearer"}, st)
+}
+
+func (m *Main) newQBOConn(realm string, tok *oauth2.Token, st *schema.Store) (*qboConn, error) {
+	conf, err := m.oauthConfig("")
+	if err != nil {
+		return nil, err
+	}
+	base := http.DefaultTransport
+	ts := qbo.NewTokenSource(conf, tok, m.saveToken(st, realm, tok.RefreshToken), &http.Client{Transport: base, Timeout: 60 * time.Second}, m.Now)
+	c := m.Config.QBO
+	client, err := qbo.NewClient(ts.HTTPClient(base),
+		qbo.WithBaseURL(m.Config.APIBaseURL()),
+		qbo.WithRealmID(realm),
+		qbo.WithMinorVersion(c.MinorVersion),
+		qbo.WithUserAgent("velqbo/"+version),
+		qbo.WithPacing(qbo.Pacing{RequestsPerMinute: c.RequestsPerMinute, BatchRequestsPerMinute: c.BatchesPerMinute, MaxInFlight: c.Concurrency}),
+		qbo.WithTokenInvalidator(ts),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &qboConn{Client: client, TS: ts, Realm: realm}, nil
+}
+
+// qboError turns errors that mean "could not run" into exit code 3 with a
+// message that says what to do.
+func qboError(err error) error {
+	if errors.Is(err, qbo.ErrTokenRejected) {
+		return unavailable(fmt.Errorf("QuickBooks rejected the stored refresh token (it expired or was revoked): run `velqbo connect` again"))
+	}
+	if qbo.IsAuth(err) {
+		return unavailable(fmt.Errorf("QuickBooks refused the credentials: %w; run `velqbo connect` again", err))
+	}
+	return err
+}
+
+// velocitySource is the configured Velocity source: the export file when
+// one is set, the HTTP API otherwise.
+func (m *Main) velocitySource() (velocity.Source, *velocity.Client, error) {
+	if m.Config.Velocity.File != "" {
+		return velocity.OpenFileSource(m.Config.Velocity.File), nil, nil
+	}
+	if m.Config.Velocity.URL == "" || m.Config.Velocity.Token == "" {
+		return nil, nil, &ConfigValidationError{Field: "VELQBO_VELOCITY_URL/VELQBO_VELOCITY_TOKEN", Err: errors.New("set the Velocity API URL and token, or --velocity-file for an export")}
+	}
+	c, err := velocity.NewClient(m.Config.Velocity.URL, m.Config.Velocity.Token, velocity.WithUserAgent("velqbo/"+version))
+	if err != nil {
+		return nil, nil, &ConfigValidationError{Field: "VELQBO_VELOCITY_URL", Value: m.Config.Velocity.URL, Err: err}
+	}
+	return c, c, nil
+}
+
+// timeZero asks a source for everything.
+var timeZero time.Time
