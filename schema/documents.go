@@ -51,6 +51,7 @@ type DocumentKey struct {
 	SourceID string
 }
 
+// String returns "kind source_id", for errors.
 func (k DocumentKey) String() string { return k.Kind + " " + k.SourceID }
 
 func (k DocumentKey) check() error {

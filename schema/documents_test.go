@@ -263,6 +263,9 @@ func TestStore_BumpGeneration(t *testing.T) {
 		QBOType: "Invoice", QBOID: "42", SyncToken: "2", Fingerprint: "fp", State: StateDeletedInQBO}}); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.RecordIntent(ctx, Intent{Key: orderKey, Action: "create", RequestID: "g0"}); !errors.Is(err, ErrConflict) {
+		t.Errorf("intent on a document deleted in QBO: got %v; want ErrConflict", err)
+	}
 	d, err := s.BumpGeneration(ctx, "order", "ord_1001")
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ type LeaseHeldError struct {
 	Expires time.Time
 }
 
+// Error names the holder, its pid and host, and the lease times.
 func (e *LeaseHeldError) Error() string {
 	return fmt.Sprintf("lease %s is held by %s (pid %d on %s) since %s, until %s",
 		e.Name, e.Holder, e.PID, e.Host, e.Since.Format(time.RFC3339), e.Expires.Format(time.RFC3339))

@@ -44,7 +44,7 @@ type Intent struct {
 // nothing) is allowed.
 //
 // Returns ErrConflict when the row already carries an unresolved intent with
-// another request id.
+// another request id, or is StateDeletedInQBO.
 func (s *Store) RecordIntent(ctx context.Context, in Intent) error {
 	if in.RequestID == "" || in.Action == "" {
 		return fmt.Errorf("record intent %s: request id and action are required", in.Key)
@@ -53,6 +53,11 @@ func (s *Store) RecordIntent(ctx context.Context, in Intent) error {
 		if d.PendingRequestID != "" && d.PendingRequestID != in.RequestID {
 			return fmt.Errorf("unresolved intent %s (%s) pending since %s: look it up in QBO first: %w",
 				d.PendingRequestID, d.PendingAction, formatTime(d.PendingAt), ErrConflict)
+		}
+		// A document a person deleted in QBO is reported, never silently
+		// re-created: only resync (BumpGeneration) makes it writable again.
+		if d.State == StateDeletedInQBO {
+			return fmt.Errorf("%s %s was deleted in QBO: run velqbo resync to re-create it: %w", d.QBOType, d.QBOID, ErrConflict)
 		}
 		d.PendingRequestID, d.PendingAction, d.PendingFingerprint, d.PendingAt = in.RequestID, in.Action, in.Fingerprint, now
 		d.Attempts++

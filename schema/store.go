@@ -72,6 +72,9 @@ func WithTokenKey(key []byte) Option {
 //     SQLITE_BUSY when it upgrades a read lock mid-transaction (which
 //     busy_timeout cannot fix).
 //
+// cache_size(-32768) (32 MiB) and mmap_size (256 MiB) keep a large ledger's
+// b-tree pages in memory for the batched lookups of a reconcile pass.
+//
 // synchronous is FULL, not WAL's usual NORMAL. NORMAL is safe against a
 // crash of the process but may lose the last committed transactions on a
 // power loss or OS crash. The ledger's guarantee is "the outcome of a QBO
