@@ -288,6 +288,7 @@ func commands() []command {
 		connectCommand(),
 		disconnectCommand(),
 		settingsCommand(),
+		statusCommand(),
 		customersCommand(),
 		productsCommand(),
 		{name: "version", summary: "print the version", run: runVersion},

@@ -371,3 +371,24 @@ func TestDisconnect(t *testing.T) {
 	}
 	h.MustRun(exitOK, "", "disconnect")
 }
+
+func TestStatus_Fresh(t *testing.T) {
+	t.Parallel()
+	h := MustRunMain(t, 0)
+	r := h.MustRun(exitOK, "", "status")
+	if !strings.Contains(r.Stdout, "not connected") {
+		t.Errorf("status: got %q; want 'not connected'", r.Stdout)
+	}
+	h.Connect()
+	r = h.MustRun(exitOK, "", "status", "--json")
+	var v statusView
+	if err := json.Unmarshal([]byte(r.Stdout), &v); err != nil {
+		t.Fatalf("status --json: %v (%q)", err, r.Stdout)
+	}
+	if !v.Connected || v.Token == nil || v.Token.Realm != h.QBO.Realm() {
+		t.Fatalf("status token: got %+v; want connected to %s", v.Token, h.QBO.Realm())
+	}
+	if v.Token.RefreshRotatedAt == nil || v.Token.RefreshExpiresAt == nil || v.Token.DaysLeft == nil || *v.Token.DaysLeft < 90 {
+		t.Errorf("status token health: got %+v; want rotation time, expiry and ~100 days left", v.Token)
+	}
+}
