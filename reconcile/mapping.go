@@ -43,7 +43,9 @@ const NotApplicableOnReceipt = "not applicable: the sales receipt already record
 // Choices this mapping makes, beyond design.md:
 //   - A cancelled order (cancelled after approval) still maps its Doc, so
 //     the engine can void a reported one and knows its type; its refunds
-//     and payments are mapped as usual (a refund is real money back).
+//     and payments are mapped as usual (a refund is real money back). Its
+//     Doc is never Blocked: nothing is created for it, so a reason would be
+//     noise (Entity is nil when the document could not be mapped).
 //   - Refunds and payments of an order whose Doc is blocked are blocked
 //     too ("waits for order …"): nothing is half-posted.
 //   - Address name and company become the leading address lines (Line1 =
@@ -75,6 +77,12 @@ func MapOrder(o *velocity.Order, env *Env) *OrderDocs {
 	}
 	docs.Cancelled = o.Cancelled()
 	docs.Doc = m.orderDoc()
+	if docs.Cancelled && docs.Doc.Blocked != "" {
+		// Nothing is created for a cancelled order, only a reported one
+		// voided (which needs no payload): reporting it blocked would keep
+		// it on every run's list for nothing.
+		docs.Doc.Blocked = ""
+	}
 	docs.Refunds = m.refunds(docs.Doc)
 	docs.Payments = m.payments(docs.Doc)
 	return docs
@@ -269,7 +277,7 @@ func (m *mapper) orderLines(why *reasons) []qbo.Line {
 		item := m.productItem(why, l, unlinked)
 		amt := l.Amount()
 		if !wholeCents(amt) {
-			why.addf("line %s amount %s × %s = %s is not whole cents", lineLabel(i, l), l.Quantity, l.UnitPrice, amt)
+			why.addf("line %s amount %s × %s = %s is not whole cents", lineLabel(i, l), l.Quantity, money(l.UnitPrice), amt)
 		}
 		lines = append(lines, m.itemLine(cmp.Or(l.Name, l.SKU), item, l.Quantity, l.UnitPrice, amt))
 	}
