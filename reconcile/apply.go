@@ -1,0 +1,801 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/schema"
+)
+
+// applier executes a plan's changes. Its methods are called from several
+// workers; the summary and the stop state are guarded by mu.
+type applier struct {
+	r        *Reconciler
+	runID    string
+	sum      *Summary
+	progress func(done, total int)
+	log      logrus.FieldLogger
+
+	mu          sync.Mutex
+	fatal       error
+	done, total int
+}
+
+// stop records the first fatal error; workers stop at their next step.
+func (a *applier) stop(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.fatal == nil {
+		a.fatal = err
+	}
+}
+
+func (a *applier) stopped() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.fatal != nil
+}
+
+func (a *applier) err() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.fatal
+}
+
+// hook runs a test hook; false means the run is stopped.
+func (a *applier) hook(fn func(string, schema.DocumentKey) error, step string, key schema.DocumentKey) bool {
+	if fn != nil {
+		if err := fn(step, key); err != nil {
+			a.stop(fmt.Errorf("%w at %s of %s: %w", ErrAborted, step, key, err))
+			return false
+		}
+	}
+	return !a.stopped()
+}
+
+func (a *applier) after(step string, key schema.DocumentKey) bool {
+	return a.hook(a.r.Hooks.AfterWrite, step, key)
+}
+
+func (a *applier) report(it Item, sent bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.sum.add(it)
+	if sent {
+		a.done++
+		if a.progress != nil {
+			a.progress(a.done, a.total)
+		}
+	}
+}
+
+// storeErr stops the run on a ledger failure: without the ledger nothing
+// can be sent safely.
+func (a *applier) storeErr(err error) {
+	if err != nil {
+		a.stop(fmt.Errorf("ledger: %w", err))
+	}
+}
+
+// definitive reports a fault after which nothing was written: QBO judged
+// the request invalid (or the client refused to send it). Anything else —
+// a network error, 5xx or throttling after the client's retries, a
+// cancelled context, an unreadable answer — leaves the outcome unknown.
+func definitive(err error) bool {
+	var ve *qbo.ValidationError
+	if errors.As(err, &ve) {
+		return true
+	}
+	var qe *qbo.Error
+	return errors.As(err, &qe) && !qbo.Retryable(err) && !qbo.IsAuth(err)
+}
+
+// apply runs the phases: C order documents (creates batched and single,
+// updates, voids), D voids of SalesReceipts replaced by Invoices, E
+// payments then refunds. It returns the fatal error that stopped it.
+func (a *applier) apply(ctx context.Context, res *scan) error {
+	var docs, receiptVoids, payments, refunds []*Change
+	for _, c := range res.changes {
+		switch {
+		case c.Action == ActionBlocked:
+			if c.Key.SourceID != "" && !c.deleted() {
+				a.storeErr(a.r.Store.RecordBlocked(ctx, schema.Problem{Key: c.Key, RunID: a.runID, Reason: c.Reason,
+					OrderNumber: c.OrderNumber, QBOType: c.QBOType, DocNumber: c.DocNumber}))
+			}
+			a.report(c.item(), false)
+		case c.Action == ActionFailed:
+			a.report(c.item(), false)
+		case c.Action == ActionNoop:
+			a.noop(ctx, c)
+		case c.pending:
+			c.Action, c.Reason = ActionFailed, reasonUnknownOutcome
+			a.report(c.item(), false)
+		case c.voidReceipt:
+			receiptVoids = append(receiptVoids, c)
+		case c.Key.Kind == KindPayment:
+			payments = append(payments, c)
+		case c.Key.Kind == KindRefund:
+			refunds = append(refunds, c)
+		default:
+			docs = append(docs, c)
+		}
+		if a.stopped() {
+			return a.err()
+		}
+	}
+	a.mu.Lock()
+	a.sum.Counts.Unchanged += res.unchanged
+	a.total = len(docs) + len(receiptVoids) + len(payments) + len(refunds)
+	for _, c := range docs {
+		if c.replaces != "" {
+			a.total++
+		}
+	}
+	a.mu.Unlock()
+
+	a.pool(ctx, docs)
+	for _, c := range docs {
+		if c.replaces != "" && c.done {
+			prior := schema.Document{Kind: KindOrder, SourceID: c.Key.SourceID, Generation: c.generation()}
+			receiptVoids = append(receiptVoids, receiptVoidChange(c.OrderID, c.OrderNumber, &prior, c.replaces))
+		}
+	}
+	a.pool(ctx, receiptVoids)
+	for _, group := range [][]*Change{payments, refunds} {
+		var ready []*Change
+		for _, c := range group {
+			p := c.parent
+			switch {
+			case p == nil || p.done:
+				if p != nil {
+					c.invoiceID = p.resultID
+				}
+			case p.Action == ActionNoop && !p.pending:
+				c.invoiceID = p.QBOID
+			default:
+				c.Action, c.Reason = ActionFailed, "not sent: the document of order "+c.OrderNumber+" is not in QBO yet"
+				a.report(c.item(), true)
+				continue
+			}
+			ready = append(ready, c)
+		}
+		a.pool(ctx, ready)
+	}
+	return a.err()
+}
+
+func (c *Change) deleted() bool {
+	return c.Prior != nil && c.Prior.State == schema.StateDeletedInQBO
+}
+
+// noop records what an unchanged item needs: a blocked or failed row whose
+// document turns out right is sent again, and a payment on a SalesReceipt
+// is remembered as not applicable so it is listed once.
+func (a *applier) noop(ctx context.Context, c *Change) {
+	switch {
+	case c.restoreState:
+		a.storeErr(a.r.Store.SetState(ctx, c.Key, schema.StateSent))
+	case c.notApplicable:
+		rid := ""
+		if c.Prior != nil {
+			rid = c.Prior.PendingRequestID
+		}
+		a.storeErr(a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid,
+			State: schema.StateSent, OrderNumber: c.OrderNumber, Fingerprint: "n/a",
+			Extra: map[string]string{extraNotApplicable: "true"}}))
+	}
+	a.report(c.item(), false)
+}
+
+// queue is one phase's work: creates (batchable) and single writes.
+type queue struct {
+	mu      sync.Mutex
+	creates []*Change
+	singles []*Change
+}
+
+func (q *queue) pop(n int, preferCreates bool) []*Change {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	take := func(s *[]*Change, n int) []*Change {
+		n = min(n, len(*s))
+		out := slices.Clone((*s)[:n])
+		*s = (*s)[n:]
+		return out
+	}
+	if preferCreates && len(q.creates) > 0 {
+		return take(&q.creates, n)
+	}
+	if len(q.singles) > 0 {
+		return take(&q.singles, 1)
+	}
+	return take(&q.creates, 1)
+}
+
+// pool drains one queue with Concurrency workers: batch workers take up to
+// qbo.MaxBatchItems creates per batch request, single workers take one
+// write at a time (updates and voids always go alone). The qbo client's
+// pacer keeps the whole within QBO's limits.
+func (a *applier) pool(ctx context.Context, changes []*Change) {
+	if len(changes) == 0 || a.stopped() {
+		return
+	}
+	q := &queue{}
+	for _, c := range changes {
+		if c.Action == ActionCreate {
+			q.creates = append(q.creates, c)
+		} else {
+			q.singles = append(q.singles, c)
+		}
+	}
+	n := a.r.concurrency()
+	batchWorkers := 0
+	if len(q.creates) > 1 {
+		batchWorkers = max(1, n/2)
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		batch := i < batchWorkers
+		wg.Go(func() {
+			for !a.stopped() {
+				size := 1
+				if batch {
+					size = qbo.MaxBatchItems
+				}
+				cs := q.pop(size, batch)
+				switch {
+				case len(cs) == 0:
+					return
+				case len(cs) > 1:
+					a.createBatch(ctx, cs)
+				default:
+					a.one(ctx, cs[0])
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (a *applier) one(ctx context.Context, c *Change) {
+	switch c.Action {
+	case ActionCreate:
+		a.create(ctx, c)
+	case ActionUpdate:
+		a.update(ctx, c)
+	case ActionVoid:
+		a.void(ctx, c)
+	}
+}
+
+func (a *applier) rid(c *Change, action, fingerprint string, attempt int) string {
+	return requestID(a.r.Realm, c.Key.Kind, c.Key.SourceID, c.generation(), action, fingerprint, attempt)
+}
+
+// intent records the write intent; false means do not send.
+func (a *applier) intent(ctx context.Context, c *Change, action, typ, rid, fp string) bool {
+	if !a.hook(a.r.Hooks.BeforeWrite, "intent", c.Key) {
+		return false
+	}
+	in := schema.Intent{Key: c.Key, Action: action + ":" + typ, RequestID: rid, Fingerprint: fp,
+		OrderNumber: c.OrderNumber, DocNumber: c.DocNumber}
+	if c.replaces == "" && !c.voidReceipt {
+		in.QBOType = typ
+	}
+	if action == ActionVoid {
+		in.Action += ":" + c.VoidID
+		in.DocNumber = ""
+	}
+	if err := a.r.Store.RecordIntent(ctx, in); err != nil {
+		if errors.Is(err, schema.ErrConflict) {
+			c.Action, c.Reason = ActionFailed, reasonUnknownOutcome
+			a.report(c.item(), true)
+			return false
+		}
+		a.storeErr(err)
+		return false
+	}
+	return a.after("intent", c.Key)
+}
+
+func (a *applier) create(ctx context.Context, c *Change) {
+	fp := c.Desired.Fingerprint
+	rid := a.rid(c, ActionCreate, fp, c.attempt())
+	if !a.intent(ctx, c, ActionCreate, c.QBOType, rid, fp) {
+		return
+	}
+	doc, err := a.r.QBO.Create(ctx, c.QBOType, a.prepare(c, "", "", false), rid)
+	if !a.after("send", c.Key) {
+		return
+	}
+	a.outcome(ctx, c, rid, doc, err)
+}
+
+// createBatch sends up to 30 creates in one batch request. The batch's
+// request id derives from its items' ids; when its answer is lost every
+// item keeps its intent and is looked up on the next run.
+func (a *applier) createBatch(ctx context.Context, cs []*Change) {
+	var sent []*Change
+	var rids []string
+	var ents []any
+	for _, c := range cs {
+		fp := c.Desired.Fingerprint
+		rid := a.rid(c, ActionCreate, fp, c.attempt())
+		if !a.intent(ctx, c, ActionCreate, c.QBOType, rid, fp) {
+			if a.stopped() {
+				return
+			}
+			continue
+		}
+		sent, rids, ents = append(sent, c), append(rids, rid), append(ents, a.prepare(c, "", "", false))
+	}
+	if len(sent) == 0 {
+		return
+	}
+	outs, err := a.r.QBO.CreateBatch(ctx, ents, batchRequestID(rids))
+	for _, c := range sent {
+		if !a.after("send", c.Key) {
+			return
+		}
+	}
+	for i, c := range sent {
+		if a.stopped() {
+			return
+		}
+		if err != nil {
+			a.outcome(ctx, c, rids[i], DocRef{}, err)
+			continue
+		}
+		a.outcome(ctx, c, rids[i], outs[i].Doc, outs[i].Err)
+	}
+}
+
+// outcome records what QBO answered to a create or update.
+func (a *applier) outcome(ctx context.Context, c *Change, rid string, doc DocRef, err error) {
+	if err == nil {
+		extra := map[string]string{extraAttempt: "", extraNotApplicable: ""}
+		if c.replaces != "" {
+			extra[extraVoidReceipt] = c.replaces
+		}
+		dn := doc.DocNumber
+		if dn == "" {
+			dn = c.DocNumber
+		}
+		werr := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateSent,
+			OrderNumber: c.OrderNumber, QBOType: c.QBOType, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: dn,
+			Fingerprint: c.Desired.Fingerprint, Extra: extra,
+			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "ok"}})
+		if werr != nil {
+			a.storeErr(werr)
+			return
+		}
+		if !a.after("outcome", c.Key) {
+			return
+		}
+		if !c.Desired.Total.IsZero() && !doc.TotalAmt.IsZero() && !doc.TotalAmt.Equal(c.Desired.Total) {
+			a.log.WithFields(logrus.Fields{"order": c.OrderNumber, "qbo_id": doc.ID, "qbo_total": doc.TotalAmt.String(),
+				"want": c.Desired.Total.String()}).Warn("QBO total differs from the order's")
+		}
+		c.done, c.resultID, c.QBOID = true, doc.ID, doc.ID
+		a.report(c.item(), true)
+		return
+	}
+	a.failure(ctx, c, rid, err)
+}
+
+// failure records a failed write: a definitive fault clears the intent and
+// bumps the attempt (so a corrected retry gets a new request id); an unknown
+// outcome keeps the intent for the next run's lookup.
+func (a *applier) failure(ctx context.Context, c *Change, rid string, err error) {
+	if qbo.IsAuth(err) {
+		a.stop(fmt.Errorf("%w: %w", ErrQBOAuth, err))
+		return
+	}
+	if definitive(err) {
+		reason := err.Error()
+		werr := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateFailed,
+			OrderNumber: c.OrderNumber, Error: reason, Extra: map[string]string{extraAttempt: strconv.Itoa(c.attempt() + 1)},
+			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "rejected",
+				Detail: reason}})
+		if werr != nil {
+			a.storeErr(werr)
+			return
+		}
+		if !a.after("outcome", c.Key) {
+			return
+		}
+		c.Action, c.Reason = ActionFailed, reason
+		a.report(c.item(), true)
+		return
+	}
+	if a.stopped() {
+		return
+	}
+	a.log.WithError(err).WithField("item", c.Key.String()).Warn("write outcome unknown")
+	if werr := a.r.Store.RecordFailed(ctx, schema.Problem{Key: c.Key, RunID: a.runID,
+		Reason: reasonUnknownOutcome + ": " + err.Error(), OrderNumber: c.OrderNumber}); werr != nil {
+		a.storeErr(werr)
+		return
+	}
+	if !a.after("outcome", c.Key) {
+		return
+	}
+	c.Action, c.Reason = ActionFailed, reasonUnknownOutcome
+	a.report(c.item(), true)
+}
+
+// update sends a sparse update with the ledger's SyncToken. A stale token
+// (5010: a person edited the document, or a payment changed the invoice)
+// is refreshed by a GET and the update retried once; a document that is
+// gone (610) is recorded deleted_in_qbo and reported, never re-created.
+func (a *applier) update(ctx context.Context, c *Change) {
+	fp, typ, id := c.Desired.Fingerprint, c.QBOType, c.Prior.QBOID
+	rid := a.rid(c, ActionUpdate, fp, c.attempt())
+	if !a.intent(ctx, c, ActionUpdate, typ, rid, fp) {
+		return
+	}
+	doc, err := a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, c.Prior.SyncToken, true), rid)
+	if !a.after("send", c.Key) {
+		return
+	}
+	if qbo.IsStaleObject(err) || qbo.IsNotFound(err) {
+		cur, gerr := a.r.QBO.Get(ctx, typ, id)
+		switch {
+		case qbo.IsNotFound(gerr):
+			a.deletedInQBO(ctx, c, rid)
+			return
+		case gerr != nil:
+			err = gerr
+		case qbo.IsStaleObject(err):
+			// The first write definitely did not happen: clear its intent
+			// and retry under a request id of its own.
+			if werr := a.r.Store.ClearIntent(ctx, c.Key, rid); werr != nil {
+				a.storeErr(werr)
+				return
+			}
+			rid = a.rid(c, ActionUpdate+":"+cur.SyncToken, fp, c.attempt())
+			if !a.intent(ctx, c, ActionUpdate, typ, rid, fp) {
+				return
+			}
+			doc, err = a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, cur.SyncToken, true), rid)
+			if !a.after("send", c.Key) {
+				return
+			}
+		}
+	}
+	a.outcome(ctx, c, rid, doc, err)
+}
+
+func (a *applier) deletedInQBO(ctx context.Context, c *Change, rid string) {
+	reason := deletedReason(c.OrderNumber)
+	if err := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid,
+		State: schema.StateDeletedInQBO, Error: reason,
+		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "deleted_in_qbo"}}); err != nil {
+		a.storeErr(err)
+		return
+	}
+	if !a.after("outcome", c.Key) {
+		return
+	}
+	c.Action, c.Reason = ActionBlocked, reason
+	a.report(c.item(), true)
+}
+
+// void voids a document: a cancelled order's, or the SalesReceipt that an
+// Invoice replaced (then the row keeps the Invoice and only forgets the
+// receipt). The SyncToken is read first for a replaced receipt (the ledger
+// holds the Invoice's); a stale token is refreshed once.
+func (a *applier) void(ctx context.Context, c *Change) {
+	typ, id := c.VoidType, c.VoidID
+	token := ""
+	if c.Prior != nil && !c.voidReceipt {
+		token = c.Prior.SyncToken
+	}
+	rid := a.rid(c, ActionVoid+":"+typ+":"+id, "", c.attempt())
+	if !a.intent(ctx, c, ActionVoid, typ, rid, "") {
+		return
+	}
+	var doc DocRef
+	var err error
+	if token == "" {
+		doc, err = a.r.QBO.Get(ctx, typ, id)
+		token = doc.SyncToken
+	}
+	if err == nil && !doc.Voided {
+		doc, err = a.r.QBO.Void(ctx, typ, id, token, rid)
+	}
+	if !a.after("send", c.Key) {
+		return
+	}
+	if qbo.IsStaleObject(err) || qbo.IsNotFound(err) {
+		cur, gerr := a.r.QBO.Get(ctx, typ, id)
+		switch {
+		case qbo.IsNotFound(gerr):
+			a.voidDone(ctx, c, rid, DocRef{}, true)
+			return
+		case gerr != nil:
+			err = gerr
+		case cur.Voided:
+			doc, err = cur, nil
+		case qbo.IsStaleObject(err):
+			if werr := a.r.Store.ClearIntent(ctx, c.Key, rid); werr != nil {
+				a.storeErr(werr)
+				return
+			}
+			rid = a.rid(c, ActionVoid+":"+typ+":"+id+":"+cur.SyncToken, "", c.attempt())
+			if !a.intent(ctx, c, ActionVoid, typ, rid, "") {
+				return
+			}
+			doc, err = a.r.QBO.Void(ctx, typ, id, cur.SyncToken, rid)
+			if !a.after("send", c.Key) {
+				return
+			}
+		}
+	}
+	if err != nil {
+		a.failure(ctx, c, rid, err)
+		return
+	}
+	a.voidDone(ctx, c, rid, doc, false)
+}
+
+func (a *applier) voidDone(ctx context.Context, c *Change, rid string, doc DocRef, gone bool) {
+	o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateVoided, SyncToken: doc.SyncToken,
+		Extra: map[string]string{extraAttempt: ""},
+		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.VoidType, Operation: ActionVoid, QBOID: c.VoidID, Outcome: "ok"}}
+	if gone {
+		o.State, o.Audit.Outcome = schema.StateDeletedInQBO, "deleted_in_qbo"
+		c.Reason = "already deleted in QBO"
+	}
+	if c.voidReceipt {
+		// The row keeps its Invoice; it only forgets the receipt.
+		o.State, o.SyncToken = schema.StateSent, ""
+		o.Extra[extraVoidReceipt] = ""
+	}
+	if err := a.r.Store.RecordOutcome(ctx, o); err != nil {
+		a.storeErr(err)
+		return
+	}
+	if !a.after("outcome", c.Key) {
+		return
+	}
+	c.done = true
+	a.report(c.item(), true)
+}
+
+// prepare copies the desired entity for sending: PrivateNote gets the
+// ledger marker, an update gets Id/SyncToken/sparse, a payment the Id of
+// the invoice it pays.
+func (a *applier) prepare(c *Change, id, syncToken string, sparse bool) any {
+	m := marker(c.Key.Kind, c.Key.SourceID, c.generation())
+	note := func(base *string) *string {
+		b := ""
+		if base != nil {
+			b = strings.TrimSpace(*base)
+		}
+		if b == "" {
+			b = "Velocity order " + c.OrderNumber
+		}
+		s := b + " [" + m + "]"
+		return &s
+	}
+	switch e := c.Desired.Entity.(type) {
+	case *qbo.SalesReceipt:
+		v := *e
+		v.Id, v.SyncToken, v.Sparse, v.PrivateNote = id, syncToken, sparse, note(e.PrivateNote)
+		return &v
+	case *qbo.Invoice:
+		v := *e
+		v.Id, v.SyncToken, v.Sparse, v.PrivateNote = id, syncToken, sparse, note(e.PrivateNote)
+		return &v
+	case *qbo.RefundReceipt:
+		v := *e
+		v.Id, v.SyncToken, v.Sparse, v.PrivateNote = id, syncToken, sparse, note(e.PrivateNote)
+		return &v
+	case *qbo.Payment:
+		v := *e
+		v.Id, v.SyncToken, v.Sparse, v.PrivateNote = id, syncToken, sparse, note(e.PrivateNote)
+		v.Line = slices.Clone(e.Line)
+		linked := false
+		for i := range v.Line {
+			v.Line[i].LinkedTxn = slices.Clone(v.Line[i].LinkedTxn)
+			for j := range v.Line[i].LinkedTxn {
+				if lt := &v.Line[i].LinkedTxn[j]; lt.TxnType == TypeInvoice {
+					lt.TxnId, linked = c.invoiceID, true
+				}
+			}
+		}
+		if !linked && c.invoiceID != "" {
+			v.Line = append(v.Line, qbo.Line{Amount: e.TotalAmt,
+				LinkedTxn: []qbo.LinkedTxn{{TxnId: c.invoiceID, TxnType: TypeInvoice}}})
+		}
+		return &v
+	}
+	return c.Desired.Entity
+}
+
+// lookupChunk is how many DocNumbers one lookup query names.
+const lookupChunk = 30
+
+// resolvePending is phase A: every row whose last write has no recorded
+// outcome is resolved before anything is sent.
+//
+//   - create: QBO is searched (`DocNumber IN (...)`, batched; payments,
+//     which have no DocNumber, by `CustomerRef = <the invoice's customer>`)
+//     for a document carrying the row's PrivateNote marker. Found: its Id
+//     and SyncToken are adopted, nothing is created again. Not found: the
+//     intent is cleared and the scan creates it with the same request id.
+//   - update: the intent is cleared; the scan re-sends the update with the
+//     same request id, which QBO answers from its replay store if the
+//     first one arrived (a 610 on the way marks the row deleted_in_qbo).
+//   - void: the document is read; voided (or gone) is recorded as such,
+//     else the intent is cleared and the void is sent again.
+//
+// A lookup that fails leaves the intent; the item is reported failed and
+// looked up again next run. QBO refusing the connection stops the run.
+func (a *applier) resolvePending(ctx context.Context) error {
+	rows, err := a.r.Store.PendingIntents(ctx)
+	if err != nil {
+		return err
+	}
+	creates := map[string][]schema.Document{} // by QBO type
+	for _, d := range rows {
+		parts := strings.SplitN(d.PendingAction, ":", 3)
+		action, typ := parts[0], d.QBOType
+		if len(parts) > 1 {
+			typ = parts[1]
+		}
+		switch action {
+		case ActionCreate:
+			creates[typ] = append(creates[typ], d)
+		case ActionVoid:
+			a.resolveVoid(ctx, d, typ, parts)
+		default:
+			a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
+		}
+		if a.stopped() {
+			return a.err()
+		}
+	}
+	for typ, ds := range creates {
+		if typ == TypePayment {
+			a.resolvePayments(ctx, ds)
+		} else {
+			a.resolveCreates(ctx, typ, ds)
+		}
+		if a.stopped() {
+			return a.err()
+		}
+	}
+	return a.err()
+}
+
+func (a *applier) lookupFailed(d schema.Document, err error) {
+	if qbo.IsAuth(err) {
+		a.stop(fmt.Errorf("%w: %w", ErrQBOAuth, err))
+		return
+	}
+	a.log.WithError(err).WithField("item", d.Key().String()).Warn("look up unknown outcome")
+}
+
+// adopt records a document found by lookup as the outcome of the pending
+// create. When the row held a SalesReceipt and an Invoice was found, the
+// receipt is remembered for voiding.
+func (a *applier) adopt(ctx context.Context, d schema.Document, typ string, doc DocRef) {
+	extra := map[string]string{extraAttempt: ""}
+	if d.QBOID != "" && d.QBOType != "" && d.QBOType != typ && d.QBOID != doc.ID {
+		extra[extraVoidReceipt] = d.QBOID
+	}
+	a.log.WithFields(logrus.Fields{"item": d.Key().String(), "qbo_type": typ, "qbo_id": doc.ID}).
+		Info("found the document of an unknown outcome; adopted")
+	a.storeErr(a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: d.Key(), RequestID: d.PendingRequestID,
+		State: schema.StateSent, QBOType: typ, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: doc.DocNumber,
+		Extra: extra, Audit: &schema.AuditEntry{RunID: a.runID, Entity: typ, Operation: ActionCreate,
+			Outcome: "found_by_lookup"}}))
+}
+
+func (a *applier) resolveCreates(ctx context.Context, typ string, ds []schema.Document) {
+	for start := 0; start < len(ds); start += lookupChunk {
+		chunk := ds[start:min(start+lookupChunk, len(ds))]
+		var nums []string
+		for _, d := range chunk {
+			if d.DocNumber != "" && !slices.Contains(nums, d.DocNumber) {
+				nums = append(nums, d.DocNumber)
+			}
+		}
+		found, err := a.r.QBO.FindByDocNumber(ctx, typ, nums)
+		if err != nil {
+			a.lookupFailed(chunk[0], err)
+			continue
+		}
+		for _, d := range chunk {
+			a.settle(ctx, d, typ, found)
+		}
+	}
+}
+
+// settle adopts the document carrying d's marker, or clears d's intent.
+func (a *applier) settle(ctx context.Context, d schema.Document, typ string, found []DocRef) {
+	m := marker(d.Kind, d.SourceID, d.Generation)
+	for _, doc := range found {
+		if hasMarker(doc.PrivateNote, m) {
+			a.adopt(ctx, d, typ, doc)
+			return
+		}
+	}
+	a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
+}
+
+// resolvePayments looks pending payment creates up by the customer of the
+// invoice they pay (QBO cannot query a Payment by DocNumber).
+func (a *applier) resolvePayments(ctx context.Context, ds []schema.Document) {
+	byCustomer := map[string][]DocRef{}
+	for _, d := range ds {
+		rows, err := a.r.Store.DocumentsByOrderNumber(ctx, d.OrderNumber)
+		if err != nil {
+			a.storeErr(err)
+			return
+		}
+		invoiceID := ""
+		for _, r := range rows {
+			if r.Kind == KindOrder && r.QBOType == TypeInvoice {
+				invoiceID = r.QBOID
+			}
+		}
+		if invoiceID == "" {
+			// No invoice, so no payment could have been linked to one.
+			a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
+			continue
+		}
+		inv, err := a.r.QBO.Get(ctx, TypeInvoice, invoiceID)
+		if err != nil {
+			a.lookupFailed(d, err)
+			continue
+		}
+		pays, ok := byCustomer[inv.CustomerID]
+		if !ok {
+			if pays, err = a.r.QBO.FindPayments(ctx, inv.CustomerID); err != nil {
+				a.lookupFailed(d, err)
+				continue
+			}
+			byCustomer[inv.CustomerID] = pays
+		}
+		a.settle(ctx, d, TypePayment, pays)
+	}
+}
+
+func (a *applier) resolveVoid(ctx context.Context, d schema.Document, typ string, parts []string) {
+	id := d.QBOID
+	if len(parts) > 2 {
+		id = parts[2]
+	}
+	receipt := d.QBOID != id // the void of a replaced SalesReceipt
+	doc, err := a.r.QBO.Get(ctx, typ, id)
+	gone := qbo.IsNotFound(err)
+	if err != nil && !gone {
+		a.lookupFailed(d, err)
+		return
+	}
+	if !gone && !doc.Voided {
+		a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
+		return
+	}
+	o := schema.DocumentOutcome{Key: d.Key(), RequestID: d.PendingRequestID, State: schema.StateVoided,
+		SyncToken: doc.SyncToken, Audit: &schema.AuditEntry{RunID: a.runID, Entity: typ, Operation: ActionVoid,
+			QBOID: id, Outcome: "found_by_lookup"}}
+	if gone {
+		o.State = schema.StateDeletedInQBO
+	}
+	if receipt {
+		o.State, o.SyncToken, o.Extra = schema.StateSent, "", map[string]string{extraVoidReceipt: ""}
+	}
+	a.storeErr(a.r.Store.RecordOutcome(ctx, o))
+}

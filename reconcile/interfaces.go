@@ -1,0 +1,336 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
+)
+
+// Source is where orders come from: *velocity.Client directly, or an export
+// file through FileSource. Orders yields the orders updated at or after
+// since (all when zero); an *velocity.ObjectError is one invalid order and
+// iteration goes on, any other error ends it. GetOrder returns one order,
+// an error matching velocity.ErrNotFound when there is none.
+type Source interface {
+	Orders(ctx context.Context, since time.Time) iter.Seq2[*velocity.Order, error]
+	GetOrder(ctx context.Context, id string) (*velocity.Order, error)
+}
+
+// FileSource adapts a velocity export file to Source. GetOrder scans the
+// whole file (constant memory), so it is meant for the few orders a run
+// re-reads by id.
+type FileSource struct{ *velocity.FileSource }
+
+// GetOrder scans the export for the order with id.
+func (s FileSource) GetOrder(ctx context.Context, id string) (*velocity.Order, error) {
+	for o, err := range s.Orders(ctx, time.Time{}) {
+		if err != nil && !velocity.IsObjectError(err) {
+			return nil, err
+		}
+		if o != nil && o.ID == id {
+			return o, nil
+		}
+	}
+	return nil, fmt.Errorf("get order %s from export: %w", id, velocity.ErrNotFound)
+}
+
+// Store is the part of *schema.Store that reconcile uses: the ledger, links,
+// settings, runs and cursors.
+type Store interface {
+	DocumentsBySource(ctx context.Context, kind string, ids []string) (map[string]schema.Document, error)
+	DocumentsByOrderNumber(ctx context.Context, orderNumber string) ([]schema.Document, error)
+	EachDocument(ctx context.Context, f schema.DocumentFilter, fn func(schema.Document) error) error
+	PendingIntents(ctx context.Context) ([]schema.Document, error)
+	Links(ctx context.Context, kind schema.LinkKind, ids []string) (map[string]schema.Link, error)
+	Settings(ctx context.Context) ([]schema.Setting, error)
+
+	RecordIntent(ctx context.Context, in schema.Intent) error
+	RecordOutcome(ctx context.Context, o schema.DocumentOutcome) error
+	RecordBlocked(ctx context.Context, p schema.Problem) error
+	RecordFailed(ctx context.Context, p schema.Problem) error
+	ClearIntent(ctx context.Context, k schema.DocumentKey, requestID string) error
+	SetState(ctx context.Context, k schema.DocumentKey, st schema.State) error
+	BumpGeneration(ctx context.Context, kind, sourceID string) (schema.Document, error)
+
+	StartRun(ctx context.Context, mode string) (schema.Run, error)
+	FinishRun(ctx context.Context, res schema.RunResult) error
+	AddRunItems(ctx context.Context, runID string, items []schema.RunItem) error
+	GetCursor(ctx context.Context, name string) (string, error)
+}
+
+// DocRef is what reconcile needs to know about a QBO document.
+type DocRef struct {
+	Type        string
+	ID          string
+	SyncToken   string
+	DocNumber   string
+	PrivateNote string
+	CustomerID  string
+	Voided      bool
+	TotalAmt    decimal.Decimal
+}
+
+// BatchOutcome is one create of a batch: Doc on success, else Err (a QBO
+// fault for that item alone).
+type BatchOutcome struct {
+	Doc DocRef
+	Err error
+}
+
+// Company is what reconcile reads about the QBO company, once per run and
+// only when there is something to send.
+type Company struct {
+	HomeCurrency  string
+	MultiCurrency bool
+}
+
+// QBO is the part of QuickBooks Online that reconcile writes to and reads
+// from; QBOClient implements it over *qbo.Client. Entities are the pointer
+// types of package qbo (*qbo.Invoice, ...); typ is their QBO type name.
+// Errors are the qbo client's (match with qbo.IsStaleObject, qbo.IsNotFound,
+// qbo.IsAuth, qbo.Retryable).
+type QBO interface {
+	Create(ctx context.Context, typ string, entity any, requestID string) (DocRef, error)
+	SparseUpdate(ctx context.Context, typ string, entity any, requestID string) (DocRef, error)
+	Void(ctx context.Context, typ, id, syncToken, requestID string) (DocRef, error)
+	Get(ctx context.Context, typ, id string) (DocRef, error)
+	// FindByDocNumber returns the documents of type typ whose DocNumber is
+	// one of docNumbers (at most 30 per call).
+	FindByDocNumber(ctx context.Context, typ string, docNumbers []string) ([]DocRef, error)
+	// FindPayments returns the payments of one QBO customer.
+	FindPayments(ctx context.Context, customerID string) ([]DocRef, error)
+	// CreateBatch creates up to qbo.MaxBatchItems entities in one batch
+	// request; the error is for the request as a whole.
+	CreateBatch(ctx context.Context, entities []any, requestID string) ([]BatchOutcome, error)
+	Company(ctx context.Context) (Company, error)
+}
+
+// QBOClient adapts *qbo.Client to QBO.
+type QBOClient struct{ C *qbo.Client }
+
+func qboOpts(id string) *qbo.RequestOptions { return &qbo.RequestOptions{RequestID: id} }
+
+// Create creates entity.
+func (q QBOClient) Create(ctx context.Context, typ string, entity any, rid string) (DocRef, error) {
+	var out any
+	var err error
+	switch e := entity.(type) {
+	case *qbo.SalesReceipt:
+		out, _, err = q.C.SalesReceipts.Create(ctx, e, qboOpts(rid))
+	case *qbo.Invoice:
+		out, _, err = q.C.Invoices.Create(ctx, e, qboOpts(rid))
+	case *qbo.RefundReceipt:
+		out, _, err = q.C.RefundReceipts.Create(ctx, e, qboOpts(rid))
+	case *qbo.Payment:
+		out, _, err = q.C.Payments.Create(ctx, e, qboOpts(rid))
+	default:
+		return DocRef{}, fmt.Errorf("create %s: unsupported entity %T", typ, entity)
+	}
+	if err != nil {
+		return DocRef{}, err
+	}
+	return docRef(out), nil
+}
+
+// SparseUpdate sends entity (Id, SyncToken and Sparse set) as a sparse update.
+func (q QBOClient) SparseUpdate(ctx context.Context, typ string, entity any, rid string) (DocRef, error) {
+	var out any
+	var err error
+	switch e := entity.(type) {
+	case *qbo.SalesReceipt:
+		out, _, err = q.C.SalesReceipts.SparseUpdate(ctx, e, qboOpts(rid))
+	case *qbo.Invoice:
+		out, _, err = q.C.Invoices.SparseUpdate(ctx, e, qboOpts(rid))
+	case *qbo.RefundReceipt:
+		out, _, err = q.C.RefundReceipts.SparseUpdate(ctx, e, qboOpts(rid))
+	case *qbo.Payment:
+		out, _, err = q.C.Payments.SparseUpdate(ctx, e, qboOpts(rid))
+	default:
+		return DocRef{}, fmt.Errorf("update %s: unsupported entity %T", typ, entity)
+	}
+	if err != nil {
+		return DocRef{}, err
+	}
+	return docRef(out), nil
+}
+
+// Void voids a document in the form its type needs.
+func (q QBOClient) Void(ctx context.Context, typ, id, syncToken, rid string) (DocRef, error) {
+	var out any
+	var err error
+	switch typ {
+	case TypeSalesReceipt:
+		out, _, err = q.C.SalesReceipts.Void(ctx, id, syncToken, qboOpts(rid))
+	case TypeInvoice:
+		out, _, err = q.C.Invoices.Void(ctx, id, syncToken, qboOpts(rid))
+	case TypeRefundReceipt:
+		out, _, err = q.C.RefundReceipts.Void(ctx, id, syncToken, qboOpts(rid))
+	case TypePayment:
+		out, _, err = q.C.Payments.Void(ctx, id, syncToken, qboOpts(rid))
+	default:
+		return DocRef{}, fmt.Errorf("void %s %s: unsupported type", typ, id)
+	}
+	if err != nil {
+		return DocRef{}, err
+	}
+	d := docRef(out)
+	d.Voided = true
+	return d, nil
+}
+
+// Get reads one document.
+func (q QBOClient) Get(ctx context.Context, typ, id string) (DocRef, error) {
+	var out any
+	var err error
+	switch typ {
+	case TypeSalesReceipt:
+		out, _, err = q.C.SalesReceipts.Get(ctx, id)
+	case TypeInvoice:
+		out, _, err = q.C.Invoices.Get(ctx, id)
+	case TypeRefundReceipt:
+		out, _, err = q.C.RefundReceipts.Get(ctx, id)
+	case TypePayment:
+		out, _, err = q.C.Payments.Get(ctx, id)
+	default:
+		return DocRef{}, fmt.Errorf("get %s %s: unsupported type", typ, id)
+	}
+	if err != nil {
+		return DocRef{}, err
+	}
+	return docRef(out), nil
+}
+
+// FindByDocNumber queries `SELECT * FROM <typ> WHERE DocNumber IN (...)`.
+func (q QBOClient) FindByDocNumber(ctx context.Context, typ string, docNumbers []string) ([]DocRef, error) {
+	if len(docNumbers) == 0 {
+		return nil, nil
+	}
+	clause := "WHERE DocNumber IN ("
+	for i, dn := range docNumbers {
+		if i > 0 {
+			clause += ", "
+		}
+		clause += qbo.QueryString(dn)
+	}
+	clause += ")"
+	var out []DocRef
+	var err error
+	switch typ {
+	case TypeSalesReceipt:
+		out, err = queryRefs(ctx, q.C.SalesReceipts.All(ctx, clause))
+	case TypeInvoice:
+		out, err = queryRefs(ctx, q.C.Invoices.All(ctx, clause))
+	case TypeRefundReceipt:
+		out, err = queryRefs(ctx, q.C.RefundReceipts.All(ctx, clause))
+	default:
+		return nil, fmt.Errorf("find %s by doc number: unsupported type", typ)
+	}
+	return out, err
+}
+
+// FindPayments queries `SELECT * FROM Payment WHERE CustomerRef = '<id>'`.
+func (q QBOClient) FindPayments(ctx context.Context, customerID string) ([]DocRef, error) {
+	return queryRefs(ctx, q.C.Payments.All(ctx, "WHERE CustomerRef = "+qbo.QueryString(customerID)))
+}
+
+func queryRefs[T any](_ context.Context, seq iter.Seq2[T, error]) ([]DocRef, error) {
+	var out []DocRef
+	for v, err := range seq {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, docRef(&v))
+	}
+	return out, nil
+}
+
+// CreateBatch sends one batch of creates.
+func (q QBOClient) CreateBatch(ctx context.Context, entities []any, rid string) ([]BatchOutcome, error) {
+	items := make([]qbo.BatchItem, len(entities))
+	for i, e := range entities {
+		items[i] = qbo.BatchItem{BID: fmt.Sprintf("b%d", i), Operation: qbo.BatchCreate, Entity: e}
+	}
+	res, _, err := q.C.Batch(ctx, items, qboOpts(rid))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BatchOutcome, len(entities))
+	for i := range out {
+		out[i].Err = fmt.Errorf("batch item b%d: no result", i)
+	}
+	for _, r := range res {
+		var i int
+		if _, err := fmt.Sscanf(r.BID, "b%d", &i); err != nil || i < 0 || i >= len(out) {
+			continue
+		}
+		switch {
+		case r.Err != nil:
+			out[i] = BatchOutcome{Err: r.Err}
+		case r.Entity != nil:
+			out[i] = BatchOutcome{Doc: docRef(r.Entity)}
+		}
+	}
+	return out, nil
+}
+
+// Company reads the company preferences (home currency, multicurrency).
+func (q QBOClient) Company(ctx context.Context) (Company, error) {
+	p, _, err := q.C.Preferences(ctx)
+	if err != nil {
+		return Company{}, err
+	}
+	return Company{HomeCurrency: p.HomeCurrency(), MultiCurrency: p.MultiCurrencyEnabled()}, nil
+}
+
+func qboNote(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func qboRefID(r *qbo.Ref) string {
+	if r == nil {
+		return ""
+	}
+	return r.Value
+}
+
+// docRef extracts a DocRef from one of qbo's entity pointers. QBO marks a
+// voided sales form by setting PrivateNote to "Voided" and its amounts to
+// zero; the status field says so in CDC answers.
+func docRef(v any) DocRef {
+	var d DocRef
+	var total *qbo.Decimal
+	var status string
+	switch e := v.(type) {
+	case *qbo.SalesReceipt:
+		d = DocRef{Type: TypeSalesReceipt, ID: e.Id, SyncToken: e.SyncToken, DocNumber: e.DocNumber,
+			PrivateNote: qboNote(e.PrivateNote), CustomerID: qboRefID(e.CustomerRef)}
+		total, status = e.TotalAmt, e.Status
+	case *qbo.Invoice:
+		d = DocRef{Type: TypeInvoice, ID: e.Id, SyncToken: e.SyncToken, DocNumber: e.DocNumber,
+			PrivateNote: qboNote(e.PrivateNote), CustomerID: qboRefID(e.CustomerRef)}
+		total, status = e.TotalAmt, e.Status
+	case *qbo.RefundReceipt:
+		d = DocRef{Type: TypeRefundReceipt, ID: e.Id, SyncToken: e.SyncToken, DocNumber: e.DocNumber,
+			PrivateNote: qboNote(e.PrivateNote), CustomerID: qboRefID(e.CustomerRef)}
+		total, status = e.TotalAmt, e.Status
+	case *qbo.Payment:
+		d = DocRef{Type: TypePayment, ID: e.Id, SyncToken: e.SyncToken, DocNumber: e.DocNumber,
+			PrivateNote: qboNote(e.PrivateNote), CustomerID: qboRefID(e.CustomerRef)}
+		total, status = e.TotalAmt, e.Status
+	}
+	if total != nil {
+		d.TotalAmt = qbo.Dec(total)
+	}
+	d.Voided = status == qbo.StatusVoided || d.PrivateNote == "Voided"
+	return d
+}

@@ -1,0 +1,559 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
+)
+
+// Extra keys this package keeps on ledger rows.
+const (
+	// extraVoidReceipt holds the id of a SalesReceipt still to be voided
+	// after its order was re-reported as an Invoice.
+	extraVoidReceipt = "void_sales_receipt"
+	// extraAttempt counts definitive faults of the current payload; it is
+	// part of the request id.
+	extraAttempt = "attempt"
+	// extraNotApplicable marks a payment on a SalesReceipt order.
+	extraNotApplicable = "not_applicable"
+)
+
+// Cursor names.
+const (
+	cursorOrders        = "orders.updated_at"
+	cursorHomeCurrency  = "qbo.home_currency"
+	cursorMultiCurrency = "qbo.multicurrency"
+)
+
+// overlap is subtracted from the incremental cursor: Velocity's updated_at
+// is set when a transaction starts, so an order committed just after the
+// previous read may carry an earlier timestamp.
+const overlap = 15 * time.Minute
+
+const reasonUnknownOutcome = "outcome unknown; looked up next run"
+
+// Change is one unit of work against the ledger: plain data computed by
+// the scan, executed by apply.
+type Change struct {
+	Kind        string // item kind: order, shipment, refund, payment
+	Key         schema.DocumentKey
+	OrderID     string
+	OrderNumber string
+	Action      string // ActionCreate, ActionUpdate, ActionVoid, ActionNoop, ActionBlocked, ActionFailed
+	QBOType     string
+	QBOID       string
+	DocNumber   string
+	Reason      string
+	Desired     *Desired
+	Prior       *schema.Document // nil when the ledger has no row
+
+	// VoidType and VoidID name the document a void acts on (the prior
+	// document, or the SalesReceipt replaced by an Invoice).
+	VoidType, VoidID string
+	// voidReceipt marks the void of a replaced SalesReceipt: a second
+	// write on the same ledger row, after the Invoice is recorded.
+	voidReceipt bool
+	// replaces is the SalesReceipt a create replaces (report as invoice).
+	replaces string
+	// parent is the order document change of a payment or refund.
+	parent *Change
+	// pending: the row still has an unresolved intent.
+	pending bool
+	// restoreState: unchanged, but the row says blocked or failed.
+	restoreState bool
+	// notApplicable: a payment on a SalesReceipt, seen for the first time.
+	notApplicable bool
+
+	// Set by apply.
+	done      bool   // the document is in QBO as desired
+	resultID  string // the QBO id it got
+	invoiceID string // for a payment: the Invoice it pays
+}
+
+func (c *Change) item() Item {
+	return Item{Kind: c.Kind, SourceID: c.Key.SourceID, OrderNumber: c.OrderNumber, Action: c.Action,
+		QBOType: c.QBOType, QBOID: c.QBOID, DocNumber: c.DocNumber, Reason: c.Reason}
+}
+
+func (c *Change) generation() int {
+	if c.Prior == nil {
+		return 0
+	}
+	return c.Prior.Generation
+}
+
+func (c *Change) attempt() int {
+	if c.Prior == nil {
+		return 0
+	}
+	var n int
+	fmt.Sscan(c.Prior.Extra[extraAttempt], &n)
+	return n
+}
+
+func deletedReason(number string) string {
+	return fmt.Sprintf("deleted in QBO; run `velqbo resync %s` to re-create it", number)
+}
+
+// diffDoc compares one desired document with its ledger row.
+func diffDoc(kind string, want *Desired, row *schema.Document) *Change {
+	c := &Change{Kind: kind, Key: schema.DocumentKey{Kind: kind, SourceID: want.SourceID}, OrderID: want.OrderID,
+		OrderNumber: want.OrderNumber, QBOType: want.QBOType, DocNumber: want.DocNumber, Desired: want, Prior: row}
+	if row != nil {
+		c.QBOID = row.QBOID
+		c.pending = row.HasPendingIntent()
+	}
+	switch {
+	case want.Blocked != "":
+		c.Action, c.Reason = ActionBlocked, want.Blocked
+	case row != nil && row.State == schema.StateDeletedInQBO:
+		c.Action, c.Reason = ActionBlocked, deletedReason(want.OrderNumber)
+	case row == nil || row.QBOID == "":
+		c.Action = ActionCreate
+	case kind == KindOrder && row.QBOType != "" && row.QBOType != want.QBOType:
+		// Report as invoice after a SalesReceipt was recorded: create the
+		// Invoice, then void the receipt (apply phase D).
+		c.Action, c.QBOID, c.replaces = ActionCreate, "", row.QBOID
+	case row.State == schema.StateVoided:
+		c.Action = ActionNoop
+	case row.Fingerprint == want.Fingerprint:
+		c.Action = ActionNoop
+		c.restoreState = row.State == schema.StateBlocked || row.State == schema.StateFailed
+	default:
+		c.Action = ActionUpdate
+		if kind == KindOrder {
+			oldBody, oldTrack := SplitFingerprint(row.Fingerprint)
+			newBody, newTrack := SplitFingerprint(want.Fingerprint)
+			if oldBody == newBody && oldTrack != newTrack {
+				c.Kind = KindShipment
+			}
+		}
+	}
+	if c.pending && (c.Action == ActionNoop) {
+		// An intent is unresolved although the ledger matches: the write
+		// must still be looked up before anything else happens.
+		c.Action = ActionFailed
+		c.Reason = reasonUnknownOutcome
+	}
+	return c
+}
+
+// voidChange voids the document recorded on row (a cancelled order).
+func voidChange(o *velocity.Order, row *schema.Document) *Change {
+	return &Change{Kind: row.Kind, Key: row.Key(), OrderID: o.ID, OrderNumber: o.Number, Action: ActionVoid,
+		QBOType: row.QBOType, QBOID: row.QBOID, DocNumber: row.DocNumber, Prior: row,
+		VoidType: row.QBOType, VoidID: row.QBOID, pending: row.HasPendingIntent()}
+}
+
+// receiptVoidChange voids the SalesReceipt an Invoice replaced.
+func receiptVoidChange(orderID, number string, row *schema.Document, receiptID string) *Change {
+	return &Change{Kind: KindOrder, Key: schema.DocumentKey{Kind: KindOrder, SourceID: orderID}, OrderID: orderID,
+		OrderNumber: number, Action: ActionVoid, QBOType: TypeSalesReceipt, QBOID: receiptID, DocNumber: number,
+		Prior: row, VoidType: TypeSalesReceipt, VoidID: receiptID, voidReceipt: true,
+		pending: row != nil && row.HasPendingIntent()}
+}
+
+func rowOf(m map[string]schema.Document, id string) *schema.Document {
+	if d, ok := m[id]; ok {
+		return &d
+	}
+	return nil
+}
+
+// diffOrder computes the changes of one order, noops included.
+func diffOrder(d *OrderDocs, orders, refunds, payments map[string]schema.Document) []*Change {
+	o := d.Order
+	if d.Skip != "" || o == nil {
+		return nil
+	}
+	row := rowOf(orders, o.ID)
+	var out []*Change
+	if d.Cancelled {
+		// Cancelled after it was reported: void. Its refunds and payments
+		// are left alone (voiding the sale is the whole correction).
+		if row != nil && row.QBOID != "" && row.State != schema.StateVoided && row.State != schema.StateDeletedInQBO {
+			out = append(out, voidChange(o, row))
+		} else if row != nil && row.QBOID != "" {
+			out = append(out, &Change{Kind: KindOrder, Key: row.Key(), OrderID: o.ID, OrderNumber: o.Number,
+				Action: ActionNoop, QBOType: row.QBOType, QBOID: row.QBOID, DocNumber: row.DocNumber, Prior: row})
+		}
+		if row != nil && row.Extra[extraVoidReceipt] != "" {
+			out = append(out, receiptVoidChange(o.ID, o.Number, row, row.Extra[extraVoidReceipt]))
+		}
+		return out
+	}
+	if d.Doc == nil {
+		return nil
+	}
+	parent := diffDoc(KindOrder, d.Doc, row)
+	out = append(out, parent)
+	if row != nil && row.Extra[extraVoidReceipt] != "" && parent.replaces == "" {
+		// A crash came between recording the Invoice and voiding the
+		// SalesReceipt it replaced: finish the job.
+		out = append(out, receiptVoidChange(o.ID, o.Number, row, row.Extra[extraVoidReceipt]))
+	}
+	switch parent.Action {
+	case ActionCreate, ActionUpdate, ActionNoop:
+	default:
+		return out // refunds and payments wait for their order's document
+	}
+	for _, p := range d.Payments {
+		prow := rowOf(payments, p.SourceID)
+		if p.NotApplicable != "" {
+			c := &Change{Kind: KindPayment, Key: schema.DocumentKey{Kind: KindPayment, SourceID: p.SourceID},
+				OrderID: o.ID, OrderNumber: o.Number, Action: ActionNoop, QBOType: p.QBOType, Desired: p, Prior: prow}
+			if prow == nil || prow.Extra[extraNotApplicable] == "" {
+				c.Reason, c.notApplicable = "not applicable: "+p.NotApplicable, true
+				if prow != nil && prow.QBOID != "" {
+					c.Reason = "not applicable: " + p.NotApplicable + fmt.Sprintf(" (payment %s stays in QBO)", prow.QBOID)
+				}
+			}
+			out = append(out, c)
+			continue
+		}
+		c := diffDoc(KindPayment, p, prow)
+		c.parent = parent
+		out = append(out, c)
+	}
+	for _, rf := range d.Refunds {
+		c := diffDoc(KindRefund, rf, rowOf(refunds, rf.SourceID))
+		c.parent = parent
+		out = append(out, c)
+	}
+	return out
+}
+
+// scan is the result of reading the source and diffing it with the ledger.
+type scan struct {
+	changes    []*Change // everything but silent noops
+	unchanged  int
+	maxUpdated time.Time
+	company    Company
+}
+
+// needsSending reports whether any change writes to QBO.
+func (s *scan) needsSending() bool {
+	for _, c := range s.changes {
+		switch c.Action {
+		case ActionCreate, ActionUpdate, ActionVoid:
+			return true
+		}
+	}
+	return false
+}
+
+// planCtx is what one scan needs besides the orders.
+type planCtx struct {
+	env   Env // Settings, Location, company; links are filled per chunk
+	since time.Time
+	// reread are order ids to read by id (problem rows); ids seen in the
+	// stream are removed as they pass.
+	reread map[string]bool
+}
+
+func (r *Reconciler) chunkSize() int {
+	if r.ChunkSize > 0 {
+		return r.ChunkSize
+	}
+	return 500
+}
+
+// loadPlanCtx reads settings, the window and the rows to re-read.
+func (r *Reconciler) loadPlanCtx(ctx context.Context, opts Options) (*planCtx, error) {
+	loc := r.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	kv := map[string]string{}
+	sets, err := r.Store.Settings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	for _, s := range sets {
+		kv[s.Key] = s.Value
+	}
+	settings, err := ParseSettings(kv, loc)
+	if err != nil {
+		return nil, fmt.Errorf("read settings: %w", err)
+	}
+	pc := &planCtx{env: Env{Settings: settings, Location: loc}, reread: map[string]bool{}}
+	if v, err := r.Store.GetCursor(ctx, cursorHomeCurrency); err == nil {
+		pc.env.HomeCurrency = v
+	}
+	if v, err := r.Store.GetCursor(ctx, cursorMultiCurrency); err == nil {
+		pc.env.MultiCurrency = v == "true"
+	}
+	switch opts.Mode {
+	case ModeFull:
+		return pc, nil // every order is read: nothing to re-read by id
+	case ModeSince:
+		pc.since = opts.Since
+	case "", ModeIncremental:
+		v, err := r.Store.GetCursor(ctx, cursorOrders)
+		switch {
+		case errors.Is(err, schema.ErrNotFound):
+		case err != nil:
+			return nil, fmt.Errorf("read cursor: %w", err)
+		default:
+			t, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return nil, fmt.Errorf("read cursor %s %q: %w", cursorOrders, v, err)
+			}
+			pc.since = t.Add(-overlap)
+		}
+	default:
+		return nil, fmt.Errorf("unknown mode %q", opts.Mode)
+	}
+	if pc.since.IsZero() {
+		return pc, nil
+	}
+	// Blocked, failed and pending objects are retried by every run,
+	// whatever the window: read their orders by id.
+	needOrder := map[string]bool{} // order numbers of refund/payment rows
+	add := func(d schema.Document) error {
+		if d.Kind == KindOrder {
+			pc.reread[d.SourceID] = true
+		} else if d.OrderNumber != "" {
+			needOrder[d.OrderNumber] = true
+		}
+		return nil
+	}
+	f := schema.DocumentFilter{States: []schema.State{schema.StatePending, schema.StateBlocked, schema.StateFailed}}
+	if err := r.Store.EachDocument(ctx, f, add); err != nil {
+		return nil, fmt.Errorf("list problem rows: %w", err)
+	}
+	pend, err := r.Store.PendingIntents(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list pending intents: %w", err)
+	}
+	for _, d := range pend {
+		add(d)
+	}
+	for num := range needOrder {
+		docs, err := r.Store.DocumentsByOrderNumber(ctx, num)
+		if err != nil {
+			return nil, fmt.Errorf("rows of order %s: %w", num, err)
+		}
+		for _, d := range docs {
+			if d.Kind == KindOrder {
+				pc.reread[d.SourceID] = true
+			}
+		}
+	}
+	return pc, nil
+}
+
+// scanOrders streams the source a chunk at a time, maps and diffs each
+// chunk against the ledger, and keeps only the changes: a no-change chunk
+// leaves nothing behind, so memory does not grow with the store.
+func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error) {
+	res := &scan{company: Company{HomeCurrency: pc.env.HomeCurrency, MultiCurrency: pc.env.MultiCurrency}}
+	size := r.chunkSize()
+	chunk := make([]*velocity.Order, 0, size)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		err := r.diffChunk(ctx, chunk, &pc.env, res)
+		clear(chunk)
+		chunk = chunk[:0]
+		return err
+	}
+	for o, err := range r.Source.Orders(ctx, pc.since) {
+		if err != nil {
+			var oe *velocity.ObjectError
+			if !errors.As(err, &oe) {
+				return nil, fmt.Errorf("read orders: %w: %w", ErrSourceUnavailable, err)
+			}
+			res.changes = append(res.changes, objectErrorChange(oe))
+			delete(pc.reread, oe.ID)
+			continue
+		}
+		delete(pc.reread, o.ID)
+		chunk = append(chunk, o)
+		if len(chunk) == size {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	for id := range pc.reread {
+		o, err := r.Source.GetOrder(ctx, id)
+		var oe *velocity.ObjectError
+		switch {
+		case errors.As(err, &oe):
+			if oe.ID == "" {
+				oe.ID = id
+			}
+			res.changes = append(res.changes, objectErrorChange(oe))
+			continue
+		case errors.Is(err, velocity.ErrNotFound):
+			res.changes = append(res.changes, &Change{Kind: KindOrder, Key: schema.DocumentKey{Kind: KindOrder, SourceID: id},
+				OrderID: id, Action: ActionBlocked, Reason: "order " + id + " is no longer in Velocity"})
+			continue
+		case err != nil:
+			return nil, fmt.Errorf("read order %s: %w: %w", id, ErrSourceUnavailable, err)
+		}
+		chunk = append(chunk, o)
+		if len(chunk) == size {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func objectErrorChange(oe *velocity.ObjectError) *Change {
+	reason := oe.Reason
+	if oe.Line > 0 {
+		reason = fmt.Sprintf("line %d: %s", oe.Line, reason)
+	}
+	return &Change{Kind: KindOrder, Key: schema.DocumentKey{Kind: KindOrder, SourceID: oe.ID}, OrderID: oe.ID,
+		Action: ActionBlocked, Reason: "invalid order in Velocity: " + reason}
+}
+
+// diffChunk loads the chunk's ledger rows and links (one query per kind),
+// maps each order and keeps its changes.
+func (r *Reconciler) diffChunk(ctx context.Context, orders []*velocity.Order, base *Env, res *scan) error {
+	var orderIDs, refundIDs, paymentIDs, customerIDs, productIDs []string
+	for _, o := range orders {
+		if o.UpdatedAt.After(res.maxUpdated) {
+			res.maxUpdated = o.UpdatedAt
+		}
+		orderIDs = append(orderIDs, o.ID)
+		for _, rf := range o.Refunds {
+			refundIDs = append(refundIDs, rf.ID)
+		}
+		for _, p := range o.Payments {
+			paymentIDs = append(paymentIDs, p.ID)
+		}
+		customerIDs = append(customerIDs, o.CustomerID)
+		for _, l := range o.Lines {
+			productIDs = append(productIDs, l.ProductID)
+		}
+	}
+	orderRows, err := r.Store.DocumentsBySource(ctx, KindOrder, orderIDs)
+	if err != nil {
+		return err
+	}
+	refundRows, err := r.Store.DocumentsBySource(ctx, KindRefund, refundIDs)
+	if err != nil {
+		return err
+	}
+	paymentRows, err := r.Store.DocumentsBySource(ctx, KindPayment, paymentIDs)
+	if err != nil {
+		return err
+	}
+	env := *base
+	env.Customers, err = r.links(ctx, schema.CustomerLinks, customerIDs)
+	if err != nil {
+		return err
+	}
+	env.Products, err = r.links(ctx, schema.ProductLinks, productIDs)
+	if err != nil {
+		return err
+	}
+	mapFn := r.Map
+	if mapFn == nil {
+		mapFn = MapOrder
+	}
+	for _, o := range orders {
+		for _, c := range diffOrder(mapFn(o, &env), orderRows, refundRows, paymentRows) {
+			if c.Action == ActionNoop && c.Reason == "" && !c.restoreState {
+				res.unchanged++
+				continue
+			}
+			res.changes = append(res.changes, c)
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) links(ctx context.Context, kind schema.LinkKind, ids []string) (map[string]Link, error) {
+	ls, err := r.Store.Links(ctx, kind, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read %s links: %w", kind, err)
+	}
+	out := make(map[string]Link, len(ls))
+	for id, l := range ls {
+		out[id] = Link{QBOID: l.QBOID, Name: l.QBOName}
+	}
+	return out, nil
+}
+
+// plan reads everything and returns the changes. When something is to be
+// sent, it reads the company facts (once per run) and, if they differ from
+// the cached ones the mapping used, scans again with them. fresh is what
+// was read from QBO, nil when nothing needed it.
+func (r *Reconciler) plan(ctx context.Context, opts Options) (res *scan, fresh *Company, err error) {
+	for {
+		pc, err := r.loadPlanCtx(ctx, opts)
+		if err != nil {
+			return nil, nil, err
+		}
+		if fresh != nil {
+			pc.env.HomeCurrency, pc.env.MultiCurrency = fresh.HomeCurrency, fresh.MultiCurrency
+		}
+		res, err := r.scanOrders(ctx, pc)
+		if err != nil {
+			return nil, nil, err
+		}
+		if fresh != nil || !res.needsSending() {
+			return res, fresh, nil
+		}
+		co, err := r.QBO.Company(ctx)
+		if err != nil {
+			return nil, nil, r.qboFatal(fmt.Errorf("read company preferences: %w", err))
+		}
+		fresh = &co
+		if co == res.company {
+			return res, fresh, nil
+		}
+	}
+}
+
+// Plan computes what Run would do, without sending anything to QBO or
+// writing to the ledger (it may read the company preferences). Unresolved
+// intents are planned from the ledger as it stands (Run looks them up in
+// QBO first). It returns an error wrapping ErrSourceUnavailable when
+// Velocity cannot be read and ErrQBOAuth when QBO refuses the connection.
+func (r *Reconciler) Plan(ctx context.Context, opts Options) (*Summary, error) {
+	sum := &Summary{Mode: modeName(opts.Mode), StartedAt: r.now(), Items: []Item{}}
+	res, _, err := r.plan(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range res.changes {
+		it := c.item()
+		if c.pending && it.Reason == "" {
+			it.Reason = "outcome of an earlier write unknown; looked up in QBO first"
+		}
+		sum.add(it)
+		if c.replaces != "" && c.Action == ActionCreate {
+			sum.add(Item{Kind: KindOrder, SourceID: c.Key.SourceID, OrderNumber: c.OrderNumber, Action: ActionVoid,
+				QBOType: TypeSalesReceipt, QBOID: c.replaces, DocNumber: c.OrderNumber})
+		}
+	}
+	sum.Counts.Unchanged += res.unchanged
+	sum.FinishedAt = r.now()
+	sum.sortItems()
+	return sum, nil
+}
+
+func modeName(m string) string {
+	if m == "" {
+		return ModeIncremental
+	}
+	return m
+}

@@ -1,0 +1,161 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
+)
+
+// Hooks let tests stop a run at every step of a write, as a kill would.
+// A non-nil error from a hook aborts the run at once: nothing more is sent
+// or recorded, and Run returns an error wrapping ErrAborted.
+//
+// Steps: BeforeWrite("intent") before the write intent is recorded;
+// AfterWrite("intent") after it is recorded and before QBO is called;
+// AfterWrite("send") after QBO answered (or failed) and before the outcome
+// is recorded; AfterWrite("outcome") after the outcome is recorded.
+type Hooks struct {
+	BeforeWrite func(step string, key schema.DocumentKey) error
+	AfterWrite  func(step string, key schema.DocumentKey) error
+}
+
+// Reconciler reports a Velocity store's orders to one QBO company. Plan and
+// Run may be called repeatedly; a Reconciler must not run twice at once
+// (cmd holds the run lease).
+type Reconciler struct {
+	Source   Source
+	Store    Store
+	QBO      QBO
+	Realm    string         // QBO company id, part of every request id
+	Location *time.Location // business time zone; nil means UTC
+	Log      logrus.FieldLogger
+	Now      func() time.Time
+	// Concurrency bounds the QBO requests in flight (default 10, QBO's
+	// limit per company); the qbo client's pacer decides the rate.
+	Concurrency int
+	// ChunkSize is how many orders are diffed per ledger query (default 500).
+	ChunkSize int
+	Hooks     Hooks
+	// Map is the mapping; nil means MapOrder.
+	Map func(o *velocity.Order, env *Env) *OrderDocs
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Reconciler) log() logrus.FieldLogger {
+	if r.Log != nil {
+		return r.Log
+	}
+	l := logrus.New()
+	l.Out = io.Discard
+	return l
+}
+
+func (r *Reconciler) concurrency() int {
+	if r.Concurrency > 0 {
+		return r.Concurrency
+	}
+	return 10
+}
+
+// qboFatal marks an error that stops the run: QBO refusing the connection.
+func (r *Reconciler) qboFatal(err error) error {
+	if qbo.IsAuth(err) {
+		return fmt.Errorf("%w: %w", ErrQBOAuth, err)
+	}
+	return err
+}
+
+// Run performs one reconciliation: it resolves writes whose outcome is
+// unknown, reads the orders of the window (plus every blocked, failed or
+// pending object by id), and applies the difference to QBO exactly once,
+// recording the run, its items and, when the window was read in full, the
+// cursor for the next incremental run.
+//
+// Per-item failures are in the summary, not the error. The error wraps
+// ErrSourceUnavailable when Velocity could not be read, ErrQBOAuth when QBO
+// refused the connection (both "could not run"), and ErrAborted when a hook
+// stopped the run; the summary so far is returned with it.
+func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
+	mode := modeName(opts.Mode)
+	run, err := r.Store.StartRun(ctx, mode)
+	if err != nil {
+		return nil, err
+	}
+	sum := &Summary{RunID: run.ID, Mode: mode, StartedAt: run.StartedAt, Items: []Item{}}
+	a := &applier{r: r, runID: run.ID, sum: sum, progress: opts.Progress, log: r.log().WithField("run_id", run.ID)}
+	fail := func(err error) (*Summary, error) {
+		sum.FinishedAt = r.now()
+		sum.sortItems()
+		if errors.Is(err, ErrAborted) {
+			return sum, err // a kill records nothing more
+		}
+		fctx := context.WithoutCancel(ctx)
+		if aerr := r.Store.AddRunItems(fctx, run.ID, sum.runItems()); aerr != nil {
+			a.log.WithError(aerr).Error("record run items")
+		}
+		if ferr := r.Store.FinishRun(fctx, schema.RunResult{ID: run.ID, Status: schema.RunFailed,
+			Counts: sum.countsMap(), Error: err.Error()}); ferr != nil {
+			a.log.WithError(ferr).Error("finish run")
+		}
+		return sum, err
+	}
+
+	// Phase A: writes with an unknown outcome are looked up before
+	// anything else is sent, so none is ever sent twice.
+	if err := a.resolvePending(ctx); err != nil {
+		return fail(err)
+	}
+	res, fresh, err := r.plan(ctx, opts)
+	if err != nil {
+		return fail(err)
+	}
+	if err := a.apply(ctx, res); err != nil {
+		return fail(err)
+	}
+
+	cursors := map[string]string{}
+	if !res.maxUpdated.IsZero() {
+		old := time.Time{}
+		if v, err := r.Store.GetCursor(ctx, cursorOrders); err == nil {
+			old, _ = time.Parse(time.RFC3339Nano, v)
+		}
+		if res.maxUpdated.After(old) {
+			cursors[cursorOrders] = res.maxUpdated.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	if fresh != nil {
+		cursors[cursorHomeCurrency] = fresh.HomeCurrency
+		cursors[cursorMultiCurrency] = fmt.Sprint(fresh.MultiCurrency)
+	}
+	sum.FinishedAt = r.now()
+	sum.sortItems()
+	if err := r.Store.AddRunItems(ctx, run.ID, sum.runItems()); err != nil {
+		return fail(err)
+	}
+	status := schema.RunOK
+	if !sum.OK() {
+		status = schema.RunPartial
+	}
+	if err := r.Store.FinishRun(ctx, schema.RunResult{ID: run.ID, Status: status, Counts: sum.countsMap(),
+		Cursors: cursors}); err != nil {
+		return sum, err
+	}
+	a.log.WithFields(logrus.Fields{"created": sum.Counts.Created, "updated": sum.Counts.Updated,
+		"voided": sum.Counts.Voided, "unchanged": sum.Counts.Unchanged, "blocked": sum.Counts.Blocked,
+		"failed": sum.Counts.Failed}).Info("run finished")
+	return sum, nil
+}

@@ -1,0 +1,164 @@
+package reconcile
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/velqbo/velqbo/schema"
+)
+
+// Item actions, as cli.md's JSON names them.
+const (
+	ActionCreate  = "create"
+	ActionUpdate  = "update"
+	ActionVoid    = "void"
+	ActionNoop    = "noop"
+	ActionBlocked = "blocked"
+	ActionFailed  = "failed"
+)
+
+// Run modes.
+const (
+	ModeIncremental = "incremental"
+	ModeSince       = "since"
+	ModeFull        = "full"
+)
+
+var (
+	// ErrSourceUnavailable means Velocity (API or export file) could not be
+	// read: the run did not happen (exit code 3).
+	ErrSourceUnavailable = errors.New("velocity source unavailable")
+	// ErrQBOAuth means QBO rejected the connection (token revoked or
+	// expired, authorization fault): the run stopped (exit code 3).
+	ErrQBOAuth = errors.New("qbo rejected the connection")
+	// ErrAborted is returned when a Hooks function stopped the run, as a
+	// kill would.
+	ErrAborted = errors.New("run aborted")
+)
+
+// Options say which orders a run or plan reads.
+type Options struct {
+	// Mode is ModeIncremental (default), ModeSince or ModeFull.
+	Mode string
+	// Since is the start of the window in ModeSince.
+	Since time.Time
+	// Progress, when set, is called as documents are sent: done of total.
+	Progress func(done, total int)
+}
+
+// Counts are a run's totals by outcome.
+type Counts struct {
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Voided    int `json:"voided"`
+	Unchanged int `json:"unchanged"`
+	Blocked   int `json:"blocked"`
+	Failed    int `json:"failed"`
+}
+
+// Item is one unit of work of a run or plan, as `run --json` lists it.
+type Item struct {
+	Kind        string `json:"kind"`
+	SourceID    string `json:"source_id"`
+	OrderNumber string `json:"order_number"`
+	Action      string `json:"action"`
+	QBOType     string `json:"qbo_type"`
+	QBOID       string `json:"qbo_id"`
+	DocNumber   string `json:"doc_number"`
+	Reason      string `json:"reason"`
+}
+
+// Summary is the result of Run or Plan; it marshals to cli.md's
+// `run --json` object. Items lists every item that is not a noop, plus,
+// the first time only, a payment that is not applicable because its order
+// is a SalesReceipt (action noop with the reason; the ledger remembers it,
+// so later runs count it as unchanged without listing it). Items are sorted
+// by order number, kind and source id.
+type Summary struct {
+	RunID      string    `json:"run_id"`
+	Mode       string    `json:"mode"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Counts     Counts    `json:"counts"`
+	Items      []Item    `json:"items"`
+}
+
+// add counts an item and lists it unless it is a silent noop.
+func (s *Summary) add(it Item) {
+	switch it.Action {
+	case ActionCreate:
+		s.Counts.Created++
+	case ActionUpdate:
+		s.Counts.Updated++
+	case ActionVoid:
+		s.Counts.Voided++
+	case ActionBlocked:
+		s.Counts.Blocked++
+	case ActionFailed:
+		s.Counts.Failed++
+	case ActionNoop:
+		s.Counts.Unchanged++
+		if it.Reason == "" {
+			return
+		}
+	}
+	s.Items = append(s.Items, it)
+}
+
+func kindRank(k string) int {
+	switch k {
+	case KindCustomer:
+		return 0
+	case KindOrder:
+		return 1
+	case KindShipment:
+		return 2
+	case KindPayment:
+		return 3
+	case KindRefund:
+		return 4
+	}
+	return 5
+}
+
+func actionRank(a string) int {
+	switch a {
+	case ActionCreate:
+		return 0
+	case ActionUpdate:
+		return 1
+	case ActionVoid:
+		return 2
+	}
+	return 3
+}
+
+// sortItems orders items deterministically, whatever order the concurrent
+// apply finished them in.
+func (s *Summary) sortItems() {
+	slices.SortStableFunc(s.Items, func(a, b Item) int {
+		return cmp.Or(cmp.Compare(a.OrderNumber, b.OrderNumber), cmp.Compare(kindRank(a.Kind), kindRank(b.Kind)),
+			cmp.Compare(a.SourceID, b.SourceID), cmp.Compare(actionRank(a.Action), actionRank(b.Action)),
+			cmp.Compare(a.QBOType, b.QBOType))
+	})
+}
+
+// OK reports whether nothing failed or was blocked (exit code 0).
+func (s *Summary) OK() bool { return s.Counts.Blocked == 0 && s.Counts.Failed == 0 }
+
+func (s *Summary) countsMap() map[string]int {
+	c := s.Counts
+	return map[string]int{"created": c.Created, "updated": c.Updated, "voided": c.Voided,
+		"unchanged": c.Unchanged, "blocked": c.Blocked, "failed": c.Failed}
+}
+
+func (s *Summary) runItems() []schema.RunItem {
+	out := make([]schema.RunItem, len(s.Items))
+	for i, it := range s.Items {
+		out[i] = schema.RunItem{RunID: s.RunID, Kind: it.Kind, SourceID: it.SourceID, OrderNumber: it.OrderNumber,
+			Action: it.Action, QBOType: it.QBOType, QBOID: it.QBOID, DocNumber: it.DocNumber, Reason: it.Reason}
+	}
+	return out
+}
