@@ -387,6 +387,9 @@ func (m *mapper) account(why *reasons, key, id, forWhat string) *qbo.Ref {
 
 // paymentMethod maps a Velocity payment method. An empty method sends no
 // PaymentMethodRef. An unmapped one blocks when required, else is omitted.
+// "terms" is never required: it says the order was on credit, not how money
+// moved (a refund of a terms order carries it), so it has no natural QBO
+// PaymentMethod; it is used when mapped all the same.
 func (m *mapper) paymentMethod(why *reasons, method string, required bool) *qbo.Ref {
 	if method == "" {
 		return nil
@@ -394,7 +397,7 @@ func (m *mapper) paymentMethod(why *reasons, method string, required bool) *qbo.
 	if id := m.s.PaymentMethods[method]; id != "" {
 		return &qbo.Ref{Value: id}
 	}
-	if required {
+	if required && method != velocity.MethodTerms {
 		why.addf("payment method %q is not mapped to a QBO payment method: run `velqbo settings set %s%s=ID`",
 			method, SettingPaymentMethodPrefix, method)
 	}

@@ -838,3 +838,21 @@ func TestMapOrder_Golden(t *testing.T) {
 		})
 	}
 }
+
+func TestMapOrder_TermsMethodNeverBlocks(t *testing.T) {
+	o := mapOrder()
+	o.PaymentTerms, o.PaymentMethod = &velocity.PaymentTerms{NetDays: 30}, velocity.MethodTerms
+	r := mapRefund("r1", "2026-03-05T12:00:00Z", "5.00", mapShipRefund("5.00"))
+	r.PaymentMethod = velocity.MethodTerms
+	o.Refunds = []velocity.Refund{r}
+	docs := mapDoc(t, o, mapEnv(t))
+	if got := docs.Refunds[0]; got.Blocked != "" || got.Entity.(*qbo.RefundReceipt).PaymentMethodRef != nil {
+		t.Errorf("refund paid back on terms: got Blocked %q; want sendable with no PaymentMethodRef", got.Blocked)
+	}
+	env := mapEnv(t)
+	env.Settings.PaymentMethods[velocity.MethodTerms] = "9"
+	docs = mapDoc(t, o, env)
+	if got := docs.Refunds[0].Entity.(*qbo.RefundReceipt).PaymentMethodRef; got == nil || got.Value != "9" {
+		t.Errorf("terms mapped: PaymentMethodRef got %v; want 9", got)
+	}
+}
