@@ -207,9 +207,9 @@ func diffOrder(d *OrderDocs, orders, refunds, payments map[string]schema.Documen
 			c := &Change{Kind: KindPayment, Key: schema.DocumentKey{Kind: KindPayment, SourceID: p.SourceID},
 				OrderID: o.ID, OrderNumber: o.Number, Action: ActionNoop, QBOType: p.QBOType, Desired: p, Prior: prow}
 			if prow == nil || prow.Extra[extraNotApplicable] == "" {
-				c.Reason, c.notApplicable = "not applicable: "+p.NotApplicable, true
+				c.Reason, c.notApplicable = p.NotApplicable, true
 				if prow != nil && prow.QBOID != "" {
-					c.Reason = "not applicable: " + p.NotApplicable + fmt.Sprintf(" (payment %s stays in QBO)", prow.QBOID)
+					c.Reason = p.NotApplicable + fmt.Sprintf(" (payment %s stays in QBO)", prow.QBOID)
 				}
 			}
 			out = append(out, c)
