@@ -52,11 +52,16 @@ func (f *linkFlags) register(fs *flag.FlagSet) {
 
 func (m *Main) linksCommand(ctx context.Context, kind schema.LinkKind, f linkFlags, args []string) error {
 	noun := string(kind) + "s"
+	want := map[string]int{"list": 0, "link": 2, "unlink": 1, "match": 0}
+	subs := "list, link, unlink, match"
+	if kind == schema.CustomerLinks {
+		want["create"], want["sync"] = 1, 1
+		subs += ", create, sync"
+	}
 	if len(args) == 0 {
-		return usageErrorf("%s needs a subcommand: list, link, unlink", noun)
+		return usageErrorf("%s needs a subcommand: %s", noun, subs)
 	}
 	sub, args := args[0], args[1:]
-	want := map[string]int{"list": 0, "link": 2, "unlink": 1}
 	n, ok := want[sub]
 	if !ok {
 		return usageErrorf("unknown %s subcommand %q", noun, sub)
@@ -70,6 +75,12 @@ func (m *Main) linksCommand(ctx context.Context, kind schema.LinkKind, f linkFla
 	}
 	defer st.Close()
 	switch sub {
+	case "match":
+		return m.matchLinks(ctx, st, kind, f)
+	case "create":
+		return m.createCustomer(ctx, st, f, args[0])
+	case "sync":
+		return m.syncCustomer(ctx, st, f, args[0])
 	case "link":
 		return m.link(ctx, st, kind, args[0], args[1])
 	case "unlink":
