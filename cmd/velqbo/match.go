@@ -122,10 +122,6 @@ func (m *Main) matchLinks(ctx context.Context, st *schema.Store, kind schema.Lin
 
 func (m *Main) printProposals(kind schema.LinkKind, out matchOutput, applied bool) {
 	noun := string(kind)
-	qboNoun := "customer"
-	if kind == schema.ProductLinks {
-		qboNoun = "item"
-	}
 	if len(out.Proposals) == 0 {
 		fmt.Fprintf(m.Stdout, "no new %s links to propose\n", noun)
 	} else {
@@ -152,7 +148,7 @@ func (m *Main) printProposals(kind schema.LinkKind, out matchOutput, applied boo
 			fmt.Fprintf(m.Stdout, " Run `velqbo %ss match --apply` to save the %d proposed.", noun, out.Proposed)
 		}
 		if out.Conflicts+out.Ambiguous > 0 {
-			fmt.Fprintf(m.Stdout, " Link the others by hand: `velqbo %ss link VELOCITY_ID QBO_ID` (a QBO %s for one Velocity %s only, unless you mean it).", noun, qboNoun, noun)
+			fmt.Fprintf(m.Stdout, " Link the others by hand: `velqbo %ss link VELOCITY_ID QBO_ID`.", noun)
 		}
 		fmt.Fprintln(m.Stdout)
 	}
@@ -340,7 +336,8 @@ func (m *Main) syncCustomer(ctx context.Context, st *schema.Store, f linkFlags, 
 		for attempt := 0; upd != nil; attempt++ {
 			// The SyncToken is part of the id: the same change of the same
 			// version is one write, a change of a newer version another.
-			rid := reconcile.CustomerRequestID(conn.Realm, "sync", qc.Id, qc.SyncToken, reconcile.ChangesKey(changes))
+			// attempt too, since QBO keeps a 5010 under its requestid.
+			rid := reconcile.CustomerRequestID(conn.Realm, "sync", qc.Id, qc.SyncToken, reconcile.ChangesKey(changes), strconv.Itoa(attempt))
 			_, _, err := conn.Client.Customers.SparseUpdate(ctx, upd, &qbo.RequestOptions{RequestID: rid})
 			if err == nil {
 				out.Written = true
