@@ -536,7 +536,7 @@ func (m *mapper) refunds(doc *Desired) []*Desired {
 		}
 		note := fmt.Sprintf("Velocity order %s refund %d", o.Number, nr.N)
 		if r.Reason != "" {
-			note += ": " + r.Reason
+			note = capNote(note + ": " + r.Reason)
 		}
 		d.Entity = &qbo.RefundReceipt{
 			DocNumber:           docNumber,
@@ -680,7 +680,7 @@ func (m *mapper) payments(doc *Desired) []*Desired {
 		var refNum *string
 		if ref := strings.TrimSpace(p.Reference); ref != "" {
 			if utf8.RuneCountInString(ref) > maxPaymentRefNum {
-				note += " " + ref
+				note = capNote(note + " " + ref)
 				ref = string([]rune(ref)[:maxPaymentRefNum])
 			}
 			refNum = &ref
@@ -700,6 +700,20 @@ func (m *mapper) payments(doc *Desired) []*Desired {
 		m.finish(d, why)
 	}
 	return out
+}
+
+// maxNote leaves room for the ledger marker within QBO's 4000-character
+// PrivateNote.
+const maxNote = 3900
+
+// capNote cuts free text (a refund reason, a payment reference) that would
+// make the PrivateNote too long for QBO; the note is for people, the money
+// is unaffected.
+func capNote(s string) string {
+	if utf8.RuneCountInString(s) <= maxNote {
+		return s
+	}
+	return string([]rune(s)[:maxNote-1]) + "…"
 }
 
 func checkDocNumber(why *reasons, what, n string) {

@@ -486,6 +486,11 @@ func TestMapOrder_RefundPayload(t *testing.T) {
 	if !r.Total.Equal(mapDec("38.49")) || r.Kind != reconcile.KindRefund || r.QBOType != reconcile.TypeRefundReceipt {
 		t.Errorf("Desired: got Total %s Kind %s QBOType %s; want 38.49 refund RefundReceipt", r.Total, r.Kind, r.QBOType)
 	}
+	o.Refunds[0].Reason = strings.Repeat("ü", 5000)
+	note = *mapDoc(t, o, mapEnv(t)).Refunds[0].Entity.(*qbo.RefundReceipt).PrivateNote
+	if n := len([]rune(note)); n != 3900 || !strings.HasPrefix(note, "Velocity order 100234 refund 1: üü") {
+		t.Errorf("long reason: PrivateNote is %d characters (%.40q…); want it cut to 3900", n, note)
+	}
 	if strings.HasPrefix(r.Fingerprint, "b:") || len(r.Fingerprint) != 32 {
 		t.Errorf("Fingerprint: got %q; want a single 32-character hash", r.Fingerprint)
 	}
