@@ -293,6 +293,9 @@ func (a *applier) intent(ctx context.Context, c *Change, action, typ, rid, fp st
 	if action == ActionVoid {
 		in.Action += ":" + c.VoidID
 		in.DocNumber = ""
+		if c.voidReceipt {
+			in.Action = actionVoidReplaced + ":" + typ + ":" + c.VoidID
+		}
 	}
 	if err := a.r.Store.RecordIntent(ctx, in); err != nil {
 		if errors.Is(err, schema.ErrConflict) {
@@ -622,6 +625,11 @@ func (a *applier) prepare(c *Change, id, syncToken string, sparse bool) any {
 	return c.Desired.Entity
 }
 
+// actionVoidReplaced is the intent action of voiding a SalesReceipt that an
+// Invoice replaced: told apart from a cancelled order's void because QBO
+// ids are only unique per type.
+const actionVoidReplaced = "voidreplaced"
+
 // lookupChunk is how many DocNumbers one lookup query names.
 const lookupChunk = 30
 
@@ -656,8 +664,8 @@ func (a *applier) resolvePending(ctx context.Context) error {
 		switch action {
 		case ActionCreate:
 			creates[typ] = append(creates[typ], d)
-		case ActionVoid:
-			a.resolveVoid(ctx, d, typ, parts)
+		case ActionVoid, actionVoidReplaced:
+			a.resolveVoid(ctx, d, typ, parts, action == actionVoidReplaced)
 		default:
 			a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
 		}
@@ -691,7 +699,7 @@ func (a *applier) lookupFailed(d schema.Document, err error) {
 // receipt is remembered for voiding.
 func (a *applier) adopt(ctx context.Context, d schema.Document, typ string, doc DocRef) {
 	extra := map[string]string{extraAttempt: ""}
-	if d.QBOID != "" && d.QBOType != "" && d.QBOType != typ && d.QBOID != doc.ID {
+	if d.QBOID != "" && d.QBOType != "" && d.QBOType != typ {
 		extra[extraVoidReceipt] = d.QBOID
 	}
 	a.log.WithFields(logrus.Fields{"item": d.Key().String(), "qbo_type": typ, "qbo_id": doc.ID}).
@@ -772,12 +780,13 @@ func (a *applier) resolvePayments(ctx context.Context, ds []schema.Document) {
 	}
 }
 
-func (a *applier) resolveVoid(ctx context.Context, d schema.Document, typ string, parts []string) {
+// resolveVoid settles a pending void; receipt is the void of a SalesReceipt
+// replaced by an Invoice (the row keeps the Invoice).
+func (a *applier) resolveVoid(ctx context.Context, d schema.Document, typ string, parts []string, receipt bool) {
 	id := d.QBOID
 	if len(parts) > 2 {
 		id = parts[2]
 	}
-	receipt := d.QBOID != id // the void of a replaced SalesReceipt
 	doc, err := a.r.QBO.Get(ctx, typ, id)
 	gone := qbo.IsNotFound(err)
 	if err != nil && !gone {

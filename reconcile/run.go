@@ -95,7 +95,7 @@ func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	sum := &Summary{RunID: run.ID, Mode: mode, StartedAt: run.StartedAt, Items: []Item{}}
+	sum := &Summary{RunID: run.ID, Mode: mode, StartedAt: r.now(), Items: []Item{}}
 	a := &applier{r: r, runID: run.ID, sum: sum, progress: opts.Progress, log: r.log().WithField("run_id", run.ID)}
 	fail := func(err error) (*Summary, error) {
 		sum.FinishedAt = r.now()

@@ -1,0 +1,320 @@
+package reconcile_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
+
+	"github.com/velqbo/velqbo/qbo/qbotest"
+	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
+)
+
+var errKilled = errors.New("killed")
+
+// engScenario loads orders that produce every document type: receipts
+// (batched creates), an invoice with a payment, a receipt with a refund.
+func engScenario(h *engHarness) {
+	h.v.AddOrder(engOrder("ord_1", "1001", 1))
+	o2 := engTermsOrder("ord_2", "1002", 2)
+	o2.Payments = []velocity.Payment{{ID: "pay_1", CreatedAt: engStart, Amount: engDec("15.00"), Method: velocity.MethodCheck}}
+	h.v.AddOrder(o2)
+	o3 := engOrder("ord_3", "1003", 3)
+	o3.Refunds = []velocity.Refund{{ID: "ref_1", CreatedAt: engStart, Total: engDec("19.99"), Lines: []velocity.RefundLine{{
+		Kind: velocity.RefundProduct, LineID: "ord_3-l1", Quantity: decimal.NewFromInt(1), Amount: engDec("19.99")}}}}
+	h.v.AddOrder(o3)
+	h.v.AddOrder(engOrder("ord_4", "1004", 4))
+}
+
+// engWant is what QBO must hold after engScenario: DocNumbers by type
+// (payments have none and are counted).
+type engWant struct {
+	docs     map[string][]string
+	payments int
+}
+
+var engScenarioWant = engWant{
+	docs: map[string][]string{
+		"SalesReceipt":  {"1001", "1003", "1004"},
+		"Invoice":       {"1002"},
+		"RefundReceipt": {"RF-1003"},
+	},
+	payments: 1,
+}
+
+// checkExactlyOnce asserts one live QBO document per expected document
+// and nothing else.
+func (h *engHarness) checkExactlyOnce(want engWant) {
+	h.t.Helper()
+	for typ, nums := range want.docs {
+		got := map[string]int{}
+		for _, e := range h.q.Entities(typ) {
+			if !e.Deleted && !e.Voided {
+				got[e.DocNumber]++
+			}
+		}
+		wantM := map[string]int{}
+		for _, n := range nums {
+			wantM[n] = 1
+		}
+		if diff := cmp.Diff(wantM, got); diff != "" {
+			h.t.Errorf("%s documents by DocNumber (-want +got):\n%s", typ, diff)
+		}
+	}
+	if got := len(h.live("Payment")); got != want.payments {
+		h.t.Errorf("payments: got %d; want %d", got, want.payments)
+	}
+	if want.payments > 0 {
+		inv := h.byDocNumber("Invoice", "1002")
+		if len(inv) == 1 && !inv[0].Balance.Equal(engDec("24.98")) {
+			h.t.Errorf("invoice balance: got %s; want 24.98 (payment linked)", inv[0].Balance)
+		}
+	}
+}
+
+// settle re-runs until a run sends nothing (at most 3 runs) and checks
+// that the last one is all unchanged.
+func (h *engHarness) settle() {
+	h.t.Helper()
+	for i := 0; i < 3; i++ {
+		m := h.mark()
+		sum := h.run(reconcile.Options{})
+		if h.writes(m) == 0 {
+			if !sum.OK() {
+				h.t.Errorf("settled run not OK: %+v", sum.Items)
+			}
+			return
+		}
+	}
+	h.t.Errorf("still writing after 3 re-runs")
+}
+
+// engChanges runs engScenario cleanly, then changes it so the next run
+// does every other kind of write: report-as-invoice (create Invoice, void
+// SalesReceipt), a cancellation (void), an edit (update), a tracking
+// update and a new payment.
+func engChanges(h *engHarness) {
+	engScenario(h)
+	h.run(reconcile.Options{})
+	h.must(h.v.SetReportAsInvoice("ord_1", true))
+	h.must(h.v.AddPayment("ord_1", velocity.Payment{ID: "pay_2", Amount: engDec("5.00"), Method: velocity.MethodCheck}))
+	h.must(h.v.Cancel("ord_4"))
+	h.must(h.v.UpdateOrder("ord_3", func(o *velocity.Order) { o.Email = "new@example.com" }))
+	shipped := engStart
+	h.must(h.v.AddShipment("ord_2", velocity.Shipment{ID: "sh_1", ShippedAt: &shipped, Carrier: "UPS", TrackingNumber: "1Z1",
+		Items: []velocity.ShipmentItem{{LineID: "ord_2-l1", Quantity: decimal.NewFromInt(2)}}}))
+}
+
+var engChangesWant = engWant{
+	docs: map[string][]string{
+		"SalesReceipt":  {"1003"},
+		"Invoice":       {"1001", "1002"},
+		"RefundReceipt": {"RF-1003"},
+	},
+	payments: 2,
+}
+
+// TestCrashAtEveryStep kills the run at the n-th call of every hook step,
+// for every n until a run completes, then re-runs: QBO must hold exactly
+// one document per expected document.
+func TestCrashAtEveryStep(t *testing.T) {
+	type point struct {
+		before bool
+		step   string
+	}
+	points := []point{{true, "intent"}, {false, "intent"}, {false, "send"}, {false, "outcome"}}
+	scenarios := []struct {
+		name  string
+		setup func(*engHarness)
+		want  engWant
+	}{
+		{"new", engScenario, engScenarioWant},
+		{"changes", engChanges, engChangesWant},
+	}
+	for _, sc := range scenarios {
+		for _, conc := range []int{1, 4} {
+			for _, p := range points {
+				// Groups run in parallel; within a group n grows until the
+				// hook no longer fires (the run completed).
+				t.Run(fmt.Sprintf("%s/c%d/%v-%s", sc.name, conc, p.before, p.step), func(t *testing.T) {
+					t.Parallel()
+					for n := 1; n <= 40; n++ {
+						fired := false
+						t.Run(fmt.Sprint(n), func(t *testing.T) {
+							h := newEngHarness(t)
+							h.rec.Concurrency = conc
+							sc.setup(h)
+							var mu sync.Mutex
+							calls := 0
+							hook := func(step string, _ schema.DocumentKey) error {
+								if step != p.step {
+									return nil
+								}
+								mu.Lock()
+								defer mu.Unlock()
+								calls++
+								if calls == n {
+									fired = true
+									return errKilled
+								}
+								return nil
+							}
+							if p.before {
+								h.rec.Hooks.BeforeWrite = hook
+							} else {
+								h.rec.Hooks.AfterWrite = hook
+							}
+							_, err := h.rec.Run(h.ctx, reconcile.Options{})
+							if fired != (err != nil) {
+								t.Fatalf("hook fired %v, Run error %v", fired, err)
+							}
+							if fired && !errors.Is(err, reconcile.ErrAborted) {
+								t.Fatalf("Run error %v; want ErrAborted", err)
+							}
+							h.rec.Hooks = reconcile.Hooks{}
+							h.settle()
+							h.checkExactlyOnce(sc.want)
+							if sc.name == "changes" {
+								if got := h.byDocNumber("SalesReceipt", "1004"); len(got) != 1 || !got[0].Voided {
+									t.Errorf("1004 not voided: %+v", got)
+								}
+								if got := h.byDocNumber("SalesReceipt", "1001"); len(got) != 1 || !got[0].Voided {
+									t.Errorf("replaced receipt 1001 not voided: %+v", got)
+								}
+							}
+						})
+						if !fired {
+							if n == 1 {
+								t.Errorf("the hook never fired")
+							}
+							return
+						}
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestCrashBetweenInvoiceAndReceiptVoid: the Invoice replacing a reported
+// SalesReceipt is recorded, then the run dies before voiding the receipt;
+// the next run finishes the job without a second invoice.
+func TestCrashBetweenInvoiceAndReceiptVoid(t *testing.T) {
+	for _, step := range []string{"send", "outcome"} {
+		t.Run(step, func(t *testing.T) {
+			h := newEngHarness(t)
+			h.v.AddOrder(engOrder("ord_1", "1001", 2))
+			h.run(reconcile.Options{})
+			receipt := h.byDocNumber("SalesReceipt", "1001")[0]
+			h.must(h.v.SetReportAsInvoice("ord_1", true))
+			h.rec.Hooks.AfterWrite = func(s string, _ schema.DocumentKey) error {
+				if s == step {
+					return errKilled
+				}
+				return nil
+			}
+			if _, err := h.rec.Run(h.ctx, reconcile.Options{}); !errors.Is(err, reconcile.ErrAborted) {
+				t.Fatalf("Run: %v; want ErrAborted", err)
+			}
+			if got := h.byDocNumber("Invoice", "1001"); len(got) != 1 {
+				t.Fatalf("invoices after the kill: got %d; want 1 (sent before the kill)", len(got))
+			}
+			if r, _ := h.q.Get("SalesReceipt", receipt.ID); r.Voided {
+				t.Fatalf("receipt voided before the kill")
+			}
+			h.rec.Hooks = reconcile.Hooks{}
+			sum := h.run(reconcile.Options{})
+			if r, _ := h.q.Get("SalesReceipt", receipt.ID); !r.Voided {
+				t.Errorf("receipt not voided by the next run; items %+v", sum.Items)
+			}
+			if got := h.byDocNumber("Invoice", "1001"); len(got) != 1 {
+				t.Errorf("invoices: got %d; want 1", len(got))
+			}
+			h.settle()
+		})
+	}
+}
+
+// TestLostResponses drops the answer of committed writes: the client's
+// retry with the same request id is answered from QBO's replay store, and
+// when even that is lost the next run finds the documents by marker.
+func TestLostResponses(t *testing.T) {
+	for _, times := range []int{1, 100} {
+		t.Run(fmt.Sprint(times), func(t *testing.T) {
+			h := newEngHarness(t)
+			engScenario(h)
+			h.q.Inject(qbotest.Injection{Match: func(c *qbotest.Call) bool {
+				return c.Operation == "create" || c.Operation == "batch"
+			}, LoseResponse: true, Times: times})
+			sum, err := h.rec.Run(h.ctx, reconcile.Options{})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if times == 1 && !sum.OK() {
+				t.Errorf("one lost response should be absorbed by the retry; items %+v", sum.Items)
+			}
+			if times > 1 && sum.Counts.Failed == 0 {
+				t.Errorf("with every answer lost some items must be failed (outcome unknown); got %+v", sum.Counts)
+			}
+			h.q.ClearInjections()
+			h.settle()
+			h.checkExactlyOnce(engScenarioWant)
+		})
+	}
+}
+
+// TestStorms: 5xx and 429 answers are retried by the client; a storm longer
+// than the retries leaves outcomes unknown, resolved by the next run.
+func TestStorms(t *testing.T) {
+	tests := []struct {
+		name string
+		inj  qbotest.Injection
+	}{
+		{"503 short", qbotest.Injection{Status: 503, Times: 3}},
+		{"429 short", qbotest.Injection{Throttle: true, Times: 3}},
+		{"500 long", qbotest.Injection{Status: 500, Times: 200}},
+		{"429 long", qbotest.Injection{Throttle: true, Times: 200}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newEngHarness(t)
+			engScenario(h)
+			inj := tt.inj
+			inj.Match = func(c *qbotest.Call) bool { return c.Method == "POST" && c.Operation != "token" }
+			h.q.Inject(inj)
+			if _, err := h.rec.Run(h.ctx, reconcile.Options{}); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			h.q.ClearInjections()
+			h.settle()
+			h.checkExactlyOnce(engScenarioWant)
+		})
+	}
+}
+
+// TestPlanEqualsRun: what plan lists is what the run then does.
+func TestPlanEqualsRun(t *testing.T) {
+	h := newEngHarness(t)
+	engScenario(h)
+	m := h.mark()
+	plan, err := h.rec.Plan(h.ctx, reconcile.Options{})
+	h.must(err)
+	if got := h.writes(m); got != 0 {
+		t.Fatalf("Plan sent %d writes; want 0", got)
+	}
+	if rows, _ := h.store.ListDocuments(h.ctx, schema.DocumentFilter{}); len(rows) != 0 {
+		t.Fatalf("Plan wrote %d ledger rows; want 0", len(rows))
+	}
+	sum := h.run(reconcile.Options{})
+	if diff := cmp.Diff(engItems(plan), engItems(sum)); diff != "" {
+		t.Errorf("plan vs run (-plan +run):\n%s", diff)
+	}
+	if diff := cmp.Diff(plan.Counts, sum.Counts); diff != "" {
+		t.Errorf("plan vs run counts (-plan +run):\n%s", diff)
+	}
+}
