@@ -1,7 +1,9 @@
 package reconcile_test
 
 import (
+	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -275,4 +277,27 @@ func TestQBOItemOf(t *testing.T) {
 			t.Errorf("%s: got %+v; want %+v", tt.name, got, tt.want)
 		}
 	}
+}
+
+// FuzzNormaliseName checks that the match key is stable: normalising a key
+// again changes nothing, and a key holds only lower-case letters, digits,
+// marks and single spaces.
+func FuzzNormaliseName(f *testing.F) {
+	for _, s := range []string{"Acme Supply Co.", "Smith & Sons, LLC", "O’Brien", "🚀 Rocket Parts", "日本商事株式会社", "İstanbul Ltd", "Co Inc", "\xff\xfe", "  a  b  "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		k := reconcile.NormaliseName(s)
+		if again := reconcile.NormaliseName(k); again != k {
+			t.Errorf("NormaliseName(%q) = %q, but NormaliseName(%q) = %q", s, k, k, again)
+		}
+		if strings.Contains(k, "  ") || strings.TrimSpace(k) != k {
+			t.Errorf("NormaliseName(%q) = %q: spaces not collapsed", s, k)
+		}
+		for _, r := range k {
+			if r != ' ' && !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r) {
+				t.Errorf("NormaliseName(%q) = %q: holds %q", s, k, r)
+			}
+		}
+	})
 }
