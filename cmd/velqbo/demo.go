@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/velqbo/velqbo/reconcile"
+)
+
+func demoCommand() command {
+	var (
+		orders int
+		seed   int64
+		serve  bool
+		asJSON bool
+	)
+	return command{
+		name:    "demo",
+		summary: "the whole pipeline against the built-in sandbox (fake QBO and fake Velocity on loopback)",
+		flags: func(fs *flag.FlagSet) {
+			fs.IntVar(&orders, "orders", 120, "how many orders the generated store has")
+			fs.Int64Var(&seed, "seed", 1, "seed of the generated store")
+			fs.BoolVar(&serve, "serve", false, "after the demo, keep the sandbox running and print the environment to use it from another shell")
+			fs.BoolVar(&asJSON, "json", false, "print each run's summary as JSON")
+		},
+		run: func(ctx context.Context, m *Main, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("demo takes no arguments")
+			}
+			if orders < 1 || orders > 100000 {
+				return usageErrorf("--orders must be between 1 and 100000")
+			}
+			return m.demo(ctx, seed, orders, serve, asJSON)
+		},
+	}
+}
+
+func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON bool) error {
+	w := m.Stdout
+	if m.Config.LogLevel == DefaultConfig().LogLevel {
+		// The demo narrates on stdout; per-run log lines would drown it.
+		m.Log.SetLevel(logrus.WarnLevel)
+	}
+	sb, err := startSandbox(sandboxOptions{Seed: seed, Orders: orders, Customers: max(5, orders/10), Products: max(8, orders/6)})
+	if err != nil {
+		return unavailable(fmt.Errorf("start the sandbox: %w", err))
+	}
+	defer sb.Close()
+	if err := sb.configure(m); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "velqbo demo: a fake QuickBooks Online company at %s\n", sb.QBO.URL)
+	fmt.Fprintf(w, "             a fake Velocity store at %s with %d customers, %d products and %d orders\n",
+		sb.Vel.URL, len(sb.Data.Customers), len(sb.Data.Products), len(sb.Data.Orders))
+	fmt.Fprintf(w, "             a fresh ledger at %s\n\n", m.Config.DB)
+
+	// One product stays unlinked so the demo shows how a blocked order is
+	// explained; it is linked before the third run.
+	unlinked := demoUnlinkedProduct(sb)
+	if err := sb.prepare(ctx, m, map[string]bool{unlinked: unlinked != ""}); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "1. Connected with OAuth, mapped accounts and placeholder items, linked customers and products")
+	if unlinked != "" {
+		fmt.Fprintf(w, "   (product %s is left unlinked on purpose)\n", unlinked)
+	}
+
+	steps := []string{
+		"2. First run: every approved order, shipment, refund and payment goes to QBO",
+		"3. Second run, nothing changed in Velocity: nothing is sent again",
+	}
+	var first *reconcile.Summary
+	for i, title := range steps {
+		fmt.Fprintf(w, "\n%s\n", title)
+		sum, err := m.reconcileOnce(ctx, reconcile.Options{Mode: reconcile.ModeFull}, false)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			first = sum
+		}
+		if err := m.demoReport(sum, asJSON); err != nil {
+			return err
+		}
+	}
+
+	if unlinked != "" && first.Counts.Blocked > 0 {
+		st, err := m.openStore(ctx)
+		if err != nil {
+			return err
+		}
+		p := sb.productByID(unlinked)
+		id, _, err := sb.addItem(p.Name, p.SKU)
+		st.Close()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\n4. The bookkeeper links the missing product (`velqbo products link %s %s`) and runs again\n", unlinked, id)
+		if err := m.runQuiet(ctx, "products", "link", unlinked, id); err != nil {
+			return err
+		}
+		sum, err := m.reconcileOnce(ctx, reconcile.Options{Mode: reconcile.ModeIncremental}, false)
+		if err != nil {
+			return err
+		}
+		if err := m.demoReport(sum, asJSON); err != nil {
+			return err
+		}
+	}
+
+	docs := map[string]int{}
+	for _, kind := range []string{"SalesReceipt", "Invoice", "RefundReceipt", "Payment"} {
+		for _, e := range sb.QBO.Entities(kind) {
+			if !e.Deleted {
+				docs[kind]++
+			}
+		}
+	}
+	fmt.Fprintf(w, "\nThe fake QBO company now holds %d sales receipts, %d invoices, %d refund receipts and %d payments, each once.\n",
+		docs["SalesReceipt"], docs["Invoice"], docs["RefundReceipt"], docs["Payment"])
+	fmt.Fprint(w, `
+To point velqbo at a real QBO company:
+  1. Create an app at developer.intuit.com; set VELQBO_QBO_CLIENT_ID and VELQBO_QBO_CLIENT_SECRET
+     (VELQBO_QBO_ENV=sandbox for a sandbox company), and VELQBO_SECRET_KEY=$(openssl rand -base64 32).
+  2. velqbo connect                       (or: velqbo connect --realm ID --refresh-token-stdin)
+  3. velqbo settings accounts; velqbo settings items; velqbo settings set deposit_account=ID ...
+  4. set VELQBO_VELOCITY_URL and VELQBO_VELOCITY_TOKEN; velqbo customers match --apply; velqbo products match --apply
+  5. velqbo plan, then velqbo run (or velqbo daemon for the nightly schedule)
+`)
+	if serve {
+		fmt.Fprintln(w, "\nThe sandbox keeps running until you press Ctrl-C. In another shell:")
+		for _, kv := range sb.env(m) {
+			fmt.Fprintf(w, "  export %s=%s\n", kv[0], shellQuote(kv[1]))
+		}
+		fmt.Fprintln(w, "  velqbo status")
+		<-ctx.Done()
+	}
+	return nil
+}
+
+// demoUnlinkedProduct picks a product that an approved order uses.
+func demoUnlinkedProduct(sb *sandbox) string {
+	for _, o := range sb.Data.Orders {
+		if o.ApprovedAt != nil && o.CancelledAt == nil && len(o.Lines) > 0 {
+			return o.Lines[0].ProductID
+		}
+	}
+	return ""
+}
+
+func (sb *sandbox) productByID(id string) (p struct{ Name, SKU string }) {
+	for _, x := range sb.Data.Products {
+		if x.ID == id {
+			p.Name, p.SKU = x.Name, x.SKU
+		}
+	}
+	return p
+}
+
+// runQuiet runs another velqbo command with the same configuration,
+// discarding its output.
+func (m *Main) runQuiet(ctx context.Context, args ...string) error {
+	sub := *m
+	sub.Stdout = discard{}
+	cmd, _ := commandByName(args[0])
+	return cmd.run(ctx, &sub, args[1:])
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+func (m *Main) demoReport(sum *reconcile.Summary, asJSON bool) error {
+	if asJSON {
+		return writeJSON(m.Stdout, sum)
+	}
+	c := sum.Counts
+	fmt.Fprintf(m.Stdout, "   created %d, updated %d, voided %d, unchanged %d, blocked %d, failed %d\n",
+		c.Created, c.Updated, c.Voided, c.Unchanged, c.Blocked, c.Failed)
+	shown := 0
+	for _, it := range sum.Items {
+		if it.Action != reconcile.ActionBlocked && it.Action != reconcile.ActionFailed {
+			continue
+		}
+		if shown == 3 {
+			fmt.Fprintln(m.Stdout, "   ... (`velqbo status` lists them all)")
+			break
+		}
+		fmt.Fprintf(m.Stdout, "   %s %s %s: %s\n", it.Action, it.Kind, it.OrderNumber, oneLine(it.Reason))
+		shown++
+	}
+	return nil
+}
+
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,331 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
+)
+
+// runFlags are the window flags shared by run and plan.
+type runFlags struct {
+	since  string
+	full   bool
+	asJSON bool
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.since, "since", "", "catch up: read orders updated since DATE (YYYY-MM-DD in the business time zone, or RFC 3339)")
+	fs.BoolVar(&f.full, "full", false, "catch up: read every order")
+	fs.BoolVar(&f.asJSON, "json", false, "print the summary as one JSON object on stdout")
+}
+
+// options turns the flags into reconcile.Options.
+func (f *runFlags) options(loc *time.Location) (reconcile.Options, error) {
+	switch {
+	case f.full && f.since != "":
+		return reconcile.Options{}, usageErrorf("--since and --full exclude each other")
+	case f.full:
+		return reconcile.Options{Mode: reconcile.ModeFull}, nil
+	case f.since != "":
+		t, err := time.ParseInLocation(time.DateOnly, f.since, loc)
+		if err != nil {
+			if t, err = time.Parse(time.RFC3339, f.since); err != nil {
+				return reconcile.Options{}, usageErrorf("--since %q: want YYYY-MM-DD or an RFC 3339 time", f.since)
+			}
+		}
+		return reconcile.Options{Mode: reconcile.ModeSince, Since: t}, nil
+	}
+	return reconcile.Options{Mode: reconcile.ModeIncremental}, nil
+}
+
+func runCommand() command {
+	var f runFlags
+	return command{
+		name:    "run",
+		summary: "one reconciliation: send what is missing or changed (--since DATE | --full to catch up)",
+		flags:   f.register,
+		run: func(ctx context.Context, m *Main, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("run takes no arguments (did you mean --since %s?)", args[0])
+			}
+			opts, err := f.options(m.Config.Location())
+			if err != nil {
+				return err
+			}
+			sum, err := m.reconcileOnce(ctx, opts, false)
+			if err != nil {
+				return err
+			}
+			return m.report(sum, f.asJSON, false)
+		},
+	}
+}
+
+func planCommand() command {
+	var f runFlags
+	return command{
+		name:    "plan",
+		summary: "what a run would send; sends nothing",
+		flags:   f.register,
+		run: func(ctx context.Context, m *Main, args []string) error {
+			if len(args) > 0 {
+				return usageErrorf("plan takes no arguments")
+			}
+			opts, err := f.options(m.Config.Location())
+			if err != nil {
+				return err
+			}
+			sum, err := m.reconcileOnce(ctx, opts, true)
+			if err != nil {
+				return err
+			}
+			return m.report(sum, f.asJSON, true)
+		},
+	}
+}
+
+func resyncCommand() command {
+	return command{
+		name:    "resync",
+		summary: "re-create, on purpose, the documents of an order that were deleted in QBO",
+		run: func(ctx context.Context, m *Main, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("resync takes one ORDER_NUMBER")
+			}
+			st, err := m.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			r, err := m.newReconciler(ctx, st)
+			if err != nil {
+				return err
+			}
+			docs, err := r.Resync(ctx, args[0])
+			if errors.Is(err, reconcile.ErrNothingToResync) {
+				return usageErrorf("%v", err)
+			}
+			if err != nil {
+				return exitFor(err)
+			}
+			for _, d := range docs {
+				fmt.Fprintf(m.Stdout, "%s %s (%s %s): will be re-created by the next run (generation %d)\n", d.Kind, d.SourceID, d.QBOType, d.DocNumber, d.Generation)
+			}
+			return nil
+		},
+	}
+}
+
+// newReconciler wires the engine to the configured source, the database and
+// the connected QBO company.
+func (m *Main) newReconciler(ctx context.Context, st *schema.Store) (*reconcile.Reconciler, error) {
+	src, client, err := m.velocitySource()
+	if err != nil {
+		return nil, err
+	}
+	var rsrc reconcile.Source
+	if client != nil {
+		rsrc = client
+	} else {
+		rsrc = reconcile.FileSource{FileSource: src.(*velocity.FileSource)}
+	}
+	conn, err := m.connectQBO(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return &reconcile.Reconciler{
+		Source:      rsrc,
+		Store:       st,
+		QBO:         reconcile.QBOClient{C: conn.Client},
+		Realm:       conn.Realm,
+		Location:    m.Config.Location(),
+		Log:         m.Log,
+		Now:         m.Now,
+		Concurrency: m.Config.QBO.Concurrency,
+	}, nil
+}
+
+// leaseTTL is how long a run's lease lasts without renewal: a crashed run
+// blocks the next one for at most this long.
+const leaseTTL = 2 * time.Minute
+
+// reconcileOnce runs (or plans) one reconciliation. A run holds the
+// database's run lease, so a second process waits for nothing: it exits
+// with code 3 and says who holds it.
+func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun bool) (*reconcile.Summary, error) {
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	r, err := m.newReconciler(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if dryRun {
+		sum, err := r.Plan(ctx, opts)
+		return sum, exitFor(err)
+	}
+	release, err := m.holdLease(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	bar := m.progress()
+	opts.Progress = bar.update
+	sum, err := r.Run(ctx, opts)
+	bar.finish()
+	return sum, exitFor(err)
+}
+
+// holdLease takes the run lease and renews it in the background until
+// release is called.
+func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(), err error) {
+	host, _ := os.Hostname()
+	holder := fmt.Sprintf("velqbo run pid %d on %s", os.Getpid(), host)
+	if _, err := st.AcquireLease(ctx, runLeaseName, holder, leaseTTL); err != nil {
+		var held *schema.LeaseHeldError
+		if errors.As(err, &held) {
+			return nil, unavailable(fmt.Errorf("another run holds the database: %s (pid %d on %s) since %s; try again when it finishes", held.Holder, held.PID, held.Host, held.Since.Format(time.RFC3339)))
+		}
+		return nil, err
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(leaseTTL / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if _, err := st.RenewLease(context.WithoutCancel(ctx), runLeaseName, holder, leaseTTL); err != nil {
+					m.Log.WithError(err).Warn("could not renew the run lease")
+				}
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		wg.Wait()
+		// Released even when ctx is cancelled (SIGTERM): the next run must
+		// not wait for the TTL.
+		if err := st.ReleaseLease(context.WithoutCancel(ctx), runLeaseName, holder); err != nil {
+			m.Log.WithError(err).Warn("could not release the run lease")
+		}
+	}, nil
+}
+
+// exitFor maps the engine's "could not run" errors to exit code 3.
+func exitFor(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, reconcile.ErrQBOAuth):
+		return unavailable(fmt.Errorf("%w: run `velqbo connect` again", err))
+	case errors.Is(err, reconcile.ErrSourceUnavailable):
+		return unavailable(err)
+	}
+	return unavailable(qboError(err))
+}
+
+// report prints the summary and returns errIncomplete (exit code 1) when
+// something is blocked or failed.
+func (m *Main) report(sum *reconcile.Summary, asJSON, plan bool) error {
+	if asJSON {
+		if err := writeJSON(m.Stdout, sum); err != nil {
+			return err
+		}
+	} else {
+		m.printSummary(sum, plan)
+	}
+	if sum.Counts.Blocked > 0 || sum.Counts.Failed > 0 {
+		return errIncomplete
+	}
+	return nil
+}
+
+func (m *Main) printSummary(sum *reconcile.Summary, plan bool) {
+	w := m.Stdout
+	c := sum.Counts
+	verb := "Run"
+	if plan {
+		verb = "Plan"
+	}
+	fmt.Fprintf(w, "%s %s (%s): created %d, updated %d, voided %d, unchanged %d, blocked %d, failed %d\n",
+		verb, sum.RunID, sum.Mode, c.Created, c.Updated, c.Voided, c.Unchanged, c.Blocked, c.Failed)
+	if len(sum.Items) == 0 {
+		if plan {
+			fmt.Fprintln(w, "Nothing to send.")
+		}
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ACTION\tKIND\tORDER\tQBO\tDOC\tREASON")
+	for _, it := range sum.Items {
+		qboRef := it.QBOType
+		if it.QBOID != "" {
+			qboRef += " " + it.QBOID
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Action, it.Kind, it.OrderNumber, qboRef, it.DocNumber, oneLine(it.Reason))
+	}
+	tw.Flush()
+}
+
+func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
+
+// progressReporter draws a bar with an ETA on a terminal, and otherwise
+// logs a line at each tenth of the work.
+type progressReporter struct {
+	m       *Main
+	mu      sync.Mutex
+	bar     *progressbar.ProgressBar
+	lastLog int
+}
+
+func (m *Main) progress() *progressReporter { return &progressReporter{m: m, lastLog: -1} }
+
+func (p *progressReporter) update(done, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if total <= 0 {
+		return
+	}
+	if p.m.IsTerminal != nil && p.m.IsTerminal() {
+		if p.bar == nil {
+			p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.m.Stderr), progressbar.OptionShowCount(),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionSetDescription("sending to QBO"),
+				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		}
+		p.bar.ChangeMax(total)
+		p.bar.Set(done)
+		return
+	}
+	if tenth := done * 10 / total; tenth > p.lastLog {
+		p.lastLog = tenth
+		p.m.Log.WithFields(map[string]any{"done": done, "total": total}).Info("progress")
+	}
+}
+
+func (p *progressReporter) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}
