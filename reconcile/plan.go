@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/velqbo/velqbo/schema"
@@ -350,39 +352,117 @@ func (r *Reconciler) loadPlanCtx(ctx context.Context, opts Options) (*planCtx, e
 // scanOrders streams the source a chunk at a time, maps and diffs each
 // chunk against the ledger, and keeps only the changes: a no-change chunk
 // leaves nothing behind, so memory does not grow with the store.
+//
+// It is a three-stage pipeline so that reading the source, querying the
+// ledger (one query per kind and chunk) and mapping (pure, CPU-bound: the
+// bulk of a no-change scan) overlap: this goroutine reads and cuts chunks,
+// one loader queries the ledger, and GOMAXPROCS mappers map and diff whole
+// chunks. Channels of two bound the chunks in flight.
 func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error) {
 	res := &scan{company: Company{HomeCurrency: pc.env.HomeCurrency, MultiCurrency: pc.env.MultiCurrency}}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex // guards res and firstErr
+	var firstErr error
+	setErr := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if firstErr == nil {
+			firstErr = err
+			cancel()
+		}
+	}
+	addChange := func(c *Change) {
+		mu.Lock()
+		res.changes = append(res.changes, c)
+		mu.Unlock()
+	}
+
+	raw := make(chan []*velocity.Order, 2)
+	ready := make(chan *loadedChunk, 2)
+	go func() {
+		defer close(ready)
+		for chunk := range raw {
+			if ctx.Err() != nil {
+				continue // drain so the reader never blocks
+			}
+			l, err := r.loadChunk(ctx, chunk, &pc.env)
+			if err != nil {
+				setErr(err)
+				continue
+			}
+			select {
+			case ready <- l:
+			case <-ctx.Done():
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for l := range ready {
+				cs, unchanged := r.diffChunk(l)
+				mu.Lock()
+				res.changes = append(res.changes, cs...)
+				res.unchanged += unchanged
+				mu.Unlock()
+			}
+		})
+	}
+
 	size := r.chunkSize()
 	chunk := make([]*velocity.Order, 0, size)
-	flush := func() error {
-		if len(chunk) == 0 {
-			return nil
+	send := func(force bool) {
+		if len(chunk) == 0 || (!force && len(chunk) < size) {
+			return
 		}
-		err := r.diffChunk(ctx, chunk, &pc.env, res)
-		clear(chunk)
-		chunk = chunk[:0]
-		return err
+		select {
+		case raw <- chunk:
+		case <-ctx.Done():
+		}
+		chunk = make([]*velocity.Order, 0, size)
 	}
+	add := func(o *velocity.Order) {
+		if o.UpdatedAt.After(res.maxUpdated) {
+			res.maxUpdated = o.UpdatedAt // only this goroutine writes it
+		}
+		chunk = append(chunk, o)
+		send(false)
+	}
+	r.readOrders(ctx, pc, add, addChange, setErr)
+	send(true)
+	close(raw)
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// readOrders feeds the pipeline: the window's orders, then the problem
+// orders not seen in it, read by id.
+func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velocity.Order), addChange func(*Change), setErr func(error)) {
 	for o, err := range r.Source.Orders(ctx, pc.since) {
 		if err != nil {
 			var oe *velocity.ObjectError
 			if !errors.As(err, &oe) {
-				return nil, fmt.Errorf("read orders: %w: %w", ErrSourceUnavailable, err)
+				if ctx.Err() == nil {
+					setErr(fmt.Errorf("read orders: %w: %w", ErrSourceUnavailable, err))
+				}
+				return
 			}
-			res.changes = append(res.changes, objectErrorChange(oe))
+			addChange(objectErrorChange(oe))
 			delete(pc.reread, oe.ID)
 			continue
 		}
 		delete(pc.reread, o.ID)
-		chunk = append(chunk, o)
-		if len(chunk) == size {
-			if err := flush(); err != nil {
-				return nil, err
-			}
+		add(o)
+		if ctx.Err() != nil {
+			return
 		}
-	}
-	if err := flush(); err != nil {
-		return nil, err
 	}
 	for id := range pc.reread {
 		o, err := r.Source.GetOrder(ctx, id)
@@ -392,26 +472,19 @@ func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error)
 			if oe.ID == "" {
 				oe.ID = id
 			}
-			res.changes = append(res.changes, objectErrorChange(oe))
-			continue
+			addChange(objectErrorChange(oe))
 		case errors.Is(err, velocity.ErrNotFound):
-			res.changes = append(res.changes, &Change{Kind: KindOrder, Key: schema.DocumentKey{Kind: KindOrder, SourceID: id},
+			addChange(&Change{Kind: KindOrder, Key: schema.DocumentKey{Kind: KindOrder, SourceID: id},
 				OrderID: id, Action: ActionBlocked, Reason: "order " + id + " is no longer in Velocity"})
-			continue
 		case err != nil:
-			return nil, fmt.Errorf("read order %s: %w: %w", id, ErrSourceUnavailable, err)
-		}
-		chunk = append(chunk, o)
-		if len(chunk) == size {
-			if err := flush(); err != nil {
-				return nil, err
+			if ctx.Err() == nil {
+				setErr(fmt.Errorf("read order %s: %w: %w", id, ErrSourceUnavailable, err))
 			}
+			return
+		default:
+			add(o)
 		}
 	}
-	if err := flush(); err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 func objectErrorChange(oe *velocity.ObjectError) *Change {
@@ -423,14 +496,27 @@ func objectErrorChange(oe *velocity.ObjectError) *Change {
 		Action: ActionBlocked, Reason: "invalid order in Velocity: " + reason}
 }
 
-// diffChunk loads the chunk's ledger rows and links (one query per kind),
-// maps each order and keeps its changes.
-func (r *Reconciler) diffChunk(ctx context.Context, orders []*velocity.Order, base *Env, res *scan) error {
+// loadedChunk is a chunk of orders with its ledger rows and links.
+type loadedChunk struct {
+	orders                          []*velocity.Order
+	env                             Env
+	orderRows, refundRows, payments map[string]schema.Document
+}
+
+// uniq appends id to ids unless seen.
+func uniq(ids []string, seen map[string]bool, id string) []string {
+	if seen[id] {
+		return ids
+	}
+	seen[id] = true
+	return append(ids, id)
+}
+
+// loadChunk loads the chunk's ledger rows and links: one query per kind.
+func (r *Reconciler) loadChunk(ctx context.Context, orders []*velocity.Order, base *Env) (*loadedChunk, error) {
 	var orderIDs, refundIDs, paymentIDs, customerIDs, productIDs []string
+	seenC, seenP := map[string]bool{}, map[string]bool{}
 	for _, o := range orders {
-		if o.UpdatedAt.After(res.maxUpdated) {
-			res.maxUpdated = o.UpdatedAt
-		}
 		orderIDs = append(orderIDs, o.ID)
 		for _, rf := range o.Refunds {
 			refundIDs = append(refundIDs, rf.ID)
@@ -438,46 +524,55 @@ func (r *Reconciler) diffChunk(ctx context.Context, orders []*velocity.Order, ba
 		for _, p := range o.Payments {
 			paymentIDs = append(paymentIDs, p.ID)
 		}
-		customerIDs = append(customerIDs, o.CustomerID)
+		customerIDs = uniq(customerIDs, seenC, o.CustomerID)
 		for _, l := range o.Lines {
-			productIDs = append(productIDs, l.ProductID)
+			productIDs = uniq(productIDs, seenP, l.ProductID)
 		}
 	}
-	orderRows, err := r.Store.DocumentsBySource(ctx, KindOrder, orderIDs)
-	if err != nil {
-		return err
+	l := &loadedChunk{orders: orders, env: *base}
+	var err error
+	if l.orderRows, err = r.Store.DocumentsBySource(ctx, KindOrder, orderIDs); err != nil {
+		return nil, err
 	}
-	refundRows, err := r.Store.DocumentsBySource(ctx, KindRefund, refundIDs)
-	if err != nil {
-		return err
+	if l.refundRows, err = r.rowsOf(ctx, KindRefund, refundIDs); err != nil {
+		return nil, err
 	}
-	paymentRows, err := r.Store.DocumentsBySource(ctx, KindPayment, paymentIDs)
-	if err != nil {
-		return err
+	if l.payments, err = r.rowsOf(ctx, KindPayment, paymentIDs); err != nil {
+		return nil, err
 	}
-	env := *base
-	env.Customers, err = r.links(ctx, schema.CustomerLinks, customerIDs)
-	if err != nil {
-		return err
+	if l.env.Customers, err = r.links(ctx, schema.CustomerLinks, customerIDs); err != nil {
+		return nil, err
 	}
-	env.Products, err = r.links(ctx, schema.ProductLinks, productIDs)
-	if err != nil {
-		return err
+	if l.env.Products, err = r.links(ctx, schema.ProductLinks, productIDs); err != nil {
+		return nil, err
 	}
+	return l, nil
+}
+
+func (r *Reconciler) rowsOf(ctx context.Context, kind string, ids []string) (map[string]schema.Document, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return r.Store.DocumentsBySource(ctx, kind, ids)
+}
+
+// diffChunk maps each order of a loaded chunk and returns its changes
+// (silent noops only counted).
+func (r *Reconciler) diffChunk(l *loadedChunk) (changes []*Change, unchanged int) {
 	mapFn := r.Map
 	if mapFn == nil {
 		mapFn = MapOrder
 	}
-	for _, o := range orders {
-		for _, c := range diffOrder(mapFn(o, &env), orderRows, refundRows, paymentRows) {
+	for _, o := range l.orders {
+		for _, c := range diffOrder(mapFn(o, &l.env), l.orderRows, l.refundRows, l.payments) {
 			if c.Action == ActionNoop && c.Reason == "" && !c.restoreState {
-				res.unchanged++
+				unchanged++
 				continue
 			}
-			res.changes = append(res.changes, c)
+			changes = append(changes, c)
 		}
 	}
-	return nil
+	return changes, unchanged
 }
 
 func (r *Reconciler) links(ctx context.Context, kind schema.LinkKind, ids []string) (map[string]Link, error) {
