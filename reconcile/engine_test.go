@@ -530,3 +530,48 @@ func TestRunQBOAuthRejected(t *testing.T) {
 		t.Fatalf("Run with revoked tokens: got %v; want ErrQBOAuth", err)
 	}
 }
+
+// TestRunStaleSyncToken: a person edited the document in QBO, so the
+// ledger's SyncToken is stale; the update reads the current one and
+// succeeds on the single retry.
+func TestRunStaleSyncToken(t *testing.T) {
+	h := newEngHarness(t)
+	h.v.AddOrder(engOrder("ord_1", "1001", 1))
+	h.run(reconcile.Options{})
+	id := h.doc("order", "ord_1").QBOID
+	h.must(h.q.PersonEdit("SalesReceipt", id, func(m map[string]any) { m["CustomerMemo"] = map[string]any{"value": "hi"} }))
+	h.must(h.v.UpdateOrder("ord_1", func(o *velocity.Order) {
+		o.Lines[0].Quantity = decimal.NewFromInt(2)
+		o.Total = engDec("39.98")
+	}))
+	sum := h.run(reconcile.Options{})
+	if diff := cmp.Diff([]engItem{{"order", "ord_1", "update", "SalesReceipt"}}, engItems(sum)); diff != "" {
+		t.Fatalf("items (-want +got):\n%s\n%+v", diff, sum.Items)
+	}
+	if sr := h.byDocNumber("SalesReceipt", "1001"); len(sr) != 1 || !sr[0].TotalAmt.Equal(engDec("39.98")) {
+		t.Errorf("after update: %+v; want one receipt of 39.98", sr)
+	}
+	if d := h.doc("order", "ord_1"); d.SyncToken != "2" || d.State != schema.StateSent {
+		t.Errorf("row: token %s state %s; want 2, sent", d.SyncToken, d.State)
+	}
+}
+
+// TestRunSinceWindow: since mode reads only orders updated in the window,
+// plus the problem rows by id.
+func TestRunSinceWindow(t *testing.T) {
+	h := newEngHarness(t)
+	old := engOrder("ord_1", "1001", 1)
+	old.UpdatedAt = engStart.Add(-48 * time.Hour)
+	h.v.AddOrder(old)
+	recent := engOrder("ord_2", "1002", 1)
+	recent.UpdatedAt = engStart
+	h.v.AddOrder(recent)
+	sum := h.run(reconcile.Options{Mode: reconcile.ModeSince, Since: engStart.Add(-time.Hour)})
+	if diff := cmp.Diff([]engItem{{"order", "ord_2", "create", "SalesReceipt"}}, engItems(sum)); diff != "" {
+		t.Errorf("since items (-want +got):\n%s", diff)
+	}
+	sum = h.run(reconcile.Options{Mode: reconcile.ModeFull})
+	if diff := cmp.Diff([]engItem{{"order", "ord_1", "create", "SalesReceipt"}}, engItems(sum)); diff != "" {
+		t.Errorf("full items (-want +got):\n%s", diff)
+	}
+}
