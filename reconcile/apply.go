@@ -142,13 +142,24 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 	a.mu.Unlock()
 
 	a.pool(ctx, docs)
+	var voids []*Change
+	for _, c := range receiptVoids {
+		// A receipt left to void by an earlier run waits until this run's
+		// write of its Invoice, if any, went through.
+		if p := c.parent; p != nil && !p.done && p.Action != ActionNoop {
+			c.Action, c.Reason = ActionFailed, "not sent: the invoice of order "+c.OrderNumber+" was not updated"
+			a.report(c.item(), true)
+			continue
+		}
+		voids = append(voids, c)
+	}
 	for _, c := range docs {
 		if c.replaces != "" && c.done {
 			prior := schema.Document{Kind: KindOrder, SourceID: c.Key.SourceID, Generation: c.generation()}
-			receiptVoids = append(receiptVoids, receiptVoidChange(c.OrderID, c.OrderNumber, &prior, c.replaces))
+			voids = append(voids, receiptVoidChange(c.OrderID, c.OrderNumber, &prior, c.replaces))
 		}
 	}
-	a.pool(ctx, receiptVoids)
+	a.pool(ctx, voids)
 	for _, group := range [][]*Change{payments, refunds} {
 		var ready []*Change
 		for _, c := range group {

@@ -196,7 +196,9 @@ func diffOrder(d *OrderDocs, orders, refunds, payments map[string]schema.Documen
 	if row != nil && row.Extra[extraVoidReceipt] != "" && parent.replaces == "" {
 		// A crash came between recording the Invoice and voiding the
 		// SalesReceipt it replaced: finish the job.
-		out = append(out, receiptVoidChange(o.ID, o.Number, row, row.Extra[extraVoidReceipt]))
+		rv := receiptVoidChange(o.ID, o.Number, row, row.Extra[extraVoidReceipt])
+		rv.parent = parent
+		out = append(out, rv)
 	}
 	switch parent.Action {
 	case ActionCreate, ActionUpdate, ActionNoop:
