@@ -385,7 +385,7 @@ func (a *applier) outcome(ctx context.Context, c *Change, rid string, doc DocRef
 		}
 		werr := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateSent,
 			OrderNumber: c.OrderNumber, QBOType: c.QBOType, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: dn,
-			Fingerprint: c.Desired.Fingerprint, Extra: extra,
+			Fingerprint: c.Desired.Fingerprint, Extra: sentExtra(extra, doc),
 			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "ok"}})
 		if werr != nil {
 			a.storeErr(werr)
@@ -717,7 +717,7 @@ func (a *applier) adopt(ctx context.Context, d schema.Document, typ string, doc 
 		Info("found the document of an unknown outcome; adopted")
 	a.storeErr(a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: d.Key(), RequestID: d.PendingRequestID,
 		State: schema.StateSent, QBOType: typ, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: doc.DocNumber,
-		Extra: extra, Audit: &schema.AuditEntry{RunID: a.runID, Entity: typ, Operation: ActionCreate,
+		Extra: sentExtra(extra, doc), Audit: &schema.AuditEntry{RunID: a.runID, Entity: typ, Operation: ActionCreate,
 			Outcome: "found_by_lookup"}}))
 }
 
