@@ -1,12 +1,13 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -162,6 +163,9 @@ func (r *Reconciler) Verify(ctx context.Context, opts VerifyOptions) (*DriftRepo
 		rep: &DriftReport{Mode: "full", StartedAt: r.now(), Drift: []Drift{}}, recheck: map[string]bool{}}
 	err := v.run(ctx, opts)
 	v.rep.FinishedAt = r.now()
+	slices.SortStableFunc(v.rep.Drift, func(a, b Drift) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.SourceID, b.SourceID))
+	})
 	if err != nil {
 		return v.rep, fmt.Errorf("verify: %w", r.qboFatal(err))
 	}
@@ -221,7 +225,7 @@ func (v *verifier) saveCursors(ctx context.Context) error {
 	for k := range v.recheck {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	if err := cs.SetCursor(ctx, CursorVerifyRecheck, strings.Join(keys, " ")); err != nil {
 		return err
 	}
@@ -241,14 +245,7 @@ func (v *verifier) inScope(d schema.Document) bool {
 	return true
 }
 
-func isVerifyType(t string) bool {
-	for _, vt := range verifyTypes {
-		if t == vt {
-			return true
-		}
-	}
-	return false
-}
+func isVerifyType(t string) bool { return slices.Contains(verifyTypes, t) }
 
 // full reads every recorded document by Id: rows are buffered per type into
 // queries of VerifyIDsPerQuery ids, and every qbo.MaxBatchItems queries go
