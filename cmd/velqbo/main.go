@@ -17,6 +17,9 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/velocity"
 )
 
 // Exit codes of cli.md.
@@ -53,6 +56,11 @@ type Main struct {
 	IsTerminal func() bool
 	// OpenBrowser opens the OAuth consent page; nil prints the URL only.
 	OpenBrowser func(url string) error
+
+	// QBOOptions and VelocityOptions are appended to the clients' options,
+	// so tests can give them a clock whose retry waits do not really wait.
+	QBOOptions      []qbo.Option
+	VelocityOptions []velocity.Option
 }
 
 // NewMain returns a Main wired to the process's streams and environment.

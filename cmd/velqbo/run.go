@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -195,8 +196,20 @@ func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun
 func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(), err error) {
 	host, _ := os.Hostname()
 	holder := fmt.Sprintf("velqbo run pid %d on %s", os.Getpid(), host)
-	if _, err := st.AcquireLease(ctx, runLeaseName, holder, leaseTTL); err != nil {
-		var held *schema.LeaseHeldError
+	_, err = st.AcquireLease(ctx, runLeaseName, holder, leaseTTL)
+	var held *schema.LeaseHeldError
+	if errors.As(err, &held) && held.Host == host && processGone(held.PID) {
+		// The holder was killed (kill -9, OOM, power cut) on this machine
+		// and cannot renew: waiting out its TTL would only delay the
+		// re-run that finishes its work. Only its exact holder row is
+		// removed, so a live run that took the lease meanwhile keeps it.
+		m.Log.WithFields(map[string]any{"holder": held.Holder, "pid": held.PID}).Warn("taking over the run lease of a process that is gone")
+		if err := st.ReleaseLease(ctx, runLeaseName, held.Holder); err != nil {
+			return nil, err
+		}
+		_, err = st.AcquireLease(ctx, runLeaseName, holder, leaseTTL)
+	}
+	if err != nil {
 		if errors.As(err, &held) {
 			return nil, unavailable(fmt.Errorf("another run holds the database: %s (pid %d on %s) since %s; try again when it finishes", held.Holder, held.PID, held.Host, held.Since.Format(time.RFC3339)))
 		}
@@ -229,6 +242,20 @@ func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(),
 			m.Log.WithError(err).Warn("could not release the run lease")
 		}
 	}, nil
+}
+
+// processGone reports whether no process with pid exists on this machine.
+// Where that cannot be told (a signal 0 is not supported), the process is
+// taken to be alive, so the lease is only ever waited out, never stolen.
+func processGone(pid int) bool {
+	if pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	return errors.Is(p.Signal(syscall.Signal(0)), os.ErrProcessDone)
 }
 
 // exitFor maps the engine's "could not run" errors to exit code 3.

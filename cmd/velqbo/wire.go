@@ -135,14 +135,14 @@ func (m *Main) newQBOConn(realm string, tok *oauth2.Token, st *schema.Store) (*q
 	base := http.DefaultTransport
 	ts := qbo.NewTokenSource(conf, tok, m.saveToken(st, realm, tok.RefreshToken), &http.Client{Transport: base, Timeout: 60 * time.Second}, m.Now)
 	c := m.Config.QBO
-	client, err := qbo.NewClient(ts.HTTPClient(base),
+	client, err := qbo.NewClient(ts.HTTPClient(base), append([]qbo.Option{
 		qbo.WithBaseURL(m.Config.APIBaseURL()),
 		qbo.WithRealmID(realm),
 		qbo.WithMinorVersion(c.MinorVersion),
-		qbo.WithUserAgent("velqbo/"+version),
+		qbo.WithUserAgent("velqbo/" + version),
 		qbo.WithPacing(qbo.Pacing{RequestsPerMinute: c.RequestsPerMinute, BatchRequestsPerMinute: c.BatchesPerMinute, MaxInFlight: c.Concurrency}),
 		qbo.WithTokenInvalidator(ts),
-	)
+	}, m.QBOOptions...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +170,7 @@ func (m *Main) velocitySource() (velocity.Source, *velocity.Client, error) {
 	if m.Config.Velocity.URL == "" || m.Config.Velocity.Token == "" {
 		return nil, nil, &ConfigValidationError{Field: "VELQBO_VELOCITY_URL/VELQBO_VELOCITY_TOKEN", Err: errors.New("set the Velocity API URL and token, or --velocity-file for an export")}
 	}
-	c, err := velocity.NewClient(m.Config.Velocity.URL, m.Config.Velocity.Token, velocity.WithUserAgent("velqbo/"+version))
+	c, err := velocity.NewClient(m.Config.Velocity.URL, m.Config.Velocity.Token, append([]velocity.Option{velocity.WithUserAgent("velqbo/" + version)}, m.VelocityOptions...)...)
 	if err != nil {
 		return nil, nil, &ConfigValidationError{Field: "VELQBO_VELOCITY_URL", Value: m.Config.Velocity.URL, Err: err}
 	}
