@@ -24,7 +24,7 @@ const (
 	DriftVoided          = "voided_in_qbo"    // a person voided it; the ledger says sent
 	DriftTotalChanged    = "total_changed"    // TotalAmt differs from the total recorded at send time
 	DriftCustomerChanged = "customer_changed" // CustomerRef differs from the customer recorded at send time
-	DriftSyncTokenMoved  = "sync_token_moved" // someone else saved it since our last write
+	DriftSyncTokenMoved  = "sync_token_moved" // someone else saved it since our last write (not checked on invoices)
 )
 
 // Cursors of verify. CursorVerify is the start time (RFC 3339) of the last
@@ -446,7 +446,10 @@ func compareDoc(d schema.Document, doc DocRef) (kinds, details []string) {
 		kinds = append(kinds, DriftCustomerChanged)
 		details = append(details, fmt.Sprintf("customer %s in QBO; %s was sent", doc.CustomerID, want))
 	}
-	if d.SyncToken != "" && doc.SyncToken != d.SyncToken {
+	// A payment applied to an Invoice (ours, or one the bookkeeper
+	// records) changes its Balance and so its SyncToken: for invoices only
+	// the total and the customer tell an edit.
+	if d.SyncToken != "" && doc.SyncToken != d.SyncToken && d.QBOType != TypeInvoice {
 		kinds = append(kinds, DriftSyncTokenMoved)
 		details = append(details, fmt.Sprintf("SyncToken %s in QBO; %s was recorded (edited by someone else)", doc.SyncToken, d.SyncToken))
 	}

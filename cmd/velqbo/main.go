@@ -300,6 +300,7 @@ func commands() []command {
 		planCommand(),
 		runCommand(),
 		resyncCommand(),
+		verifyCommand(),
 		demoCommand(),
 		customersCommand(),
 		productsCommand(),
