@@ -301,6 +301,7 @@ func commands() []command {
 		runCommand(),
 		resyncCommand(),
 		verifyCommand(),
+		daemonCommand(),
 		demoCommand(),
 		customersCommand(),
 		productsCommand(),

@@ -175,6 +175,7 @@ func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun
 	if err != nil {
 		return nil, err
 	}
+	r.Hooks = runEnvFrom(ctx).hooks // the daemon's graceful-stop hooks; none for `velqbo run`
 	if dryRun {
 		sum, err := r.Plan(ctx, opts)
 		return sum, exitFor(err)
@@ -195,7 +196,7 @@ func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun
 // release is called.
 func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(), err error) {
 	host, _ := os.Hostname()
-	holder := fmt.Sprintf("velqbo run pid %d on %s", os.Getpid(), host)
+	holder := runEnvFrom(ctx).leaseHolder(fmt.Sprintf("velqbo run pid %d on %s", os.Getpid(), host))
 	_, err = st.AcquireLease(ctx, runLeaseName, holder, leaseTTL)
 	var held *schema.LeaseHeldError
 	if errors.As(err, &held) && held.Host == host && processGone(held.PID) {
@@ -211,7 +212,7 @@ func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(),
 	}
 	if err != nil {
 		if errors.As(err, &held) {
-			return nil, unavailable(fmt.Errorf("another run holds the database: %s (pid %d on %s) since %s; try again when it finishes", held.Holder, held.PID, held.Host, held.Since.Format(time.RFC3339)))
+			return nil, unavailable(fmt.Errorf("%w: %s (pid %d on %s) since %s; try again when it finishes", errRunLeaseHeld, held.Holder, held.PID, held.Host, held.Since.Format(time.RFC3339)))
 		}
 		return nil, err
 	}
