@@ -27,6 +27,7 @@ import (
 // daemonOptions are the daemon's flags.
 type daemonOptions struct {
 	runNow      bool
+	verify      bool
 	grace       time.Duration
 	blockedRuns int
 	tokenDays   int
@@ -39,6 +40,7 @@ func daemonCommand() command {
 		summary: "run `run` on VELQBO_SCHEDULE; /healthz and /metrics on VELQBO_LISTEN (loopback)",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&o.runNow, "run-now", false, "also run once at start, e.g. to catch up after downtime")
+			fs.BoolVar(&o.verify, "verify", true, "after each run, read the recorded documents back from QBO and alert on drift (--verify=false to skip)")
 			fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGINT/SIGTERM, how long writes in flight may take to finish before they are cut off")
 			fs.IntVar(&o.blockedRuns, "alert-blocked-runs", 3, "alert when an item has stayed blocked for more than this many runs")
 			fs.IntVar(&o.tokenDays, "alert-token-days", tokenWarnDays, "alert when the QBO refresh token has fewer days left than this")
@@ -113,16 +115,9 @@ type daemon struct {
 	// job is the trigger as cron runs it: SkipIfStillRunning(Recover(trigger)).
 	job cron.Job
 
-	// verify, when set, reads the recorded documents back from QBO after
-	// each finished run and returns how many drifted and the drift items.
-	//
-	// INTEGRATION POINT: set it from `velqbo verify` (cmd/velqbo/verify.go,
-	// another change) once that lands, e.g.
-	//   d.verify = func(ctx context.Context) (int, any, error) {
-	//       rep, err := d.m.verifyOnce(ctx); if err != nil { return 0, nil, err }
-	//       return len(rep.Drift), rep.Drift, nil }
-	// Until then no drift_found alert is sent by the daemon.
-	verify func(ctx context.Context) (n int, drift any, err error)
+	// verify, when set (--verify, the default), reads the recorded
+	// documents back from QBO after each finished run (`velqbo verify`).
+	verify func(ctx context.Context) (*reconcile.DriftReport, error)
 
 	// runCtx is the context runs get. It is deliberately not the signal
 	// context: SIGTERM must let the writes in flight finish (see drain),
@@ -174,6 +169,12 @@ func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon, error) 
 	if err != nil {
 		d.close()
 		return nil, unavailable(fmt.Errorf("health listener: %w", err))
+	}
+	if o.verify {
+		d.verify = func(ctx context.Context) (*reconcile.DriftReport, error) {
+			// Under the daemon's name, so the run lease it takes is ours.
+			return m.verifyOnce(withRunEnv(ctx, runEnv{holder: d.holder}))
+		}
 	}
 	cl := cronLogger{log: d.log, metrics: d.metrics, alerts: d.alerts}
 	d.job = cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(cron.FuncJob(d.trigger))
@@ -451,17 +452,28 @@ func (d *daemon) checkAlerts(ctx context.Context, runID string) {
 }
 
 func (d *daemon) checkDrift(ctx context.Context, runID string) {
-	n, drift, err := d.verify(ctx)
+	rep, err := d.verify(ctx)
 	if err != nil {
-		d.log.WithError(err).Warn("verify after run")
+		d.log.WithError(err).Warn("verify after the run")
 		return
 	}
-	if n == 0 {
+	if rep == nil || rep.Clean() {
 		return
 	}
+	keys := make([]string, 0, len(rep.Drift))
+	items := rep.Drift
+	for _, x := range rep.Drift {
+		keys = append(keys, x.QBOType+":"+x.QBOID+":"+x.Drift)
+	}
+	sort.Strings(keys)
+	if len(items) > 20 {
+		items = items[:20]
+	}
+	d.log.WithFields(logrus.Fields{"run_id": runID, "drift": len(rep.Drift)}).Warn("verify found documents changed in QBO")
 	d.alerts.send(alert{Event: alertDriftFound, Severity: severityWarning, RunID: runID,
-		Message: fmt.Sprintf("velqbo: %d document(s) in QBO differ from what was sent; `velqbo verify` lists them", n),
-		Details: map[string]any{"count": n, "drift": drift}}, "", 0)
+		Message: fmt.Sprintf("velqbo: %d document(s) in QBO differ from what was sent; `velqbo verify` lists them", len(rep.Drift)),
+		Details: map[string]any{"count": len(rep.Drift), "drift": items}},
+		alertDriftFound+":"+strings.Join(keys, ","), alertEvery)
 }
 
 // drain is the graceful stop of one run. Until shutdown it only tracks
