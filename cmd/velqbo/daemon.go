@@ -151,7 +151,7 @@ func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon, error) 
 		st.Close()
 		var held *schema.LeaseHeldError
 		if errors.As(err, &held) {
-			return nil, unavailable(fmt.Errorf("another daemon runs on %s: %s (pid %d on %s) since %s", m.Config.DB, held.Holder, held.PID, held.Host, held.Since.Format(time.RFC3339)))
+			return nil, unavailable(fmt.Errorf("another daemon runs on %s: %s, since %s", m.Config.DB, held.Holder, held.Since.Format(time.RFC3339)))
 		}
 		return nil, unavailable(err)
 	}

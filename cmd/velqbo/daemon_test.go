@@ -478,3 +478,20 @@ func apiCalls(q *qbotest.Server) int {
 func failVelocity(h *harness) {
 	h.Vel.InjectFault(velocitytest.Fault{Kind: velocitytest.FaultStatus, Status: http.StatusUnauthorized, Count: 1000})
 }
+
+// TestDeployExampleConfig keeps the shipped example config loadable.
+func TestDeployExampleConfig(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"VELQBO_QBO_CLIENT_ID": "id", "VELQBO_QBO_CLIENT_SECRET": "secret",
+		"VELQBO_VELOCITY_TOKEN": "tok", "VELQBO_SECRET_KEY": testSecretKey, "VELQBO_ALERT_WEBHOOK": "https://hooks.example/x"}
+	c := DefaultConfig()
+	if err := readConfigFile("../../deploy/velqbo.example.yaml", true, envFunc(env), &c); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Schedule != "0 2 * * *" || c.Listen != "127.0.0.1:8089" || c.AlertWebhook != "https://hooks.example/x" || c.QBO.ClientSecret != "secret" {
+		t.Errorf("example config: got %+v", c)
+	}
+}
