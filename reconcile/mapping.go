@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -718,8 +719,23 @@ func capNote(s string) string {
 
 func checkDocNumber(why *reasons, what, n string) {
 	if c := utf8.RuneCountInString(n); c > MaxDocNumber {
-		why.addf("%s %q is %d characters; QBO allows at most %d in a DocNumber", what, n, c, MaxDocNumber)
+		why.addf("%s %q is %d characters; QBO allows at most %d in a DocNumber", what, quoteCap(n), c, MaxDocNumber)
 	}
+	// A control character (NUL, an ANSI escape) is no document number: QBO
+	// would refuse or garble it, and it would reach terminals and logs.
+	if !utf8.ValidString(n) || strings.IndexFunc(n, unicode.IsControl) >= 0 {
+		why.addf("%s %q holds control characters or invalid UTF-8; QBO cannot store it in a DocNumber", what, quoteCap(n))
+	}
+}
+
+// quoteCap shortens hostile free text quoted in a reason: a megabyte-long
+// order number must not become a megabyte-long reason.
+func quoteCap(s string) string {
+	const max = 40
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max]) + "…"
 }
 
 func lineLabel(i int, l velocity.OrderLine) string {

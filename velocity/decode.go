@@ -490,10 +490,15 @@ func (v *validator) order(w *wireOrder) *Order {
 		}
 	}
 
+	// seen holds the refund and payment ids, each the key of a ledger row.
+	var seen map[string]struct{}
 	if len(w.Refunds) > 0 {
 		o.Refunds = make([]Refund, len(w.Refunds))
 		for i := range w.Refunds {
 			o.Refunds[i] = v.refund(idx("refunds", i), &w.Refunds[i], lineIDs)
+			// Each refund is its own QBO document keyed by its id: two
+			// refunds sharing one would race for one ledger row.
+			v.unique(idx("refunds", i)+".id", "refund", w.Refunds[i].ID, &seen)
 		}
 	}
 
@@ -502,6 +507,7 @@ func (v *validator) order(w *wireOrder) *Order {
 		for i, wp := range w.Payments {
 			p := idx("payments", i)
 			v.required(p+".id", wp.ID)
+			v.unique(p+".id", "payment", wp.ID, &seen)
 			o.Payments[i] = Payment{
 				ID:        wp.ID,
 				CreatedAt: v.timestamp(p+".created_at", wp.CreatedAt, false),
@@ -512,6 +518,21 @@ func (v *validator) order(w *wireOrder) *Order {
 		}
 	}
 	return o
+}
+
+// unique fails field when id (non-empty) was seen before in this order.
+func (v *validator) unique(field, what, id string, seen *map[string]struct{}) {
+	if id == "" {
+		return
+	}
+	if *seen == nil {
+		*seen = map[string]struct{}{}
+	}
+	key := what + "\x00" + id
+	if _, dup := (*seen)[key]; dup {
+		v.failf(field, "duplicate %s id %q", what, id)
+	}
+	(*seen)[key] = struct{}{}
 }
 
 func (v *validator) refund(p string, wr *wireRefund, lineIDs map[string]struct{}) Refund {
