@@ -66,6 +66,9 @@ func (a *applier) after(step string, key schema.DocumentKey) bool {
 }
 
 func (a *applier) report(it Item, sent bool) {
+	if sent {
+		a.logChange(it)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.sum.add(it)
@@ -74,6 +77,22 @@ func (a *applier) report(it Item, sent bool) {
 		if a.progress != nil {
 			a.progress(a.done, a.total)
 		}
+	}
+}
+
+// logChange writes the one log line of an applied (or refused) change,
+// with the stable field names operators grep for.
+func (a *applier) logChange(it Item) {
+	l := a.log.WithFields(logrus.Fields{"kind": it.Kind, "source_id": it.SourceID, "order_number": it.OrderNumber,
+		"action": it.Action, "qbo_type": it.QBOType, "qbo_id": it.QBOID, "doc_number": it.DocNumber})
+	if it.tid != "" {
+		l = l.WithField("intuit_tid", it.tid)
+	}
+	switch it.Action {
+	case ActionFailed, ActionBlocked:
+		l.WithField("reason", it.Reason).Warn("not sent")
+	default:
+		l.Info("applied")
 	}
 }
 
@@ -386,7 +405,7 @@ func (a *applier) outcome(ctx context.Context, c *Change, rid string, doc DocRef
 		werr := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateSent,
 			OrderNumber: c.OrderNumber, QBOType: c.QBOType, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: dn,
 			Fingerprint: c.Desired.Fingerprint, Extra: sentExtra(extra, doc),
-			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "ok"}})
+			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "ok", IntuitTID: doc.IntuitTID}})
 		if werr != nil {
 			a.storeErr(werr)
 			return
@@ -398,7 +417,7 @@ func (a *applier) outcome(ctx context.Context, c *Change, rid string, doc DocRef
 			a.log.WithFields(logrus.Fields{"order": c.OrderNumber, "qbo_id": doc.ID, "qbo_total": doc.TotalAmt.String(),
 				"want": c.Desired.Total.String()}).Warn("QBO total differs from the order's")
 		}
-		c.done, c.resultID, c.QBOID = true, doc.ID, doc.ID
+		c.done, c.resultID, c.QBOID, c.tid = true, doc.ID, doc.ID, doc.IntuitTID
 		a.report(c.item(), true)
 		return
 	}
@@ -418,7 +437,7 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 		werr := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateFailed,
 			OrderNumber: c.OrderNumber, Error: reason, Extra: map[string]string{extraAttempt: strconv.Itoa(c.attempt() + 1)},
 			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "rejected",
-				Detail: reason}})
+				Detail: reason, IntuitTID: intuitTID(err)}})
 		if werr != nil {
 			a.storeErr(werr)
 			return
@@ -426,7 +445,7 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 		if !a.after("outcome", c.Key) {
 			return
 		}
-		c.Action, c.Reason = ActionFailed, reason
+		c.Action, c.Reason, c.tid = ActionFailed, reason, intuitTID(err)
 		a.report(c.item(), true)
 		return
 	}
@@ -564,7 +583,7 @@ func (a *applier) void(ctx context.Context, c *Change) {
 func (a *applier) voidDone(ctx context.Context, c *Change, rid string, doc DocRef, gone bool) {
 	o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateVoided, SyncToken: doc.SyncToken,
 		Extra: map[string]string{extraAttempt: ""},
-		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.VoidType, Operation: ActionVoid, QBOID: c.VoidID, Outcome: "ok"}}
+		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.VoidType, Operation: ActionVoid, QBOID: c.VoidID, Outcome: "ok", IntuitTID: doc.IntuitTID}}
 	if gone {
 		o.State, o.Audit.Outcome = schema.StateDeletedInQBO, "deleted_in_qbo"
 		c.Reason = "already deleted in QBO"
@@ -581,7 +600,7 @@ func (a *applier) voidDone(ctx context.Context, c *Change, rid string, doc DocRe
 	if !a.after("outcome", c.Key) {
 		return
 	}
-	c.done = true
+	c.done, c.tid = true, doc.IntuitTID
 	a.report(c.item(), true)
 }
 

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"time"
@@ -75,6 +76,9 @@ type DocRef struct {
 	CustomerID  string
 	Voided      bool
 	TotalAmt    decimal.Decimal
+	// IntuitTID is QBO's transaction id of the response that returned
+	// this document, for the audit log and support tickets.
+	IntuitTID string
 }
 
 // BatchOutcome is one create of a batch: Doc on success, else Err (a QBO
@@ -120,67 +124,70 @@ func qboOpts(id string) *qbo.RequestOptions { return &qbo.RequestOptions{Request
 // Create creates entity.
 func (q QBOClient) Create(ctx context.Context, typ string, entity any, rid string) (DocRef, error) {
 	var out any
+	var resp *qbo.Response
 	var err error
 	switch e := entity.(type) {
 	case *qbo.SalesReceipt:
-		out, _, err = q.C.SalesReceipts.Create(ctx, e, qboOpts(rid))
+		out, resp, err = q.C.SalesReceipts.Create(ctx, e, qboOpts(rid))
 	case *qbo.Invoice:
-		out, _, err = q.C.Invoices.Create(ctx, e, qboOpts(rid))
+		out, resp, err = q.C.Invoices.Create(ctx, e, qboOpts(rid))
 	case *qbo.RefundReceipt:
-		out, _, err = q.C.RefundReceipts.Create(ctx, e, qboOpts(rid))
+		out, resp, err = q.C.RefundReceipts.Create(ctx, e, qboOpts(rid))
 	case *qbo.Payment:
-		out, _, err = q.C.Payments.Create(ctx, e, qboOpts(rid))
+		out, resp, err = q.C.Payments.Create(ctx, e, qboOpts(rid))
 	default:
 		return DocRef{}, fmt.Errorf("create %s: unsupported entity %T", typ, entity)
 	}
 	if err != nil {
 		return DocRef{}, err
 	}
-	return docRef(out), nil
+	return withTID(docRef(out), resp), nil
 }
 
 // SparseUpdate sends entity (Id, SyncToken and Sparse set) as a sparse update.
 func (q QBOClient) SparseUpdate(ctx context.Context, typ string, entity any, rid string) (DocRef, error) {
 	var out any
+	var resp *qbo.Response
 	var err error
 	switch e := entity.(type) {
 	case *qbo.SalesReceipt:
-		out, _, err = q.C.SalesReceipts.SparseUpdate(ctx, e, qboOpts(rid))
+		out, resp, err = q.C.SalesReceipts.SparseUpdate(ctx, e, qboOpts(rid))
 	case *qbo.Invoice:
-		out, _, err = q.C.Invoices.SparseUpdate(ctx, e, qboOpts(rid))
+		out, resp, err = q.C.Invoices.SparseUpdate(ctx, e, qboOpts(rid))
 	case *qbo.RefundReceipt:
-		out, _, err = q.C.RefundReceipts.SparseUpdate(ctx, e, qboOpts(rid))
+		out, resp, err = q.C.RefundReceipts.SparseUpdate(ctx, e, qboOpts(rid))
 	case *qbo.Payment:
-		out, _, err = q.C.Payments.SparseUpdate(ctx, e, qboOpts(rid))
+		out, resp, err = q.C.Payments.SparseUpdate(ctx, e, qboOpts(rid))
 	default:
 		return DocRef{}, fmt.Errorf("update %s: unsupported entity %T", typ, entity)
 	}
 	if err != nil {
 		return DocRef{}, err
 	}
-	return docRef(out), nil
+	return withTID(docRef(out), resp), nil
 }
 
 // Void voids a document in the form its type needs.
 func (q QBOClient) Void(ctx context.Context, typ, id, syncToken, rid string) (DocRef, error) {
 	var out any
+	var resp *qbo.Response
 	var err error
 	switch typ {
 	case TypeSalesReceipt:
-		out, _, err = q.C.SalesReceipts.Void(ctx, id, syncToken, qboOpts(rid))
+		out, resp, err = q.C.SalesReceipts.Void(ctx, id, syncToken, qboOpts(rid))
 	case TypeInvoice:
-		out, _, err = q.C.Invoices.Void(ctx, id, syncToken, qboOpts(rid))
+		out, resp, err = q.C.Invoices.Void(ctx, id, syncToken, qboOpts(rid))
 	case TypeRefundReceipt:
-		out, _, err = q.C.RefundReceipts.Void(ctx, id, syncToken, qboOpts(rid))
+		out, resp, err = q.C.RefundReceipts.Void(ctx, id, syncToken, qboOpts(rid))
 	case TypePayment:
-		out, _, err = q.C.Payments.Void(ctx, id, syncToken, qboOpts(rid))
+		out, resp, err = q.C.Payments.Void(ctx, id, syncToken, qboOpts(rid))
 	default:
 		return DocRef{}, fmt.Errorf("void %s %s: unsupported type", typ, id)
 	}
 	if err != nil {
 		return DocRef{}, err
 	}
-	d := docRef(out)
+	d := withTID(docRef(out), resp)
 	d.Voided = true
 	return d, nil
 }
@@ -257,7 +264,7 @@ func (q QBOClient) CreateBatch(ctx context.Context, entities []any, rid string) 
 	for i, e := range entities {
 		items[i] = qbo.BatchItem{BID: fmt.Sprintf("b%d", i), Operation: qbo.BatchCreate, Entity: e}
 	}
-	res, _, err := q.C.Batch(ctx, items, qboOpts(rid))
+	res, resp, err := q.C.Batch(ctx, items, qboOpts(rid))
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +281,7 @@ func (q QBOClient) CreateBatch(ctx context.Context, entities []any, rid string) 
 		case r.Err != nil:
 			out[i] = BatchOutcome{Err: r.Err}
 		case r.Entity != nil:
-			out[i] = BatchOutcome{Doc: docRef(r.Entity)}
+			out[i] = BatchOutcome{Doc: withTID(docRef(r.Entity), resp)}
 		}
 	}
 	return out, nil
@@ -333,4 +340,21 @@ func docRef(v any) DocRef {
 	}
 	d.Voided = status == qbo.StatusVoided || d.PrivateNote == "Voided"
 	return d
+}
+
+// withTID records the intuit_tid of the response that carried d.
+func withTID(d DocRef, resp *qbo.Response) DocRef {
+	if resp != nil {
+		d.IntuitTID = resp.IntuitTID
+	}
+	return d
+}
+
+// intuitTID is the intuit_tid of a QBO fault, or "".
+func intuitTID(err error) string {
+	var qe *qbo.Error
+	if errors.As(err, &qe) {
+		return qe.IntuitTID
+	}
+	return ""
 }

@@ -65,6 +65,8 @@ type Change struct {
 	parent *Change
 	// pending: the row still has an unresolved intent.
 	pending bool
+	// tid is the intuit_tid of the write's answer, for the log line.
+	tid string
 	// restoreState: unchanged, but the row says blocked or failed.
 	restoreState bool
 	// notApplicable: a payment on a SalesReceipt, seen for the first time.
@@ -78,7 +80,7 @@ type Change struct {
 
 func (c *Change) item() Item {
 	return Item{Kind: c.Kind, SourceID: c.Key.SourceID, OrderNumber: c.OrderNumber, Action: c.Action,
-		QBOType: c.QBOType, QBOID: c.QBOID, DocNumber: c.DocNumber, Reason: c.Reason}
+		QBOType: c.QBOType, QBOID: c.QBOID, DocNumber: c.DocNumber, Reason: c.Reason, tid: c.tid}
 }
 
 func (c *Change) generation() int {

@@ -68,6 +68,8 @@ type Item struct {
 	QBOID       string `json:"qbo_id"`
 	DocNumber   string `json:"doc_number"`
 	Reason      string `json:"reason"`
+
+	tid string // intuit_tid of the write, logged but not part of the JSON
 }
 
 // Summary is the result of Run or Plan; it marshals to cli.md's
