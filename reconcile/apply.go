@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -395,6 +396,9 @@ func (a *applier) createBatch(ctx context.Context, cs []*Change) {
 func (a *applier) outcome(ctx context.Context, c *Change, rid string, doc DocRef, err error) {
 	if err == nil {
 		extra := map[string]string{extraAttempt: "", extraNotApplicable: ""}
+		if !c.sourceUpdated.IsZero() {
+			extra[extraSourceUpdated] = c.sourceUpdated.UTC().Format(time.RFC3339Nano)
+		}
 		if c.replaces != "" {
 			extra[extraVoidReceipt] = c.replaces
 		}

@@ -67,6 +67,9 @@ type Change struct {
 	pending bool
 	// tid is the intuit_tid of the write's answer, for the log line.
 	tid string
+	// sourceUpdated is the updated_at of the order copy this change came
+	// from; it guards against an older copy overwriting a newer one.
+	sourceUpdated time.Time
 	// restoreState: unchanged, but the row says blocked or failed.
 	restoreState bool
 	// notApplicable: a payment on a SalesReceipt, seen for the first time.
@@ -437,6 +440,7 @@ func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error)
 	send(true)
 	close(raw)
 	wg.Wait()
+	res.changes = dedupeChanges(res.changes)
 	if firstErr != nil {
 		return nil, firstErr
 	}
@@ -569,6 +573,11 @@ func (r *Reconciler) diffChunk(l *loadedChunk) (changes []*Change, unchanged int
 	}
 	for _, o := range l.orders {
 		for _, c := range diffOrder(mapFn(o, &l.env), l.orderRows, l.refundRows, l.payments) {
+			c.sourceUpdated = o.UpdatedAt
+			if staleCopy(c) {
+				unchanged++ // an older copy of an order QBO already has newer
+				continue
+			}
 			if c.Action == ActionNoop && c.Reason == "" && !c.restoreState {
 				unchanged++
 				continue

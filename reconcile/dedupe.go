@@ -1,0 +1,108 @@
+package reconcile
+
+import (
+	"fmt"
+	"time"
+)
+
+// extraSourceUpdated is the ledger Extra key holding the Velocity
+// updated_at of the order copy a document was last written from.
+const extraSourceUpdated = "source_updated"
+
+// reasonDuplicateSource blocks an order that appears twice in one read
+// with the same updated_at but different content: velqbo cannot tell which
+// copy is the truth, and guessing would post the wrong money.
+func reasonDuplicateSource(orderID string, at time.Time) string {
+	return fmt.Sprintf("order %s appears more than once in the source with the same updated_at (%s) but different content; fix the export or wait for Velocity to settle, then run again",
+		orderID, at.UTC().Format(time.RFC3339))
+}
+
+// dedupeChanges resolves an order that one read returned more than once (a
+// duplicated line in an export, or an order edited while the API was being
+// paged, which moves it to a later page). Without this, each copy plans its
+// own create and the money is posted twice.
+//
+// Every copy plans at most one change per ledger key, so a key planned
+// twice means a duplicated order. For such an order the copy with the
+// newest updated_at wins and the other copies' changes are dropped; copies
+// tied on updated_at whose changes differ block the order with a reason.
+// Orders read once pass through untouched, and the cost is in proportion to
+// the changes, not to the store.
+func dedupeChanges(changes []*Change) []*Change {
+	perKey := make(map[string]int, len(changes))
+	dupOrders := map[string]bool{}
+	for _, c := range changes {
+		k := c.Key.String()
+		perKey[k]++
+		if perKey[k] > 1 {
+			dupOrders[c.OrderID] = true
+		}
+	}
+	if len(dupOrders) == 0 {
+		return changes
+	}
+	// newest updated_at per duplicated order, and whether that newest
+	// timestamp is shared by copies that disagree.
+	newest := map[string]time.Time{}
+	for _, c := range changes {
+		if dupOrders[c.OrderID] && c.sourceUpdated.After(newest[c.OrderID]) {
+			newest[c.OrderID] = c.sourceUpdated
+		}
+	}
+	conflict := map[string]bool{}
+	seen := map[string]*Change{}
+	for _, c := range changes {
+		if !dupOrders[c.OrderID] || !c.sourceUpdated.Equal(newest[c.OrderID]) {
+			continue
+		}
+		k := c.Key.String()
+		if prev, ok := seen[k]; ok && changeSignature(prev) != changeSignature(c) {
+			conflict[c.OrderID] = true
+		}
+		seen[k] = c
+	}
+	out := changes[:0]
+	kept := map[string]bool{}
+	for _, c := range changes {
+		if !dupOrders[c.OrderID] {
+			out = append(out, c)
+			continue
+		}
+		if !c.sourceUpdated.Equal(newest[c.OrderID]) {
+			continue // an older copy
+		}
+		k := c.Key.String()
+		if kept[k] {
+			continue // an identical copy of a change already kept
+		}
+		kept[k] = true
+		if conflict[c.OrderID] {
+			c.Action, c.Reason = ActionBlocked, reasonDuplicateSource(c.OrderID, newest[c.OrderID])
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// changeSignature is what two copies' changes must agree on to be the same.
+func changeSignature(c *Change) string {
+	fp := ""
+	if c.Desired != nil {
+		fp = c.Desired.Fingerprint + "|" + c.Desired.Blocked
+	}
+	return c.Action + "|" + c.QBOType + "|" + c.DocNumber + "|" + fp
+}
+
+// staleCopy reports whether a change would write a copy of the order older
+// than the one the ledger row was last written from, which happens when a
+// read returns an order twice and the newer copy is already in QBO.
+func staleCopy(c *Change) bool {
+	if c.Prior == nil || c.sourceUpdated.IsZero() {
+		return false
+	}
+	if c.Action != ActionUpdate && c.Action != ActionVoid && c.Action != ActionCreate {
+		return false
+	}
+	recorded, err := time.Parse(time.RFC3339Nano, c.Prior.Extra[extraSourceUpdated])
+	return err == nil && c.sourceUpdated.Before(recorded)
+}
