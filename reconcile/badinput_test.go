@@ -156,9 +156,8 @@ func badCases() []badCase {
 		{name: "huge JSON line", line: func(t *testing.T) string {
 			return `{"type":"order","id":"ord_bad","number":"1009","x":"` + strings.Repeat("x", 20<<20) + `"}`
 		}, id: "", reason: []string{"line 5", "longer than"}, number: "1009"},
-		// Not listed: the same order id twice in one export. Today both
-		// copies are applied (two documents, then an update flip-flopping
-		// between them every run); see the report of TestSoak's author.
+		// The same order id twice in one read has its own table:
+		// TestRunDuplicateOrderInOneRead in dedupe_test.go.
 	}
 }
 
