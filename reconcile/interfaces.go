@@ -51,6 +51,7 @@ type Store interface {
 	PendingIntents(ctx context.Context) ([]schema.Document, error)
 	Links(ctx context.Context, kind schema.LinkKind, ids []string) (map[string]schema.Link, error)
 	Settings(ctx context.Context) ([]schema.Setting, error)
+	SaveLink(ctx context.Context, kind schema.LinkKind, l schema.Link) error
 
 	RecordIntent(ctx context.Context, in schema.Intent) error
 	RecordOutcome(ctx context.Context, o schema.DocumentOutcome) error

@@ -77,6 +77,9 @@ func MapOrder(o *velocity.Order, env *Env) *OrderDocs {
 		return docs
 	}
 	docs.Cancelled = o.Cancelled()
+	if m.customerID == "" && !docs.Cancelled {
+		docs.UnlinkedCustomer = o.CustomerID
+	}
 	docs.Doc = m.orderDoc()
 	if docs.Cancelled && docs.Doc.Blocked != "" {
 		// Nothing is created for a cancelled order, only a reported one

@@ -74,6 +74,9 @@ type Change struct {
 	restoreState bool
 	// notApplicable: a payment on a SalesReceipt, seen for the first time.
 	notApplicable bool
+	// unlinkedCustomer: the order document is blocked (among other
+	// reasons, maybe) because this Velocity customer has no QBO link.
+	unlinkedCustomer string
 
 	// Set by apply.
 	done      bool   // the document is in QBO as desired
@@ -572,11 +575,15 @@ func (r *Reconciler) diffChunk(l *loadedChunk) (changes []*Change, unchanged int
 		mapFn = MapOrder
 	}
 	for _, o := range l.orders {
-		for _, c := range diffOrder(mapFn(o, &l.env), l.orderRows, l.refundRows, l.payments) {
+		docs := mapFn(o, &l.env)
+		for _, c := range diffOrder(docs, l.orderRows, l.refundRows, l.payments) {
 			c.sourceUpdated = o.UpdatedAt
 			if staleCopy(c) {
 				unchanged++ // an older copy of an order QBO already has newer
 				continue
+			}
+			if docs.UnlinkedCustomer != "" && c.Action == ActionBlocked && c.Desired != nil && c.Desired == docs.Doc && c.Desired.Blocked != "" {
+				c.unlinkedCustomer = docs.UnlinkedCustomer
 			}
 			if c.Action == ActionNoop && c.Reason == "" && !c.restoreState {
 				unchanged++
@@ -638,8 +645,11 @@ func (r *Reconciler) plan(ctx context.Context, opts Options) (res *scan, fresh *
 // Velocity cannot be read and ErrQBOAuth when QBO refuses the connection.
 func (r *Reconciler) Plan(ctx context.Context, opts Options) (*Summary, error) {
 	sum := &Summary{Mode: modeName(opts.Mode), StartedAt: r.now(), Items: []Item{}}
-	res, _, err := r.plan(ctx, opts)
+	res, fresh, err := r.plan(ctx, opts)
 	if err != nil {
+		return nil, err
+	}
+	if res, err = r.planCustomers(ctx, opts, res, fresh, sum); err != nil {
 		return nil, err
 	}
 	for _, c := range res.changes {

@@ -123,6 +123,11 @@ func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err != nil {
 		return fail(err)
 	}
+	// Phase B: missing customers are created (auto_create_customers) and
+	// their orders re-planned, so that this run sends them.
+	if res, fresh, err = a.createCustomers(ctx, opts, res, fresh); err != nil {
+		return fail(err)
+	}
 	if err := a.apply(ctx, res); err != nil {
 		return fail(err)
 	}

@@ -102,4 +102,8 @@ type OrderDocs struct {
 	Doc       *Desired   // the SalesReceipt or Invoice
 	Refunds   []*Desired // in refund order (n = 1, 2, ...)
 	Payments  []*Desired // one per payment; NotApplicable on receipts
+	// UnlinkedCustomer is the order's Velocity customer id when Env has no
+	// QBO customer for it (its documents are then blocked): the customer
+	// a run creates when auto_create_customers is on.
+	UnlinkedCustomer string
 }

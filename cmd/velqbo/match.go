@@ -171,18 +171,11 @@ func (m *Main) velocityCustomer(ctx context.Context, id string) (*velocity.Custo
 		}
 		return c, client, nil
 	}
-	for c, err := range src.Customers(ctx, timeZero) {
-		if err != nil {
-			if velocity.IsObjectError(err) {
-				continue // another customer's problem; id's own is reported as not found below
-			}
-			return nil, nil, velocityCustomerError(id, err)
-		}
-		if c.ID == id {
-			return c, nil, nil
-		}
+	c, err := reconcile.FileSource{FileSource: src.(*velocity.FileSource)}.GetCustomer(ctx, id)
+	if err != nil {
+		return nil, nil, velocityCustomerError(id, err)
 	}
-	return nil, nil, usageErrorf("Velocity has no customer %s (see `velqbo customers list`)", id)
+	return c, nil, nil
 }
 
 func velocityCustomerError(id string, err error) error {
@@ -230,40 +223,21 @@ func (m *Main) createCustomer(ctx context.Context, st *schema.Store, f linkFlags
 	if err != nil {
 		return err
 	}
-	p := reconcile.FromVelocity(vc)
-	names := []string{reconcile.DisplayName(p), reconcile.NumberedDisplayName(p)}
-	out := createOutput{VelocityID: id}
-
-	var created *qbo.Customer
-	found, err := conn.Client.Customers.QueryAll(ctx, "WHERE DisplayName IN ("+qbo.QueryString(names[0])+", "+qbo.QueryString(names[1])+")")
-	if err != nil {
-		return qboError(fmt.Errorf("look for an earlier create of Velocity customer %s: %w", id, err))
+	created, err := reconcile.CreateCustomer(ctx, conn.Client.Customers, conn.Realm, vc)
+	var taken *reconcile.NameTakenError
+	switch {
+	case errors.As(err, &taken):
+		return usageErrorf("%s", taken)
+	case err != nil:
+		return qboError(err)
 	}
-	for i := range found {
-		if reconcile.IsCreatedFrom(&found[i], id) {
-			created, out.Found = &found[i], true
-			break
-		}
+	out := createOutput{VelocityID: id, QBOID: created.QBOID, QBOName: created.QBOName, Renamed: created.Renamed, Found: created.Found}
+	plain := reconcile.DisplayName(reconcile.FromVelocity(vc))
+	if out.Renamed && !out.Found {
+		m.Log.WithField("velocity_id", id).Infof("QBO DisplayName %q is taken; added the customer number", plain)
 	}
-	for attempt := 0; created == nil; attempt++ {
-		rid := reconcile.CustomerRequestID(conn.Realm, "create", id, strconv.Itoa(attempt+1))
-		c, _, err := conn.Client.Customers.Create(ctx, reconcile.NewQBOCustomer(p, names[attempt]), &qbo.RequestOptions{RequestID: rid})
-		if err == nil {
-			created = c
-			break
-		}
-		if qbo.Code(err) != qbo.CodeDuplicateName {
-			return qboError(fmt.Errorf("create QBO customer for Velocity customer %s: %w", id, err))
-		}
-		if attempt+1 == len(names) {
-			return usageErrorf("QBO already has a customer, vendor or employee named %q and one named %q: rename one in QBO, or link by hand with `velqbo customers link %s QBO_ID`", names[0], names[1], id)
-		}
-		m.Log.WithField("velocity_id", id).Infof("QBO DisplayName %q is taken; adding the customer number", names[attempt])
-	}
-	out.QBOID, out.QBOName = created.Id, created.DisplayName
-	out.Renamed = created.DisplayName != names[0]
-	if err := st.SaveLink(ctx, schema.CustomerLinks, schema.Link{VelocityID: id, QBOID: created.Id, QBOName: created.DisplayName, Method: schema.LinkCreate}); err != nil {
-		return fmt.Errorf("link created QBO customer %s: %w", created.Id, err)
+	if err := st.SaveLink(ctx, schema.CustomerLinks, schema.Link{VelocityID: id, QBOID: created.QBOID, QBOName: created.QBOName, Method: schema.LinkCreate}); err != nil {
+		return fmt.Errorf("link created QBO customer %s: %w", created.QBOID, err)
 	}
 	if f.asJSON {
 		return writeJSON(m.Stdout, out)
@@ -272,9 +246,9 @@ func (m *Main) createCustomer(ctx context.Context, st *schema.Store, f linkFlags
 	if out.Found {
 		verb = "found (created by an earlier run)"
 	}
-	fmt.Fprintf(m.Stdout, "%s QBO customer %s %q for Velocity customer %s, and linked them\n", verb, created.Id, created.DisplayName, id)
+	fmt.Fprintf(m.Stdout, "%s QBO customer %s %q for Velocity customer %s, and linked them\n", verb, created.QBOID, created.QBOName, id)
 	if out.Renamed {
-		fmt.Fprintf(m.Stdout, "the name %q is used by another QBO customer, vendor or employee, so the customer number was added\n", names[0])
+		fmt.Fprintf(m.Stdout, "the name %q is used by another QBO customer, vendor or employee, so the customer number was added\n", plain)
 	}
 	return nil
 }
