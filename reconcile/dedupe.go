@@ -26,12 +26,15 @@ func reasonDuplicateSource(orderID string, at time.Time) string {
 // twice means a duplicated order. For such an order the copy with the
 // newest updated_at wins and the other copies' changes are dropped; copies
 // tied on updated_at whose changes differ block the order with a reason.
-// Orders read once pass through untouched, and the cost is in proportion to
-// the changes, not to the store.
+// Orders read once, and invalid objects (which post nothing), pass through
+// untouched; the cost is in proportion to the changes, not to the store.
 func dedupeChanges(changes []*Change) []*Change {
 	perKey := make(map[string]int, len(changes))
 	dupOrders := map[string]bool{}
 	for _, c := range changes {
+		if c.sourceUpdated.IsZero() {
+			continue // not from a decoded order: an invalid object, listed as is
+		}
 		k := c.Key.String()
 		perKey[k]++
 		if perKey[k] > 1 {
