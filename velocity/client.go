@@ -248,8 +248,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // network errors and 5xx are retried for PATCH too. 429 and 503 mean the
 // request was not processed. 401 is a wrong token and will not heal; other
 // 4xx are our bug or bad input and will not heal either. A 2xx whose body
-// is not the expected JSON is not retried: the server answered, and asking
-// again would most likely get the same bytes.
+// is not the expected JSON (HTML from a proxy, say) is not retried: the
+// server answered, and asking again would most likely get the same bytes;
+// a 2xx whose JSON is cut short is retried, as a broken transfer.
 func (c *Client) shouldRetry(ctx context.Context, err error, attempt int) (bool, string) {
 	if ctx.Err() != nil {
 		return false, "context done"
@@ -269,7 +270,9 @@ func (c *Client) shouldRetry(ctx context.Context, err error, attempt int) (bool,
 	}
 	var be *BodyError
 	if errors.As(err, &be) {
-		return be.Status >= 500, "unreadable body"
+		// A cut-off body is a broken transfer, not the server's answer, and
+		// every request here is a GET or an idempotent PATCH: ask again.
+		return be.Status >= 500 || be.Truncated, "unreadable body"
 	}
 	return true, "network error"
 }
@@ -324,7 +327,7 @@ func (c *Client) once(ctx context.Context, method, target string, body []byte, o
 			return 0, nil
 		}
 		if err := json.Unmarshal(data, out); err != nil {
-			return 0, &BodyError{Method: method, URL: target, Status: resp.StatusCode, Snippet: snippet(data), Err: describeJSONError(err, data)}
+			return 0, &BodyError{Method: method, URL: target, Status: resp.StatusCode, Snippet: snippet(data), Truncated: truncatedJSON(err, data), Err: describeJSONError(err, data)}
 		}
 		return 0, nil
 	}
@@ -348,9 +351,14 @@ func contentType(resp *http.Response) string {
 	return "non-JSON"
 }
 
-func describeJSONError(err error, data []byte) error {
+// truncatedJSON reports whether err says the JSON ended early.
+func truncatedJSON(err error, data []byte) bool {
 	var se *json.SyntaxError
-	if errors.Is(err, io.ErrUnexpectedEOF) || (errors.As(err, &se) && se.Offset >= int64(len(data))) {
+	return errors.Is(err, io.ErrUnexpectedEOF) || (errors.As(err, &se) && se.Offset >= int64(len(data)))
+}
+
+func describeJSONError(err error, data []byte) error {
+	if truncatedJSON(err, data) {
 		return fmt.Errorf("truncated JSON (%d bytes): %w", len(data), err)
 	}
 	return fmt.Errorf("invalid JSON: %w", err)

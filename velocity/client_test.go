@@ -224,21 +224,48 @@ func TestClient_Orders(t *testing.T) {
 			t.Fatalf("got %v, %v; want [a], nil", ids, fatal)
 		}
 	})
-	t.Run("Truncated", func(t *testing.T) {
+	t.Run("TruncatedOnceRetried", func(t *testing.T) {
 		t.Parallel()
 		c, srv, _ := setup(t)
 		srv.AddOrder(order("a", t0))
 		srv.InjectFault(velocitytest.Fault{Kind: velocitytest.FaultTruncated})
+		ids, _, fatal := collect(t, c.Orders(t.Context(), time.Time{}), orderID)
+		if fatal != nil || len(ids) != 1 {
+			t.Fatalf("got %v, %v; want [a], nil (a cut-off body is a broken transfer, retried)", ids, fatal)
+		}
+		if got := len(srv.Requests()); got != 2 {
+			t.Errorf("got %d requests; want 2", got)
+		}
+	})
+	t.Run("TruncatedAlways", func(t *testing.T) {
+		t.Parallel()
+		c, srv, _ := setup(t)
+		srv.AddOrder(order("a", t0))
+		srv.InjectFault(velocitytest.Fault{Kind: velocitytest.FaultTruncated, Count: 100})
 		_, _, fatal := collect(t, c.Orders(t.Context(), time.Time{}), orderID)
 		var be *velocity.BodyError
-		if !errors.As(fatal, &be) || be.Status != 200 {
-			t.Fatalf("error = %v; want *BodyError with status 200", fatal)
+		if !errors.As(fatal, &be) || be.Status != 200 || !be.Truncated {
+			t.Fatalf("error = %v; want a truncated *BodyError with status 200", fatal)
 		}
 		if !strings.Contains(fatal.Error(), "truncated") || !strings.Contains(fatal.Error(), srv.URL) {
 			t.Errorf("error %q does not say truncated and name the URL", fatal)
 		}
+		if got := len(srv.Requests()); got < 2 {
+			t.Errorf("got %d requests; want the retries", got)
+		}
+	})
+	t.Run("HTML200NotRetried", func(t *testing.T) {
+		t.Parallel()
+		c, srv, _ := setup(t)
+		srv.AddOrder(order("a", t0))
+		srv.InjectFault(velocitytest.Fault{Kind: velocitytest.FaultHTML, Status: 200})
+		_, _, fatal := collect(t, c.Orders(t.Context(), time.Time{}), orderID)
+		var be *velocity.BodyError
+		if !errors.As(fatal, &be) || be.Truncated {
+			t.Fatalf("error = %v; want a non-truncated *BodyError", fatal)
+		}
 		if got := len(srv.Requests()); got != 1 {
-			t.Errorf("got %d requests; want 1 (a 2xx is not retried)", got)
+			t.Errorf("got %d requests; want 1 (an HTML answer is not retried)", got)
 		}
 	})
 	t.Run("Truncated503Retried", func(t *testing.T) {

@@ -130,7 +130,10 @@ type BodyError struct {
 	Status int
 	// Snippet is the start of the body, for the operator.
 	Snippet string
-	Err     error
+	// Truncated is true when the body is valid JSON cut short: most likely
+	// the connection dropped mid-body, so the request is worth repeating.
+	Truncated bool
+	Err       error
 }
 
 func (e *BodyError) Error() string {
