@@ -38,7 +38,17 @@ func (p Pacing) withDefaults() Pacing {
 // pacer enforces Pacing. Rate limits are sliding windows rather than
 // golang.org/x/time/rate token buckets: a bucket of rate N/min and burst b
 // admits b+N requests in some 60-second window, which is exactly the overrun
-// QBO answers with 429; a window log of the last N send times never exceeds N.
+// QBO answers with 429; a window of the last N requests never exceeds N.
+//
+// A request is counted from the moment it is sent until its answer has
+// arrived plus the window length. QBO (and qbotest) stamp a request when it
+// arrives, which is some time after the client sent it; counting from the
+// send time alone would let request i+N leave exactly one window after
+// request i left, and arrive less than a window after request i arrived
+// whenever i was slower on the wire than i+N: a 429. The answer arrives
+// after QBO stamped the request, so a window measured from the answer is
+// always at least QBO's. The price is one round trip per window (well under
+// 1 % of a minute).
 type pacer struct {
 	clock Clock
 	sem   chan struct{}
@@ -58,55 +68,113 @@ func newPacer(p Pacing, clock Clock) *pacer {
 
 // acquire waits for a concurrency slot and then for rate capacity, in that
 // order so the recorded send time is the actual send time. The returned
-// release frees the concurrency slot. A done ctx stops every wait.
+// release frees the concurrency slot and stamps the end of the request in
+// the rate windows; it must be called once the answer has been read (or the
+// attempt failed). A done ctx stops every wait.
 func (p *pacer) acquire(ctx context.Context, isBatch bool) (release func(), waited time.Duration, err error) {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, 0, ctx.Err()
 	}
-	release = func() { <-p.sem }
+	var held []*slot
+	finish := func() {
+		now := p.clock.Now()
+		for _, s := range held {
+			s.finish(now)
+		}
+		<-p.sem
+	}
 	for _, w := range []*window{p.all, p.batch} {
 		if w == p.batch && !isBatch {
 			continue
 		}
-		d := w.reserve(p.clock.Now())
-		if d > 0 {
-			waited += d
-			if err := p.clock.Sleep(ctx, d); err != nil {
-				release()
-				return nil, waited, err
+		s, prev, d := w.reserve(p.clock.Now())
+		held = append(held, s)
+		for {
+			if d > 0 {
+				waited += d
+				if err := p.clock.Sleep(ctx, d); err != nil {
+					finish()
+					return nil, waited, err
+				}
+			}
+			if prev == nil {
+				break
+			}
+			// The slot's previous holder may still be in flight (a slow
+			// answer): its window starts only when it ends.
+			select {
+			case <-prev.done:
+			case <-ctx.Done():
+				finish()
+				return nil, waited, ctx.Err()
+			}
+			d = prev.end.Add(w.per).Sub(p.clock.Now())
+			if d <= 0 {
+				break
 			}
 		}
 	}
-	return release, waited, nil
+	return finish, waited, nil
 }
 
-// window is a sliding-window log: at most n events in any span of length per.
+// window is a sliding window: at most n requests in any span of length per,
+// each counted until per after it ended.
 type window struct {
 	mu   sync.Mutex
 	per  time.Duration
-	ring []time.Time // slot times, oldest at next
+	ring []*slot // the last n requests, oldest at next
 	next int
 }
 
-func newWindow(n int, per time.Duration) *window {
-	return &window{per: per, ring: make([]time.Time, n)}
+// slot is one request's place in a window.
+type slot struct {
+	at   time.Time     // booked send time
+	end  time.Time     // when the request ended; set before done is closed
+	done chan struct{} // closed when the request ended
+	once sync.Once
 }
 
-// reserve books the earliest slot at or after now that keeps the window
-// within limit and returns how long to wait for it. A booked slot is never
-// returned, even if the caller gives up: erring toward fewer requests is safe.
-func (w *window) reserve(now time.Time) time.Duration {
+func (s *slot) finish(now time.Time) {
+	s.once.Do(func() {
+		if now.Before(s.at) {
+			now = s.at
+		}
+		s.end = now
+		close(s.done)
+	})
+}
+
+func newWindow(n int, per time.Duration) *window {
+	return &window{per: per, ring: make([]*slot, n)}
+}
+
+// reserve books the earliest send time at or after now that keeps the
+// window within its limit, as far as is known now, and returns the slot,
+// the request it displaces from the window (nil if none) and how long to
+// wait. When prev is still in flight the wait is an estimate: the caller
+// waits for prev to end and then until prev.end+per. A booked slot is never
+// given back, even if the caller gives up: erring toward fewer requests is
+// safe.
+func (w *window) reserve(now time.Time) (s, prev *slot, wait time.Duration) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	slot := now
-	if oldest := w.ring[w.next]; !oldest.IsZero() {
-		if free := oldest.Add(w.per); free.After(slot) {
-			slot = free
+	at := now
+	prev = w.ring[w.next]
+	if prev != nil {
+		free := prev.at.Add(w.per)
+		select {
+		case <-prev.done:
+			free = prev.end.Add(w.per)
+		default:
+		}
+		if free.After(at) {
+			at = free
 		}
 	}
-	w.ring[w.next] = slot
+	s = &slot{at: at, done: make(chan struct{})}
+	w.ring[w.next] = s
 	w.next = (w.next + 1) % len(w.ring)
-	return slot.Sub(now)
+	return s, prev, at.Sub(now)
 }

@@ -1,0 +1,116 @@
+package qbo
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+)
+
+// arrivals is a server-side window check, as QBO (and qbotest) apply it:
+// a request is stamped when it arrives, and at most limit stamps may fall
+// in any minute.
+type arrivals struct {
+	mu    sync.Mutex
+	limit int
+	at    []time.Time
+	over  []string
+}
+
+func (a *arrivals) arrive(now time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, t := range a.at {
+		if t.After(now.Add(-time.Minute)) {
+			n++
+		}
+	}
+	if n >= a.limit {
+		a.over = append(a.over, fmt.Sprintf("request %d at +%v: %d already in the last minute", len(a.at)+1, now.Sub(a.at[0]), n))
+	}
+	a.at = append(a.at, now)
+}
+
+// TestPacing_WindowFromAnswer: a request that is slow on the wire arrives
+// late at QBO; the request that takes its place in the window must wait a
+// full window after that arrival, not after the slow one was sent.
+func TestPacing_WindowFromAnswer(t *testing.T) {
+	c, mux, clk, _ := setup(t, WithPacing(Pacing{RequestsPerMinute: 3}))
+	srv := &arrivals{limit: 3}
+	n := 0
+	mux.HandleFunc("/v3/company/"+testRealm+"/invoice/1", func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if n == 1 {
+			clk.Sleep(r.Context(), 5*time.Second) // in transit: arrives 5 s after it was sent
+		}
+		srv.arrive(clk.Now())
+		writeJSON(w, http.StatusOK, okInvoice)
+	})
+	start := clk.Now()
+	for range 4 {
+		if _, _, err := c.Invoices.Get(t.Context(), "1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, o := range srv.over {
+		t.Errorf("throttled at the server: %s", o)
+	}
+	if got, want := clk.Now().Sub(start), 65*time.Second; got != want {
+		t.Errorf("4th request sent at +%v; want +%v (a minute after the first one's answer)", got, want)
+	}
+}
+
+// TestPacing_ConcurrentLatency: concurrent workers with varying latency
+// never put more than the limit in any server-side minute, for the
+// request window and the batch window alike.
+func TestPacing_ConcurrentLatency(t *testing.T) {
+	c, mux, clk, _ := setup(t, WithPacing(Pacing{RequestsPerMinute: 7, BatchRequestsPerMinute: 3, MaxInFlight: 4}))
+	all, batches := &arrivals{limit: 7}, &arrivals{limit: 3}
+	var mu sync.Mutex
+	seq := 0
+	latency := func(r *http.Request) {
+		mu.Lock()
+		seq++
+		d := time.Duration(seq%5) * 700 * time.Millisecond
+		mu.Unlock()
+		clk.Sleep(r.Context(), d)
+	}
+	mux.HandleFunc("/v3/company/"+testRealm+"/invoice/1", func(w http.ResponseWriter, r *http.Request) {
+		latency(r)
+		all.arrive(clk.Now())
+		writeJSON(w, http.StatusOK, okInvoice)
+	})
+	mux.HandleFunc("/v3/company/"+testRealm+"/batch", func(w http.ResponseWriter, r *http.Request) {
+		latency(r)
+		now := clk.Now()
+		all.arrive(now)
+		batches.arrive(now)
+		writeJSON(w, http.StatusOK, `{"BatchItemResponse":[{"bId":"1","Invoice":{"Id":"1"}}]}`)
+	})
+	items := []BatchItem{{BID: "1", Operation: BatchCreate, Entity: &Invoice{DocNumber: "1"}}}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 5 {
+				var err error
+				if i%2 == 0 {
+					_, _, err = c.Batch(t.Context(), items, &RequestOptions{RequestID: fmt.Sprintf("b%d-%d", i, j)})
+				} else {
+					_, _, err = c.Invoices.Get(t.Context(), "1")
+				}
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if got := len(all.at); got != 40 {
+		t.Errorf("requests: got %d; want 40", got)
+	}
+	for _, o := range append(all.over, batches.over...) {
+		t.Errorf("throttled at the server: %s", o)
+	}
+}
