@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/velqbo/velqbo/qbo/qbotest"
+	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity/velocitytest"
 )
 
@@ -391,4 +393,81 @@ func TestStatus_Fresh(t *testing.T) {
 	if v.Token.RefreshRotatedAt == nil || v.Token.RefreshExpiresAt == nil || v.Token.DaysLeft == nil || *v.Token.DaysLeft < 90 {
 		t.Errorf("status token health: got %+v; want rotation time, expiry and ~100 days left", v.Token)
 	}
+}
+
+// storedRefreshToken reads the refresh token velqbo stored, as only a test
+// with the key may.
+func (h *harness) storedRefreshToken() string {
+	h.t.Helper()
+	key, err := schema.DecodeKey(testSecretKey)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	st, err := schema.Open(h.t.Context(), h.Env["VELQBO_DB"], schema.WithTokenKey(key))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer st.Close()
+	tok, err := st.LoadToken(h.t.Context(), h.QBO.Realm())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return tok.RefreshToken
+}
+
+// refreshAtFake tries a refresh token at the fake Intuit token endpoint.
+func (h *harness) refreshAtFake(rt string) int {
+	h.t.Helper()
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}}
+	req, _ := http.NewRequest(http.MethodPost, h.QBO.TokenURL(), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(qbotest.DefaultClientID, qbotest.DefaultClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestDisconnect_RevokesAtIntuit(t *testing.T) {
+	t.Parallel()
+	h := MustRunMain(t, 0)
+	h.Connect()
+	rt := h.storedRefreshToken()
+	h.MustRun(exitOK, "", "disconnect")
+	if got := h.refreshAtFake(rt); got != http.StatusBadRequest {
+		t.Errorf("refresh with the disconnected token: got HTTP %d; want 400 (revoked at Intuit)", got)
+	}
+	r := h.MustRun(exitOK, "", "status", "--json")
+	if strings.Contains(r.Stdout, `"connected": true`) {
+		t.Errorf("status after disconnect: %s; want not connected", r.Stdout)
+	}
+}
+
+func TestSettings_FlagsInactive(t *testing.T) {
+	t.Parallel()
+	h := MustRunMain(t, 0)
+	h.Connect()
+	item := h.Seed.Items["Shipping"]
+	h.MustRun(exitOK, "", "settings", "set", "shipping_item="+item)
+	if err := h.QBO.PersonEdit("Item", item, func(m map[string]any) { m["Active"] = false }); err != nil {
+		t.Fatal(err)
+	}
+	r := h.MustRun(exitOK, "", "settings", "--json")
+	var got struct {
+		Settings []settingView `json:"settings"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range got.Settings {
+		if v.Key == "shipping_item" {
+			if !strings.Contains(v.Problem, "inactive") {
+				t.Errorf("shipping_item problem: got %q; want it flagged inactive", v.Problem)
+			}
+			return
+		}
+	}
+	t.Errorf("shipping_item missing from settings: %s", r.Stdout)
 }
