@@ -137,6 +137,8 @@ To point velqbo at a real QBO company:
 			fmt.Fprintf(w, "  export %s=%s\n", kv[0], shellQuote(kv[1]))
 		}
 		fmt.Fprintln(w, "  velqbo status")
+		fmt.Fprintln(w, "\nTo connect a second database yourself, with a refresh token issued by the fake company:")
+		fmt.Fprintf(w, "  echo %s | VELQBO_DB=./second.db velqbo connect --realm %s --refresh-token-stdin\n", sb.QBO.IssueRefreshToken(), sb.QBO.Realm())
 		<-ctx.Done()
 	}
 	return nil
