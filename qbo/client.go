@@ -219,6 +219,17 @@ func NewClient(httpClient *http.Client, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// BatchCapacity reports how many batch requests the batch window (QBO's 40
+// a minute) has room for now, counting at most max. It books nothing. A
+// caller that gathers a batch's items before sending it asks first, so that
+// items do not sit in a batch that waits out the batch window while single
+// requests could carry them. The request window is not counted: a batch
+// waits its turn there like any request, which takes a moment, not a
+// window.
+func (c *Client) BatchCapacity(max int) int {
+	return c.pacer.batch.capacity(c.clock.Now(), max)
+}
+
 // RealmID returns the company id this client talks to.
 func (c *Client) RealmID() string { return c.realmID }
 

@@ -178,3 +178,27 @@ func (w *window) reserve(now time.Time) (s, prev *slot, wait time.Duration) {
 	w.next = (w.next + 1) % len(w.ring)
 	return s, prev, at.Sub(now)
 }
+
+// capacity is how many more requests the window admits at now without
+// waiting, counting at most max. Slots are handed out in ring order, so the
+// count stops at the first slot that is still taken (or in flight).
+func (w *window) capacity(now time.Time, max int) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for k := 0; k < len(w.ring) && n < max; k++ {
+		s := w.ring[(w.next+k)%len(w.ring)]
+		if s != nil {
+			select {
+			case <-s.done:
+				if s.end.Add(w.per).After(now) {
+					return n
+				}
+			default:
+				return n
+			}
+		}
+		n++
+	}
+	return n
+}

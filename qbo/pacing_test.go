@@ -114,3 +114,36 @@ func TestPacing_ConcurrentLatency(t *testing.T) {
 		t.Errorf("throttled at the server: %s", o)
 	}
 }
+
+// TestBatchCapacity: the batch window's free places, booking nothing, and
+// freed a minute after each batch's answer.
+func TestBatchCapacity(t *testing.T) {
+	c, mux, clk, _ := setup(t, WithPacing(Pacing{RequestsPerMinute: 100, BatchRequestsPerMinute: 2}))
+	mux.HandleFunc("/v3/company/"+testRealm+"/batch", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, `{"BatchItemResponse":[{"bId":"1","Invoice":{"Id":"1"}}]}`)
+	})
+	items := []BatchItem{{BID: "1", Operation: BatchCreate, Entity: &Invoice{DocNumber: "1"}}}
+	for i, want := range []int{2, 1, 0} {
+		if got := c.BatchCapacity(5); got != want {
+			t.Errorf("after %d batches: capacity %d; want %d", i, got, want)
+		}
+		if got := c.BatchCapacity(5); got != want {
+			t.Errorf("asked again after %d batches: capacity %d; want %d (asking books nothing)", i, got, want)
+		}
+		if i < 2 {
+			if _, _, err := c.Batch(t.Context(), items, &RequestOptions{RequestID: fmt.Sprintf("c%d", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if got := c.BatchCapacity(1); got != 0 {
+		t.Errorf("capped at 1 with a full window: got %d; want 0", got)
+	}
+	clk.Sleep(t.Context(), time.Minute)
+	if got := c.BatchCapacity(5); got != 2 {
+		t.Errorf("a minute later: capacity %d; want 2", got)
+	}
+	if got := c.BatchCapacity(1); got != 1 {
+		t.Errorf("capped at 1: got %d; want 1", got)
+	}
+}

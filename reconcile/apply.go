@@ -233,6 +233,16 @@ type queue struct {
 	singles []*Change
 }
 
+// popCreates takes up to n creates.
+func (q *queue) popCreates(n int) []*Change {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n = min(n, len(q.creates))
+	out := slices.Clone(q.creates[:n])
+	q.creates = q.creates[n:]
+	return out
+}
+
 func (q *queue) pop(n int, preferCreates bool) []*Change {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -251,10 +261,24 @@ func (q *queue) pop(n int, preferCreates bool) []*Change {
 	return take(&q.creates, 1)
 }
 
+// batchPacer is implemented by a QBO whose pacing can say how many batch
+// requests it would send now without waiting (QBOClient does).
+type batchPacer interface {
+	BatchCapacity(max int) int
+}
+
 // pool drains one queue with Concurrency workers: batch workers take up to
 // qbo.MaxBatchItems creates per batch request, single workers take one
 // write at a time (updates and voids always go alone). The qbo client's
 // pacer keeps the whole within QBO's limits.
+//
+// Both of QBO's budgets are used at once: 40 batch requests a minute and
+// the rest of the 500 requests as single writes. When the QBO client can
+// tell (batchPacer), a batch worker gathers a batch only while the batch
+// window has room for it, and otherwise works as a single worker. Without
+// that, batch workers would pop 30 creates each and sit out the rest of the
+// minute holding them, while single workers ran dry: a catch-up then ran
+// at half of what QBO allows.
 func (a *applier) pool(ctx context.Context, changes []*Change) {
 	if len(changes) == 0 || a.stopped() {
 		return
@@ -272,24 +296,49 @@ func (a *applier) pool(ctx context.Context, changes []*Change) {
 	if len(q.creates) > 1 {
 		batchWorkers = max(1, n/2)
 	}
+	pacer, _ := a.r.QBO.(batchPacer)
+	var gate sync.Mutex
+	gathered := 0 // batches popped but not yet answered (guarded by gate)
+	takeBatch := func() []*Change {
+		if pacer == nil {
+			return q.popCreates(qbo.MaxBatchItems)
+		}
+		gate.Lock()
+		defer gate.Unlock()
+		if pacer.BatchCapacity(gathered+1) <= gathered {
+			return nil
+		}
+		cs := q.popCreates(qbo.MaxBatchItems)
+		if len(cs) > 0 {
+			gathered++
+		}
+		return cs
+	}
 	var wg sync.WaitGroup
 	for i := range n {
 		batch := i < batchWorkers
 		wg.Go(func() {
 			for !a.stopped() {
-				size := 1
 				if batch {
-					size = qbo.MaxBatchItems
+					if cs := takeBatch(); len(cs) > 0 {
+						if len(cs) > 1 {
+							a.createBatch(ctx, cs)
+						} else {
+							a.one(ctx, cs[0])
+						}
+						if pacer != nil {
+							gate.Lock()
+							gathered--
+							gate.Unlock()
+						}
+						continue
+					}
 				}
-				cs := q.pop(size, batch)
-				switch {
-				case len(cs) == 0:
+				cs := q.pop(1, false)
+				if len(cs) == 0 {
 					return
-				case len(cs) > 1:
-					a.createBatch(ctx, cs)
-				default:
-					a.one(ctx, cs[0])
 				}
+				a.one(ctx, cs[0])
 			}
 		})
 	}

@@ -164,3 +164,8 @@ func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 		"failed": sum.Counts.Failed}).Info("run finished")
 	return sum, nil
 }
+
+// BatchCapacity reports how many batch requests the client would send now
+// without waiting (see qbo.Client.BatchCapacity); apply's batch workers ask
+// before gathering a batch.
+func (q QBOClient) BatchCapacity(max int) int { return q.C.BatchCapacity(max) }
