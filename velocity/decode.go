@@ -374,8 +374,13 @@ func decodeProduct(data []byte, line int) (*Product, error) {
 func decodeOrder(data []byte, line int) (*Order, error) {
 	var w wireOrder
 	var v validator
-	if !v.unmarshal(data, &w) {
-		return nil, v.objectError(KindOrder, "", line)
+	if !fastDecodeOrder(data, &w) {
+		// Anything the one-pass decoder does not mirror exactly (and every
+		// malformed line, for its error message) goes through encoding/json.
+		w = wireOrder{}
+		if !v.unmarshal(data, &w) {
+			return nil, v.objectError(KindOrder, "", line)
+		}
 	}
 	o := v.order(&w)
 	if err := v.objectError(KindOrder, w.ID, line); err != nil {

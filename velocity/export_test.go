@@ -1,0 +1,5 @@
+package velocity
+
+// FastDecodeCheck exposes the one-pass order decoder's check to the
+// external tests, which generate data with velocitytest.
+var FastDecodeCheck = fastDecodeCheck
