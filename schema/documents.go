@@ -250,13 +250,47 @@ const lookupChunk = 500
 // documentsBySourceSQL binds the ids as ONE JSON array rather than one
 // parameter per id: the driver's per-parameter binding cost dominated the
 // lookup, while SQLite's json_each unpacks the array in C.
-const documentsBySourceSQL = `SELECT ` + documentCols + ` FROM documents
+//
+// It reads only the columns a reconcile pass compares and acts on (see
+// ledgerCols): this query runs for every order, refund and payment of
+// every run, and each column read costs a driver value and often a string.
+const documentsBySourceSQL = `SELECT ` + ledgerCols + ` FROM documents
 	WHERE source_kind = ? AND source_id IN (SELECT value FROM json_each(?))`
+
+// ledgerCols are the columns DocumentsBySource reads.
+const ledgerCols = `source_kind, source_id, order_number, generation, qbo_type, qbo_id, sync_token,
+	doc_number, fingerprint, state, pending_request_id, extra`
+
+// scanLedgerRow reads a row of ledgerCols.
+func scanLedgerRow(r rowScanner) (Document, error) {
+	var d Document
+	var pReq sql.NullString
+	var extra string
+	err := r.Scan(&d.Kind, &d.SourceID, &d.OrderNumber, &d.Generation, &d.QBOType, &d.QBOID, &d.SyncToken,
+		&d.DocNumber, &d.Fingerprint, &d.State, &pReq, &extra)
+	if err != nil {
+		return Document{}, err
+	}
+	d.PendingRequestID = pReq.String
+	if extra != "" && extra != "{}" {
+		if err := json.Unmarshal([]byte(extra), &d.Extra); err != nil {
+			return Document{}, fmt.Errorf("document %s extra: %w", d.Key(), err)
+		}
+	}
+	return d, nil
+}
 
 // DocumentsBySource returns the ledger rows of the given objects of one
 // kind, keyed by source id; ids not in the ledger are absent from the map.
 // Large id lists are looked up a chunk (500) at a time, each a primary-key
 // probe per id, so a reconcile pass checks a million objects in seconds.
+//
+// The rows carry what a reconcile pass needs: Kind, SourceID, OrderNumber,
+// Generation, QBOType, QBOID, SyncToken, DocNumber, Fingerprint, State,
+// PendingRequestID and Extra. The bookkeeping columns (PendingAction,
+// PendingFingerprint, PendingAt, LastError, Attempts, BlockedRuns,
+// FirstSeenAt, UpdatedAt) are left zero; GetDocument and ListDocuments read
+// whole rows.
 func (s *Store) DocumentsBySource(ctx context.Context, kind string, ids []string) (map[string]Document, error) {
 	out := make(map[string]Document, len(ids))
 	for start := 0; start < len(ids); start += lookupChunk {
@@ -270,7 +304,7 @@ func (s *Store) DocumentsBySource(ctx context.Context, kind string, ids []string
 			return nil, fmt.Errorf("documents by source %s: %w", kind, err)
 		}
 		for rows.Next() {
-			d, err := scanDocument(rows)
+			d, err := scanLedgerRow(rows)
 			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("documents by source %s: %w", kind, err)
