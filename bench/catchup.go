@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/qbo/qbotest"
+	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
+	"github.com/velqbo/velqbo/velocity/velocitytest"
+)
+
+// QBO's documented limits (qbo-notes §3.5) and the catch-up ceiling they
+// imply: every batch request carries 30 creates and every other request of
+// the 500 is a single create.
+const (
+	qboRequestsPerMinute = 500
+	qboBatchesPerMinute  = 40
+	qboBatchItems        = 30
+	limitDocsPerMinute   = qboBatchesPerMinute*qboBatchItems + (qboRequestsPerMinute - qboBatchesPerMinute) // 1,660
+)
+
+// sliceSource is a reconcile.Source over orders held in memory.
+type sliceSource []*velocity.Order
+
+func (s sliceSource) Orders(_ context.Context, since time.Time) iter.Seq2[*velocity.Order, error] {
+	return func(yield func(*velocity.Order, error) bool) {
+		for _, o := range s {
+			if !since.IsZero() && o.UpdatedAt.Before(since) {
+				continue
+			}
+			if !yield(o, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (s sliceSource) GetOrder(_ context.Context, id string) (*velocity.Order, error) {
+	for _, o := range s {
+		if o.ID == id {
+			return o, nil
+		}
+	}
+	return nil, fmt.Errorf("order %s: %w", id, velocity.ErrNotFound)
+}
+
+// catchupResult is what the catch-up measured.
+type catchupResult struct {
+	docs           int     // documents created
+	orders         int     // orders read
+	minutes        int     // whole QBO minutes in the measured span
+	inMinutes      int     // documents sent within those minutes
+	docsPerMin     float64 // inMinutes / minutes
+	spanMin        float64 // first to last request, QBO minutes
+	throttled      int     // 429 answers the server gave
+	failed         int     // items the run reported failed
+	requests       int     // company API requests
+	batches        int     // batch requests
+	singles        int     // single creates
+	reqPerDoc      float64
+	realSeconds    float64
+	scale          float64
+	scanRealMillis float64
+}
+
+// benchCatchup creates about n missing documents through the real qbo
+// client and the reconcile engine against a qbotest company that enforces
+// QBO's limits. Both sides run on one scaled clock (one QBO minute is
+// 60/scale real seconds), so the windows agree on what a minute is.
+//
+// The rate is measured on the server's log: the documents carried by the
+// requests that arrived within the first k whole QBO minutes of the first
+// one, divided by k. That is what the limit speaks of (40 batches × 30 +
+// 460 single requests in any minute); dividing by the first-to-last span
+// instead would credit the first minute's burst to a shorter span.
+func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchupResult, error) {
+	var res catchupResult
+	clk := newScaledClock(scale)
+	srv := qbotest.NewServer(qbotest.WithNow(clk.Now), qbotest.WithSleep(clk.Sleep),
+		qbotest.WithLimits(qbotest.DefaultLimits), qbotest.WithAccessTokenTTL(24*time.Hour))
+	defer srv.Close()
+
+	// Orders enough for n sendable documents (receipts, invoices, refunds,
+	// payments on invoices), cut at an order boundary.
+	ds := velocitytest.Generate(2, velocitytest.GenOptions{Orders: n})
+	co := newCompany(srv, ds.Customers, ds.Products)
+	st, err := schema.Open(ctx, filepath.Join(dir, "catchup.db"))
+	if err != nil {
+		return res, err
+	}
+	defer st.Close()
+	if err := co.prepareStore(ctx, st); err != nil {
+		return res, err
+	}
+	env, err := co.env(ctx, st)
+	if err != nil {
+		return res, err
+	}
+	var orders sliceSource
+	want := 0
+	for _, o := range ds.Orders {
+		if want >= n {
+			break
+		}
+		docs := reconcile.MapOrder(o, env)
+		if docs.Skip != "" || docs.Cancelled {
+			continue
+		}
+		for _, d := range append(append([]*reconcile.Desired{docs.Doc}, docs.Refunds...), docs.Payments...) {
+			if d.Blocked == "" && d.NotApplicable == "" {
+				want++
+			}
+		}
+		orders = append(orders, o)
+	}
+	res.orders = len(orders)
+
+	var throttled atomic.Int64
+	conf := qbo.NewOAuthConfig(qbotest.DefaultClientID, qbotest.DefaultClientSecret, "http://localhost/cb")
+	conf.Endpoint.TokenURL = srv.TokenURL()
+	ts := qbo.NewTokenSource(conf, &oauth2.Token{RefreshToken: srv.IssueRefreshToken()},
+		func(context.Context, *oauth2.Token) error { return nil }, srv.Client(), clk.Now)
+	client, err := qbo.NewClient(ts.HTTPClient(srv.Client().Transport), qbo.WithBaseURL(srv.URL),
+		qbo.WithRealmID(srv.Realm()), qbo.WithClock(clk), qbo.WithPacing(qbo.DefaultPacing()),
+		qbo.WithObserver(qbo.Observer{Throttled: func() { throttled.Add(1) }}))
+	if err != nil {
+		return res, err
+	}
+	r := &reconcile.Reconciler{Source: orders, Store: st, QBO: reconcile.QBOClient{C: client}, Realm: srv.Realm(),
+		Location: time.UTC, Now: clk.Now}
+	start := time.Now()
+	sum, err := r.Run(ctx, reconcile.Options{Mode: reconcile.ModeFull})
+	if err != nil {
+		return res, fmt.Errorf("catch-up run: %w", err)
+	}
+	res.realSeconds = time.Since(start).Seconds()
+	res.docs = sum.Counts.Created
+	res.failed = sum.Counts.Failed
+	if res.docs != want {
+		return res, fmt.Errorf("catch-up created %d documents; want %d (blocked %d, failed %d)", res.docs, want,
+			sum.Counts.Blocked, sum.Counts.Failed)
+	}
+
+	// Read the rate off the server's log.
+	type write struct {
+		at    time.Time
+		docs  int
+		batch bool
+	}
+	var writes []write
+	for _, c := range srv.Requests() {
+		if len(c.Path) < 12 || c.Path[:12] != "/v3/company/" {
+			continue
+		}
+		res.requests++
+		if c.Status == 429 {
+			continue
+		}
+		switch c.Operation {
+		case "batch":
+			var body struct {
+				BatchItemRequest []json.RawMessage
+			}
+			_ = json.Unmarshal(c.Body, &body)
+			res.batches++
+			writes = append(writes, write{c.Time, len(body.BatchItemRequest), true})
+		case "create":
+			res.singles++
+			writes = append(writes, write{c.Time, 1, false})
+		}
+	}
+	res.throttled = srv.Stats().Throttled
+	if int(throttled.Load()) > res.throttled {
+		res.throttled = int(throttled.Load())
+	}
+	if len(writes) == 0 {
+		return res, fmt.Errorf("catch-up sent nothing")
+	}
+	sort.Slice(writes, func(i, j int) bool { return writes[i].at.Before(writes[j].at) })
+	first, last := writes[0].at, writes[len(writes)-1].at
+	res.spanMin = last.Sub(first).Minutes()
+	res.minutes = int(res.spanMin)
+	if res.minutes < 1 {
+		return res, fmt.Errorf("catch-up of %d documents took %.2f QBO minutes; it needs at least one whole minute to measure a rate (use more documents)", res.docs, res.spanMin)
+	}
+	cut := first.Add(time.Duration(res.minutes) * time.Minute)
+	for _, w := range writes {
+		if w.at.Before(cut) {
+			res.inMinutes += w.docs
+		}
+	}
+	res.docsPerMin = float64(res.inMinutes) / float64(res.minutes)
+	if os.Getenv("VELQBO_BENCH_DEBUG") != "" {
+		// Per 10 QBO seconds: batch requests, documents in them, single creates.
+		type bucket struct{ batches, batchDocs, singles int }
+		var bs []bucket
+		for _, w := range writes {
+			i := int(w.at.Sub(first) / (10 * time.Second))
+			for len(bs) <= i {
+				bs = append(bs, bucket{})
+			}
+			if w.docs > 1 || w.batch {
+				bs[i].batches++
+				bs[i].batchDocs += w.docs
+			} else {
+				bs[i].singles++
+			}
+		}
+		for i, b := range bs {
+			fmt.Fprintf(os.Stderr, "+%3ds batches %2d (%4d docs) singles %3d\n", i*10, b.batches, b.batchDocs, b.singles)
+		}
+	}
+	res.reqPerDoc = float64(res.requests) / float64(res.docs)
+	return res, nil
+}

@@ -1,0 +1,241 @@
+// Command bench measures velqbo's performance targets on one machine in one
+// run and records or checks the figures in BENCHMARKS.md:
+//
+//	(a) a no-change full run of the real binary over an NDJSON export
+//	    (default 1,000,000 orders): wall time, orders/s, CPU, peak RSS, and
+//	    no QBO write;
+//	(b) a catch-up of missing documents (default 5,000) through the real qbo
+//	    client and reconcile engine against qbotest enforcing QBO's limits on
+//	    a time-scaled clock: documents per QBO minute against the ceiling
+//	    40×30 + (500−40) = 1,660/min, 429s and failures;
+//	(c) QBO requests per document (catch-up) and per order (no-change run);
+//	(d) incremental runs of the real binary over the Velocity API: nothing
+//	    changed, then 1 % of the orders changed, against a full run of the
+//	    same store.
+//
+// Usage (from the module root):
+//
+//	go run ./bench                         # full: 1M-order scan, 5,000-document catch-up
+//	go run ./bench -short                  # 50k-order scan, 3,500-document catch-up: for CI
+//	go run ./bench -write BENCHMARKS.md    # record the figures (the mode's section only)
+//	go run ./bench -short -check BENCHMARKS.md  # exit 1 if a figure is >20 % worse than recorded
+//
+// It is not a Go benchmark (go test -bench) because (a) and (d) time the
+// real binary as a child process, which is what a user runs.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"time"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+type options struct {
+	scan, catchup, incr int
+	scale               float64
+	short               bool
+	only                string
+	write, check        string
+	tolerance           float64
+	keep                bool
+}
+
+func run() int {
+	var o options
+	flag.IntVar(&o.scan, "scan", 1_000_000, "orders in the NDJSON export of the no-change scan (a); 0 skips it")
+	flag.IntVar(&o.catchup, "catchup", 5000, "documents to create in the catch-up (b, c); 0 skips it")
+	flag.IntVar(&o.incr, "incr", 50_000, "orders in the store of the incremental runs (d); 0 skips it")
+	flag.Float64Var(&o.scale, "scale", 10, "time scale of the catch-up: QBO minutes per real minute (10: a QBO minute is 6 s)")
+	flag.BoolVar(&o.short, "short", false, "small sizes for CI: -scan 50000 -catchup 3500 -incr 5000")
+	flag.StringVar(&o.only, "only", "abcd", "which parts to run, e.g. -only a or -only bc")
+	flag.StringVar(&o.write, "write", "", "write the figures into this file (BENCHMARKS.md), replacing the mode's section")
+	flag.StringVar(&o.check, "check", "", "compare with the figures recorded in this file; exit 1 on a regression")
+	flag.Float64Var(&o.tolerance, "tolerance", 0.20, "with -check: how much worse a figure may be (0.20 = 20 %)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (export, databases, binary)")
+	flag.Parse()
+	if o.short {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["scan"] {
+			o.scan = 50_000
+		}
+		if !set["catchup"] {
+			o.catchup = 3500
+		}
+		if !set["incr"] {
+			o.incr = 5000
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	mode := "full"
+	if o.short {
+		mode = "short"
+	}
+	rep, err := measure(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	rep.mode = mode
+	rep.print(os.Stdout)
+	failed := false
+	for _, v := range rep.targets() {
+		if !v.ok {
+			failed = true
+		}
+		mark := "ok  "
+		if !v.ok {
+			mark = "FAIL"
+		}
+		fmt.Printf("target %s %s\n", mark, v.text)
+	}
+	if o.check != "" {
+		regs, err := rep.checkAgainst(o.check, o.tolerance)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: check:", err)
+			return 1
+		}
+		for _, r := range regs {
+			fmt.Println("REGRESSION", r)
+		}
+		if len(regs) > 0 {
+			failed = true
+		} else {
+			fmt.Printf("check: no figure more than %.0f %% worse than %s (%s)\n", o.tolerance*100, o.check, mode)
+		}
+	}
+	if o.write != "" {
+		if err := rep.writeTo(o.write); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: write:", err)
+			return 1
+		}
+		fmt.Printf("wrote the %s figures to %s\n", mode, o.write)
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+func measure(ctx context.Context, o options) (*report, error) {
+	rep := &report{machine: describeMachine(), loadBefore: loadAvg(), started: time.Now()}
+	dir, err := os.MkdirTemp("", "velqbo-bench-")
+	if err != nil {
+		return nil, err
+	}
+	if o.keep {
+		fmt.Fprintln(os.Stderr, "keeping", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	var bin string
+	if strings.ContainsAny(o.only, "ad") {
+		if bin, err = buildBinary(root, dir); err != nil {
+			return nil, err
+		}
+	}
+	sub := func(name string) (string, error) {
+		d := dir + "/" + name
+		return d, os.MkdirAll(d, 0o700)
+	}
+	if strings.Contains(o.only, "a") && o.scan > 0 {
+		fmt.Fprintf(os.Stderr, "(a) no-change scan of %d orders…\n", o.scan)
+		d, err := sub("scan")
+		if err != nil {
+			return nil, err
+		}
+		r, err := benchScan(ctx, bin, d, o.scan)
+		if err != nil {
+			return nil, fmt.Errorf("(a) scan: %w", err)
+		}
+		rep.scan = &r
+		if !o.keep {
+			os.RemoveAll(d) // the export and its ledger take gigabytes at 1M orders
+		}
+	}
+	if strings.ContainsAny(o.only, "bc") && o.catchup > 0 {
+		fmt.Fprintf(os.Stderr, "(b) catch-up of %d documents at %gx…\n", o.catchup, o.scale)
+		d, err := sub("catchup")
+		if err != nil {
+			return nil, err
+		}
+		r, err := benchCatchup(ctx, d, o.catchup, o.scale)
+		if err != nil {
+			return nil, fmt.Errorf("(b) catch-up: %w", err)
+		}
+		r.scale = o.scale
+		rep.catchup = &r
+	}
+	if strings.Contains(o.only, "d") && o.incr > 0 {
+		fmt.Fprintf(os.Stderr, "(d) incremental runs over a store of %d orders…\n", o.incr)
+		d, err := sub("incr")
+		if err != nil {
+			return nil, err
+		}
+		r, err := benchIncremental(ctx, bin, d, o.incr)
+		if err != nil {
+			return nil, fmt.Errorf("(d) incremental: %w", err)
+		}
+		rep.incr = &r
+	}
+	rep.loadAfter = loadAvg()
+	return rep, nil
+}
+
+// machine is what the figures were measured on.
+type machine struct {
+	nproc  int
+	cpu    string
+	goVer  string
+	os     string
+	memMiB int
+}
+
+func describeMachine() machine {
+	m := machine{nproc: runtime.NumCPU(), goVer: runtime.Version(), os: runtime.GOOS + "/" + runtime.GOARCH}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if strings.HasPrefix(line, "MemTotal:") {
+				fmt.Sscan(strings.TrimSpace(strings.TrimPrefix(line, "MemTotal:")), &kb)
+			}
+		}
+		m.memMiB = kb / 1024
+	}
+	return m
+}
+
+// loadAvg is /proc/loadavg's first three fields, or "".
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}

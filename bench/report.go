@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// metric is one figure. Better says which way is good; "" marks a figure
+// that describes the setup and is not compared.
+type metric struct {
+	key, label string
+	value      float64
+	unit       string
+	better     string // "lower", "higher" or ""
+}
+
+type report struct {
+	mode                  string
+	machine               machine
+	loadBefore, loadAfter string
+	started               time.Time
+	scan                  *scanResult
+	catchup               *catchupResult
+	incr                  *incrResult
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func (r *report) metrics() []metric {
+	var ms []metric
+	add := func(key, label string, v float64, unit, better string) {
+		ms = append(ms, metric{key, label, v, unit, better})
+	}
+	if s := r.scan; s != nil {
+		add("a.orders", "(a) orders in the export", float64(s.orders), "orders", "")
+		add("a.export_mib", "(a) export size", mib(s.exportBytes), "MiB", "")
+		add("a.wall_s", "(a) no-change full run, wall time", s.run.wall.Seconds(), "s", "lower")
+		add("a.orders_per_s", "(a) orders per second", s.ordersPerSec, "orders/s", "higher")
+		add("a.cpu_s", "(a) CPU time (user+sys)", (s.run.user + s.run.sys).Seconds(), "s", "lower")
+		add("a.peak_rss_mib", "(a) peak RSS of velqbo", mib(s.run.maxRSS), "MiB", "lower")
+		add("a.unchanged", "(a) documents unchanged", float64(s.unchanged), "docs", "")
+		add("a.qbo_requests", "(a) QBO requests", float64(s.qboRequests), "requests", "lower")
+	}
+	if c := r.catchup; c != nil {
+		add("b.docs", "(b) documents created", float64(c.docs), "docs", "")
+		add("b.scale", "(b) time scale (QBO min per real min)", c.scale, "x", "")
+		add("b.minutes", "(b) whole QBO minutes measured", float64(c.minutes), "min", "")
+		add("b.docs_per_min", "(b) documents per QBO minute", c.docsPerMin, "docs/min", "higher")
+		add("b.limit_pct", "(b) share of the 1,660/min ceiling", 100*c.docsPerMin/limitDocsPerMinute, "%", "higher")
+		add("b.throttled", "(b) 429 answers", float64(c.throttled), "429s", "lower")
+		add("b.failed", "(b) failed items", float64(c.failed), "items", "lower")
+		add("b.real_s", "(b) real time of the catch-up run", c.realSeconds, "s", "")
+		add("c.requests_per_doc", "(c) QBO requests per document (catch-up)", c.reqPerDoc, "req/doc", "lower")
+		add("c.batches", "(c) batch requests", float64(c.batches), "requests", "")
+		add("c.singles", "(c) single creates", float64(c.singles), "requests", "")
+	}
+	if s := r.scan; s != nil && s.orders > 0 {
+		add("c.requests_per_order_nochange", "(c) QBO requests per order (no-change run)", float64(s.qboRequests)/float64(s.orders), "req/order", "lower")
+	}
+	if d := r.incr; d != nil {
+		cpu := func(p procStats) float64 { return (p.user + p.sys).Seconds() }
+		add("d.store", "(d) orders in the store", float64(d.store), "orders", "")
+		add("d.changed", "(d) orders changed (1 %)", float64(d.changed), "orders", "")
+		add("d.updated", "(d) documents updated by the 1 % run", float64(d.updated), "docs", "")
+		add("d.nochange_s", "(d) incremental run, nothing changed: wall", d.noChange.wall.Seconds(), "s", "lower")
+		add("d.nochange_cpu_s", "(d) incremental run, nothing changed: velqbo CPU", cpu(d.noChange), "s", "lower")
+		add("d.changed_s", "(d) incremental run, 1 % changed: wall", d.changedRun.wall.Seconds(), "s", "lower")
+		add("d.changed_cpu_s", "(d) incremental run, 1 % changed: velqbo CPU", cpu(d.changedRun), "s", "lower")
+		add("d.full_s", "(d) full run of the same store: wall", d.full.wall.Seconds(), "s", "")
+		add("d.full_cpu_s", "(d) full run of the same store: velqbo CPU", cpu(d.full), "s", "")
+		add("d.changed_vs_full_cpu_pct", "(d) velqbo CPU of the 1 % run / full run", 100*cpu(d.changedRun)/cpu(d.full), "%", "lower")
+		add("d.cpu_ms_per_update", "(d) velqbo CPU per updated document", 1000*(cpu(d.changedRun)-cpu(d.noChange))/float64(max(d.updated, 1)), "ms/doc", "lower")
+		add("d.velocity_requests", "(d) Velocity API requests, 1 % changed run", float64(d.changedVelocityReqs), "requests", "")
+		add("d.qbo_per_update", "(d) QBO requests per updated document", d.changedQBOPerUpdate, "req/doc", "lower")
+	}
+	return ms
+}
+
+func (r *report) print(w io.Writer) {
+	fmt.Fprintf(w, "\nvelqbo benchmark (%s) — %d CPU (%s), %s, load %s → %s\n", r.mode, r.machine.nproc, r.machine.cpu,
+		r.machine.goVer, r.loadBefore, r.loadAfter)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	for _, m := range r.metrics() {
+		fmt.Fprintf(tw, "%s\t%s\t %s\t\n", m.label, formatValue(m.value), m.unit)
+	}
+	tw.Flush()
+}
+
+func formatValue(v float64) string {
+	switch {
+	case v == float64(int64(v)) && (v >= 100 || v <= -100 || v == 0):
+		return strconv.FormatInt(int64(v), 10)
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 1:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+// verdict is one binding target.
+type verdict struct {
+	ok   bool
+	text string
+}
+
+// targets are the binding goals (issue 3 item 8, issue 6 item 5): the
+// million-order scan within 30 s and 256 MiB, the catch-up at ≥ 90 % of
+// the ceiling with no failure, no QBO write on a no-change run, and the
+// 1 % run costing a fraction of a full one.
+func (r *report) targets() []verdict {
+	var vs []verdict
+	if s := r.scan; s != nil {
+		vs = append(vs, verdict{s.qboWrites == 0, fmt.Sprintf("(a) no QBO write on a no-change run: %d", s.qboWrites)})
+		if s.orders >= 1_000_000 {
+			vs = append(vs, verdict{s.run.wall <= 30*time.Second, fmt.Sprintf("(a) 1M-order no-change run ≤ 30 s: %.1f s", s.run.wall.Seconds())})
+			vs = append(vs, verdict{s.run.maxRSS <= 256<<20, fmt.Sprintf("(a) peak RSS ≤ 256 MiB: %.0f MiB", mib(s.run.maxRSS))})
+		}
+	}
+	if c := r.catchup; c != nil {
+		pct := 100 * c.docsPerMin / limitDocsPerMinute
+		vs = append(vs, verdict{pct >= 90, fmt.Sprintf("(b) catch-up ≥ 90 %% of 1,660/min: %.0f/min = %.1f %%", c.docsPerMin, pct)})
+		vs = append(vs, verdict{c.failed == 0, fmt.Sprintf("(b) no failed item (429s seen: %d): %d failed", c.throttled, c.failed)})
+	}
+	if d := r.incr; d != nil {
+		// velqbo's own CPU: the fake Velocity server's cost (it clones every
+		// order for every page) is in the bench process, not in velqbo.
+		c, f := d.changedRun.user+d.changedRun.sys, d.full.user+d.full.sys
+		vs = append(vs, verdict{c < f/10, fmt.Sprintf("(d) 1 %% changed run costs a fraction of a full one: velqbo CPU %.2f s vs %.2f s", c.Seconds(), f.Seconds())})
+	}
+	return vs
+}
+
+// Sections of BENCHMARKS.md that -write replaces, one per mode; the rest of
+// the file is left as it is.
+func sectionMarkers(mode string) (begin, end string) {
+	return "<!-- bench:" + mode + ":begin -->", "<!-- bench:" + mode + ":end -->"
+}
+
+func (r *report) section() string {
+	var b strings.Builder
+	begin, end := sectionMarkers(r.mode)
+	b.WriteString(begin + "\n")
+	title := map[string]string{"full": "Full run", "short": "Short run (CI)"}[r.mode]
+	fmt.Fprintf(&b, "### %s\n\n", title)
+	fmt.Fprintf(&b, "Recorded %s on %d CPU (%s), %d MiB, %s, %s; load average %s before, %s after.\n\n",
+		r.started.UTC().Format("2006-01-02 15:04 MST"), r.machine.nproc, r.machine.cpu, r.machine.memMiB,
+		r.machine.os, r.machine.goVer, r.loadBefore, r.loadAfter)
+	b.WriteString("| key | figure | value | unit | better |\n|---|---|---:|---|---|\n")
+	for _, m := range r.metrics() {
+		better := m.better
+		if better == "" {
+			better = "—"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", m.key, m.label, strconv.FormatFloat(m.value, 'g', 6, 64), m.unit, better)
+	}
+	b.WriteString("\n")
+	for _, v := range r.targets() {
+		mark := "met"
+		if !v.ok {
+			mark = "**missed**"
+		}
+		fmt.Fprintf(&b, "- target %s: %s\n", mark, v.text)
+	}
+	b.WriteString(end + "\n")
+	return b.String()
+}
+
+const benchmarksHeader = `# Benchmarks
+
+Measured by ` + "`go run ./bench`" + ` (see bench/main.go for what each part does and how the
+ledger is seeded). Reproduce on one machine:
+
+    go run ./bench -write BENCHMARKS.md          # full: 1,000,000-order scan, 5,000-document catch-up
+    go run ./bench -short -write BENCHMARKS.md   # short (CI) figures
+    go run ./bench -short -check BENCHMARKS.md   # exit 1 if a figure is > 20 % worse than recorded
+
+Wall-clock figures depend on what else the machine is doing: the load average
+is recorded with them.
+
+`
+
+// writeTo replaces the mode's section of path (creating the file with a
+// header if needed) and leaves everything else in it untouched.
+func (r *report) writeTo(path string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	text := string(old)
+	if text == "" {
+		text = benchmarksHeader
+	}
+	begin, end := sectionMarkers(r.mode)
+	sec := r.section()
+	if i := strings.Index(text, begin); i >= 0 {
+		j := strings.Index(text[i:], end)
+		if j < 0 {
+			return fmt.Errorf("%s: %s without %s", path, begin, end)
+		}
+		j += i + len(end)
+		if j < len(text) && text[j] == '\n' {
+			j++
+		}
+		text = text[:i] + sec + text[j:]
+	} else {
+		if !strings.HasSuffix(text, "\n\n") {
+			text += "\n"
+		}
+		text += sec
+	}
+	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// recorded reads the mode's figures from path.
+func recorded(path, mode string) (map[string]metric, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	begin, end := sectionMarkers(mode)
+	out := map[string]metric{}
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == begin:
+			in = true
+		case line == end:
+			in = false
+		case in && strings.HasPrefix(line, "|"):
+			cells := strings.Split(strings.Trim(line, "|"), "|")
+			if len(cells) != 5 {
+				continue
+			}
+			for i := range cells {
+				cells[i] = strings.TrimSpace(cells[i])
+			}
+			v, err := strconv.ParseFloat(cells[2], 64)
+			if err != nil {
+				continue // the header row
+			}
+			better := cells[4]
+			if better == "—" {
+				better = ""
+			}
+			out[cells[0]] = metric{key: cells[0], label: cells[1], value: v, unit: cells[3], better: better}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s has no %s figures (run with -write first)", path, mode)
+	}
+	return out, nil
+}
+
+// checkAgainst lists the figures more than tol worse than recorded. A
+// figure recorded as zero (429s, QBO requests of a no-change run) must stay
+// zero.
+func (r *report) checkAgainst(path string, tol float64) ([]string, error) {
+	old, err := recorded(path, r.mode)
+	if err != nil {
+		return nil, err
+	}
+	var regs []string
+	for _, m := range r.metrics() {
+		o, ok := old[m.key]
+		if !ok || m.better == "" {
+			continue
+		}
+		worse := false
+		switch m.better {
+		case "lower":
+			worse = m.value > o.value*(1+tol) && !(o.value == 0 && m.value == 0)
+		case "higher":
+			worse = m.value < o.value*(1-tol)
+		}
+		if worse {
+			regs = append(regs, fmt.Sprintf("%s (%s): %s %s; recorded %s", m.key, m.label, formatValue(m.value), m.unit, formatValue(o.value)))
+		}
+	}
+	return regs, nil
+}
