@@ -11,7 +11,6 @@ require (
 	github.com/sirupsen/logrus v1.10.2
 	go.yaml.in/yaml/v3 v3.0.6
 	golang.org/x/oauth2 v0.38.0
-	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.62.0
 )
 
