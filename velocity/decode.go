@@ -167,6 +167,17 @@ const (
 
 // money parses an optional or required money field.
 func (v *validator) money(path string, raw json.RawMessage, required bool, sg sign) decimal.Decimal {
+	return v.decimalField(path, raw, required, ParseMoney, sg)
+}
+
+// quantity parses an optional or required quantity, which must be positive.
+func (v *validator) quantity(path string, raw json.RawMessage, required bool) decimal.Decimal {
+	return v.decimalField(path, raw, required, ParseQuantity, positive)
+}
+
+// decimalField parses a decimal string with parse and checks its sign,
+// recording any problem under path.
+func (v *validator) decimalField(path string, raw json.RawMessage, required bool, parse func(string) (decimal.Decimal, error), sg sign) decimal.Decimal {
 	if len(raw) == 0 || string(raw) == "null" {
 		if required {
 			v.failf(path, "missing")
@@ -178,33 +189,12 @@ func (v *validator) money(path string, raw json.RawMessage, required bool, sg si
 		v.failf(path, "%v", err)
 		return decimal.Zero
 	}
-	d, err := ParseMoney(s)
+	d, err := parse(s)
 	if err != nil {
 		v.failf(path, "%v", err)
 		return decimal.Zero
 	}
 	v.checkSign(path, s, d, sg)
-	return d
-}
-
-func (v *validator) quantity(path string, raw json.RawMessage, required bool) decimal.Decimal {
-	if len(raw) == 0 || string(raw) == "null" {
-		if required {
-			v.failf(path, "missing")
-		}
-		return decimal.Zero
-	}
-	s, err := unquoteDecimal(raw)
-	if err != nil {
-		v.failf(path, "%v", err)
-		return decimal.Zero
-	}
-	d, err := ParseQuantity(s)
-	if err != nil {
-		v.failf(path, "%v", err)
-		return decimal.Zero
-	}
-	v.checkSign(path, s, d, positive)
 	return d
 }
 
