@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -30,6 +31,11 @@ type report struct {
 	scan                  *scanResult
 	catchup               *catchupResult
 	incr                  *incrResult
+	// median, when set, replaces each figure with its median over runs
+	// measurements (-runs): a baseline from one lucky run would make the
+	// regression check fail on ordinary noise.
+	median map[string]float64
+	runs   int
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
@@ -37,6 +43,9 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 func (r *report) metrics() []metric {
 	var ms []metric
 	add := func(key, label string, v float64, unit, better string) {
+		if m, ok := r.median[key]; ok {
+			v = m
+		}
 		ms = append(ms, metric{key, label, v, unit, better})
 	}
 	if s := r.scan; s != nil {
@@ -169,6 +178,9 @@ func (r *report) section() string {
 	fmt.Fprintf(&b, "Recorded %s on %d CPU (%s), %d MiB, %s, %s; load average %s before, %s after.\n\n",
 		r.started.UTC().Format("2006-01-02 15:04 MST"), r.machine.nproc, r.machine.cpu, r.machine.memMiB,
 		r.machine.os, r.machine.goVer, r.loadBefore, r.loadAfter)
+	if r.runs > 1 {
+		fmt.Fprintf(&b, "Each figure is the median of %d runs.\n\n", r.runs)
+	}
 	b.WriteString("| key | figure | value | unit | better |\n|---|---|---:|---|---|\n")
 	for _, m := range r.metrics() {
 		better := m.better
@@ -315,4 +327,27 @@ func (r *report) checkAgainst(path string, tol float64) ([]string, error) {
 		}
 	}
 	return regs, nil
+}
+
+// medianOf sets on last the median of each figure over reps.
+func medianOf(reps []*report) *report {
+	last := reps[len(reps)-1]
+	vals := map[string][]float64{}
+	for _, r := range reps {
+		for _, m := range r.metrics() {
+			vals[m.key] = append(vals[m.key], m.value)
+		}
+	}
+	last.median = map[string]float64{}
+	for k, vs := range vals {
+		sort.Float64s(vs)
+		n := len(vs)
+		if n%2 == 1 {
+			last.median[k] = vs[n/2]
+		} else {
+			last.median[k] = (vs[n/2-1] + vs[n/2]) / 2
+		}
+	}
+	last.runs = len(reps)
+	return last
 }
