@@ -58,21 +58,20 @@ func (s sliceSource) GetOrder(_ context.Context, id string) (*velocity.Order, er
 
 // catchupResult is what the catch-up measured.
 type catchupResult struct {
-	docs           int     // documents created
-	orders         int     // orders read
-	minutes        int     // whole QBO minutes in the measured span
-	inMinutes      int     // documents sent within those minutes
-	docsPerMin     float64 // inMinutes / minutes
-	spanMin        float64 // first to last request, QBO minutes
-	throttled      int     // 429 answers the server gave
-	failed         int     // items the run reported failed
-	requests       int     // company API requests
-	batches        int     // batch requests
-	singles        int     // single creates
-	reqPerDoc      float64
-	realSeconds    float64
-	scale          float64
-	scanRealMillis float64
+	docs        int     // documents created
+	orders      int     // orders read
+	minutes     int     // whole QBO minutes in the measured span
+	inMinutes   int     // documents sent within those minutes
+	docsPerMin  float64 // inMinutes / minutes
+	spanMin     float64 // first to last request, QBO minutes
+	throttled   int     // 429 answers the server gave
+	failed      int     // items the run reported failed
+	requests    int     // company API requests
+	batches     int     // batch requests
+	singles     int     // single creates
+	reqPerDoc   float64
+	realSeconds float64
+	scale       float64
 }
 
 // benchCatchup creates about n missing documents through the real qbo
