@@ -97,22 +97,7 @@ func newE2E(t *testing.T, o e2eOptions) *e2e {
 	e.mustExec(exitOK, "customers", "link", "cus_1", e.Cust)
 	e.mustExec(exitOK, "products", "link", "prod_1", h.Seed.Products["SKU-1"])
 	e.mustExec(exitOK, "products", "link", "prod_2", h.Seed.Products["SKU-2"])
-	s := h.Seed
-	set := []string{"settings", "set",
-		"deposit_account=" + s.Accounts["Undeposited Funds"],
-		"refund_account=" + s.Accounts["Refunds"],
-		"discount_account=" + s.Accounts["Discounts given"],
-		"shipping_item=" + s.Items["Shipping"],
-		"handling_item=" + s.Items["Handling"],
-		"tax_item=" + s.Items["Sales Tax"],
-		"custom_item=" + s.Items["Custom Amount"],
-		"start_date=" + e2eStartDate,
-	}
-	for method, name := range map[string]string{"credit_card": "Credit Card", "ach": "ACH", "check": "Check",
-		"wire": "Wire", "cash": "Cash", "store_credit": "Cash", "terms": "Check"} {
-		set = append(set, "payment_method."+method+"="+s.PaymentMethods[name])
-	}
-	e.mustExec(exitOK, set...)
+	e.mustExec(exitOK, sandboxSettingsArgs(h.Seed, "start_date="+e2eStartDate)...)
 	return e
 }
 

@@ -471,3 +471,13 @@ func TestSettings_FlagsInactive(t *testing.T) {
 	}
 	t.Errorf("shipping_item missing from settings: %s", r.Stdout)
 }
+
+// sandboxSettingsArgs is `settings set` with the sandbox's whole mapping,
+// plus extra KEY=VALUE pairs.
+func sandboxSettingsArgs(s qbotest.Seeded, extra ...string) []string {
+	args := []string{"settings", "set"}
+	for k, v := range sandboxSettings(s) {
+		args = append(args, k+"="+v)
+	}
+	return append(args, extra...)
+}

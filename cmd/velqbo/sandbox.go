@@ -118,22 +118,7 @@ func (sb *sandbox) prepare(ctx context.Context, m *Main, unlinked map[string]boo
 		return err
 	}
 	defer st.Close()
-	s := sb.Seed
-	settings := map[string]string{
-		reconcile.SettingDepositAccount:  s.Accounts["Undeposited Funds"],
-		reconcile.SettingRefundAccount:   s.Accounts["Checking"],
-		reconcile.SettingDiscountAccount: s.Accounts["Discounts given"],
-		reconcile.SettingShippingItem:    s.Items["Shipping"],
-		reconcile.SettingHandlingItem:    s.Items["Handling"],
-		reconcile.SettingTaxItem:         s.Items["Sales Tax"],
-		reconcile.SettingCustomItem:      s.Items["Custom Amount"],
-	}
-	for method, name := range map[string]string{
-		"credit_card": "Credit Card", "ach": "ACH", "check": "Check", "wire": "Wire", "cash": "Cash",
-		"store_credit": "Cash", "terms": "Check",
-	} {
-		settings[reconcile.SettingPaymentMethodPrefix+method] = s.PaymentMethods[name]
-	}
+	settings := sandboxSettings(sb.Seed)
 	if err := st.SetSettings(ctx, settings); err != nil {
 		return err
 	}
@@ -176,4 +161,26 @@ func (sb *sandbox) addItem(name, sku string) (id, used string, err error) {
 		}
 	}
 	return "", "", fmt.Errorf("create sandbox item for %s: %w", sku, err)
+}
+
+// sandboxSettings maps every account, placeholder item and payment method
+// that a generated store needs to the seeded fake company's records. The
+// demo and the tests share it.
+func sandboxSettings(s qbotest.Seeded) map[string]string {
+	settings := map[string]string{
+		reconcile.SettingDepositAccount:  s.Accounts["Undeposited Funds"],
+		reconcile.SettingRefundAccount:   s.Accounts["Refunds"],
+		reconcile.SettingDiscountAccount: s.Accounts["Discounts given"],
+		reconcile.SettingShippingItem:    s.Items["Shipping"],
+		reconcile.SettingHandlingItem:    s.Items["Handling"],
+		reconcile.SettingTaxItem:         s.Items["Sales Tax"],
+		reconcile.SettingCustomItem:      s.Items["Custom Amount"],
+	}
+	for method, name := range map[string]string{
+		"credit_card": "Credit Card", "ach": "ACH", "check": "Check", "wire": "Wire", "cash": "Cash",
+		"store_credit": "Cash", "terms": "Check",
+	} {
+		settings[reconcile.SettingPaymentMethodPrefix+method] = s.PaymentMethods[name]
+	}
+	return settings
 }

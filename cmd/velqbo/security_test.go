@@ -107,17 +107,11 @@ func assertNoSecrets(t *testing.T, where string, data []byte, secrets map[string
 // setting, so that a run creates documents.
 func secLinkAll(t *testing.T, h *harness, extra ...string) {
 	t.Helper()
-	s := h.Seed
-	h.MustRun(exitOK, "", append([]string{"settings", "set",
-		"deposit_account=" + s.Accounts["Undeposited Funds"], "refund_account=" + s.Accounts["Refunds"],
-		"discount_account=" + s.Accounts["Discounts given"], "shipping_item=" + s.Items["Shipping"],
-		"handling_item=" + s.Items["Handling"], "tax_item=" + s.Items["Sales Tax"], "custom_item=" + s.Items["Custom Amount"],
-		"payment_method.credit_card=" + s.PaymentMethods["Credit Card"], "payment_method.ach=" + s.PaymentMethods["ACH"],
-		"payment_method.check=" + s.PaymentMethods["Check"], "payment_method.wire=" + s.PaymentMethods["Wire"],
-		"payment_method.store_credit=" + s.PaymentMethods["Cash"]}, extra...)...)
+	h.MustRun(exitOK, "", sandboxSettingsArgs(h.Seed, extra...)...)
 	for i, c := range h.Data.Customers {
 		h.MustRun(exitOK, "", "customers", "link", c.ID, h.QBO.AddCustomer("Sec Customer "+c.ID+string(rune('A'+i)), ""))
 	}
+	s := h.Seed
 	items := []string{s.Products["SKU-1"], s.Products["SKU-2"], s.Products["SKU-3"]}
 	for i, p := range h.Data.Products {
 		h.MustRun(exitOK, "", "products", "link", p.ID, items[i%len(items)])

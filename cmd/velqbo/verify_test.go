@@ -24,20 +24,7 @@ func verifyReady(t *testing.T, nOrders int) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := h.Seed
-	settings := map[string]string{
-		reconcile.SettingDepositAccount:  s.Accounts["Undeposited Funds"],
-		reconcile.SettingRefundAccount:   s.Accounts["Checking"],
-		reconcile.SettingDiscountAccount: s.Accounts["Discounts given"],
-		reconcile.SettingShippingItem:    s.Items["Shipping"],
-		reconcile.SettingHandlingItem:    s.Items["Handling"],
-		reconcile.SettingTaxItem:         s.Items["Sales Tax"],
-		reconcile.SettingCustomItem:      s.Items["Custom Amount"],
-	}
-	for method, name := range map[string]string{"credit_card": "Credit Card", "ach": "ACH", "check": "Check",
-		"wire": "Wire", "cash": "Cash", "store_credit": "Cash", "terms": "Check"} {
-		settings[reconcile.SettingPaymentMethodPrefix+method] = s.PaymentMethods[name]
-	}
+	settings := sandboxSettings(h.Seed)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
