@@ -124,44 +124,42 @@ func qboOpts(id string) *qbo.RequestOptions { return &qbo.RequestOptions{Request
 
 // Create creates entity.
 func (q QBOClient) Create(ctx context.Context, typ string, entity any, rid string) (DocRef, error) {
-	var out any
-	var resp *qbo.Response
-	var err error
-	switch e := entity.(type) {
-	case *qbo.SalesReceipt:
-		out, resp, err = q.C.SalesReceipts.Create(ctx, e, qboOpts(rid))
-	case *qbo.Invoice:
-		out, resp, err = q.C.Invoices.Create(ctx, e, qboOpts(rid))
-	case *qbo.RefundReceipt:
-		out, resp, err = q.C.RefundReceipts.Create(ctx, e, qboOpts(rid))
-	case *qbo.Payment:
-		out, resp, err = q.C.Payments.Create(ctx, e, qboOpts(rid))
-	default:
-		return DocRef{}, fmt.Errorf("create %s: unsupported entity %T", typ, entity)
-	}
-	if err != nil {
-		return DocRef{}, err
-	}
-	return withTID(docRef(out), resp), nil
+	return q.write(ctx, typ, entity, rid, false)
 }
 
 // SparseUpdate sends entity (Id, SyncToken and Sparse set) as a sparse update.
 func (q QBOClient) SparseUpdate(ctx context.Context, typ string, entity any, rid string) (DocRef, error) {
-	var out any
-	var resp *qbo.Response
-	var err error
+	return q.write(ctx, typ, entity, rid, true)
+}
+
+// entityWriter is the write half of a qbo transaction service.
+type entityWriter[T any] interface {
+	Create(ctx context.Context, v *T, opts *qbo.RequestOptions) (*T, *qbo.Response, error)
+	SparseUpdate(ctx context.Context, v *T, opts *qbo.RequestOptions) (*T, *qbo.Response, error)
+}
+
+// write sends entity through the service of its type, as a create or a
+// sparse update.
+func (q QBOClient) write(ctx context.Context, typ string, entity any, rid string, sparse bool) (DocRef, error) {
 	switch e := entity.(type) {
 	case *qbo.SalesReceipt:
-		out, resp, err = q.C.SalesReceipts.SparseUpdate(ctx, e, qboOpts(rid))
+		return writeVia(ctx, q.C.SalesReceipts, e, rid, sparse)
 	case *qbo.Invoice:
-		out, resp, err = q.C.Invoices.SparseUpdate(ctx, e, qboOpts(rid))
+		return writeVia(ctx, q.C.Invoices, e, rid, sparse)
 	case *qbo.RefundReceipt:
-		out, resp, err = q.C.RefundReceipts.SparseUpdate(ctx, e, qboOpts(rid))
+		return writeVia(ctx, q.C.RefundReceipts, e, rid, sparse)
 	case *qbo.Payment:
-		out, resp, err = q.C.Payments.SparseUpdate(ctx, e, qboOpts(rid))
-	default:
-		return DocRef{}, fmt.Errorf("update %s: unsupported entity %T", typ, entity)
+		return writeVia(ctx, q.C.Payments, e, rid, sparse)
 	}
+	return DocRef{}, fmt.Errorf("write %s: unsupported entity %T", typ, entity)
+}
+
+func writeVia[T any](ctx context.Context, w entityWriter[T], e *T, rid string, sparse bool) (DocRef, error) {
+	op := w.Create
+	if sparse {
+		op = w.SparseUpdate
+	}
+	out, resp, err := op(ctx, e, qboOpts(rid))
 	if err != nil {
 		return DocRef{}, err
 	}
