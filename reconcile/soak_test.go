@@ -156,21 +156,7 @@ func newSoak(t *testing.T, seed uint64, rounds int) *soak {
 			t.Fatal(err)
 		}
 	}
-	must(s.store.SetSettings(s.ctx, map[string]string{
-		reconcile.SettingDepositAccount:  s.seed.Accounts["Undeposited Funds"],
-		reconcile.SettingRefundAccount:   s.seed.Accounts["Refunds"],
-		reconcile.SettingDiscountAccount: s.seed.Accounts["Discounts given"],
-		reconcile.SettingShippingItem:    s.seed.Items["Shipping"],
-		reconcile.SettingHandlingItem:    s.seed.Items["Handling"],
-		reconcile.SettingTaxItem:         s.seed.Items["Sales Tax"],
-		reconcile.SettingCustomItem:      s.seed.Items["Custom Amount"],
-		"payment_method.credit_card":     s.seed.PaymentMethods["Credit Card"],
-		"payment_method.ach":             s.seed.PaymentMethods["ACH"],
-		"payment_method.check":           s.seed.PaymentMethods["Check"],
-		"payment_method.wire":            s.seed.PaymentMethods["Wire"],
-		"payment_method.store_credit":    s.seed.PaymentMethods["Cash"],
-		"payment_method.terms":           s.seed.PaymentMethods["Check"],
-	}))
+	must(s.store.SetSettings(s.ctx, engSettings(s.seed)))
 	for i, c := range ds.Customers {
 		id := s.q.AddCustomer(fmt.Sprintf("Soak Customer %d", i), "")
 		must(s.store.SaveLink(s.ctx, schema.CustomerLinks, schema.Link{VelocityID: c.ID, QBOID: id, Method: schema.LinkManual}))
