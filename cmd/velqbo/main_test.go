@@ -358,9 +358,11 @@ func TestLinks(t *testing.T) {
 
 func TestDisconnect(t *testing.T) {
 	t.Parallel()
-	h := MustRunMain(t, 0)
+	h := MustRunMain(t, 3)
 	h.Connect()
 	h.MustRun(exitOK, "", "settings", "set", "deposit_account="+h.Seed.Accounts["Checking"])
+	cust := h.Data.Customers[0].ID
+	h.MustRun(exitOK, "", "customers", "link", cust, h.QBO.AddCustomer("Kept Co", ""))
 	r := h.MustRun(exitOK, "", "disconnect")
 	if !strings.Contains(r.Stdout, "ledger and links are kept") {
 		t.Errorf("disconnect: got %q", r.Stdout)
@@ -370,6 +372,21 @@ func TestDisconnect(t *testing.T) {
 	r = h.MustRun(exitOK, "", "settings", "--json")
 	if !strings.Contains(r.Stdout, "deposit_account") {
 		t.Errorf("settings after disconnect: got %q; want deposit_account kept", r.Stdout)
+	}
+	// Links survive a disconnect too (listing them needs Velocity, not QBO).
+	r = h.MustRun(exitOK, "", "customers", "list", "--json")
+	var list struct {
+		Customers []linkRow `json:"customers"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &list); err != nil {
+		t.Fatal(err)
+	}
+	kept := false
+	for _, c := range list.Customers {
+		kept = kept || (c.VelocityID == cust && c.QBOName == "Kept Co")
+	}
+	if !kept {
+		t.Errorf("customers list after disconnect: %s; want %s still linked to Kept Co", r.Stdout, cust)
 	}
 	h.MustRun(exitOK, "", "disconnect")
 }
