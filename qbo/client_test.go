@@ -106,9 +106,10 @@ func TestDo_MaxAttempts(t *testing.T) {
 func TestDo_ValidationFaultNotRetried(t *testing.T) {
 	c, mux, clk, _ := setup(t)
 	var calls int
+	fault := refFile(t, "exquickbooks-json", "item", "update_item_error.json")
 	mux.HandleFunc("/v3/company/"+testRealm+"/item", func(w http.ResponseWriter, r *http.Request) {
 		calls++
-		writeJSON(w, http.StatusBadRequest, string(refFile(t, "exquickbooks-json", "item", "update_item_error.json")))
+		writeJSON(w, http.StatusBadRequest, string(fault))
 	})
 	_, _, err := c.Items.Update(t.Context(), &Item{Id: "5", SyncToken: "2", Name: "Rock Fountain"}, &RequestOptions{RequestID: "r1"})
 	if !IsStaleObject(err) {
@@ -124,9 +125,10 @@ func TestDo_ValidationFaultNotRetried(t *testing.T) {
 func TestDo_200WithFault(t *testing.T) {
 	c, mux, _, _ := setup(t)
 	var calls int
+	fault := refFile(t, "exquickbooks-json", "api", "query_error.json")
 	mux.HandleFunc("/v3/company/"+testRealm+"/query", func(w http.ResponseWriter, r *http.Request) {
 		calls++
-		writeJSON(w, http.StatusOK, string(refFile(t, "exquickbooks-json", "api", "query_error.json")))
+		writeJSON(w, http.StatusOK, string(fault))
 	})
 	_, _, err := c.Items.Query(t.Context(), "WHERE Name = NULL", Page{})
 	var e *Error

@@ -132,16 +132,16 @@ func testJSONBody(t *testing.T, r *http.Request, want string) {
 	}
 }
 
-// refFile reads a payload from /work/shared/qbo-reference, skipping if absent.
+// refFile reads a third-party QBO payload from testdata/ (testdata/README.md
+// says where each comes from). Call it from the test goroutine, never from an
+// HTTP handler: a missing file fails the test, and t.Fatalf must not run on
+// another goroutine.
 func refFile(t testing.TB, rel ...string) []byte {
 	t.Helper()
-	p := filepath.Join(append([]string{"..", "..", "shared", "qbo-reference"}, rel...)...)
+	p := filepath.Join(append([]string{"testdata"}, rel...)...)
 	b, err := os.ReadFile(p)
-	if os.IsNotExist(err) {
-		t.Skipf("reference payload %s not present", p)
-	}
 	if err != nil {
-		t.Fatalf("read %s: %v", p, err)
+		t.Fatalf("reference payload: %v", err)
 	}
 	return b
 }
@@ -154,11 +154,3 @@ func writeJSON(w http.ResponseWriter, status int, body string) {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
-
-func refFileNoSkip(rel ...string) []byte {
-	b, err := os.ReadFile(filepath.Join(append([]string{"..", "..", "shared", "qbo-reference"}, rel...)...))
-	if err != nil {
-		return nil
-	}
-	return b
-}

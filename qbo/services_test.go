@@ -14,6 +14,7 @@ import (
 
 func TestSalesReceiptsService_Create(t *testing.T) {
 	c, mux, _, _ := setup(t)
+	created := refFile(t, "exquickbooks-json", "sales_receipt", "create_sales_receipt.json")
 	mux.HandleFunc("/v3/company/"+testRealm+"/salesreceipt", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, http.MethodPost)
 		testQuery(t, r, map[string]string{"requestid": "sr-1005"})
@@ -24,7 +25,7 @@ func TestSalesReceiptsService_Create(t *testing.T) {
 			"CustomerRef":{"value":"7"},"BillEmail":{"Address":"a@b.c"},"DepositToAccountRef":{"value":"4"},
 			"Line":[{"Amount":39.98,"DetailType":"SalesItemLineDetail","SalesItemLineDetail":{"ItemRef":{"value":"3"},"Qty":2,"UnitPrice":19.99,"TaxCodeRef":{"value":"NON"}}},
 			        {"Amount":0,"DetailType":"DiscountLineDetail","DiscountLineDetail":{"PercentBased":true,"DiscountPercent":0}}]}`)
-		writeJSON(w, http.StatusOK, string(refFile(t, "exquickbooks-json", "sales_receipt", "create_sales_receipt.json")))
+		writeJSON(w, http.StatusOK, string(created))
 	})
 	sr := &SalesReceipt{
 		DocNumber: "1005", TxnDate: "2017-09-20", PrivateNote: Ptr(""), TrackingNum: Ptr("1Z999"),
@@ -183,10 +184,11 @@ func TestItemsService_DecodeReal(t *testing.T) {
 
 func TestClient_Preferences(t *testing.T) {
 	c, mux, _, _ := setup(t)
+	prefs := refFile(t, "exquickbooks-json", "preferences", "read_preferences.json")
 	mux.HandleFunc("/v3/company/"+testRealm+"/preferences", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, http.MethodGet)
 		testQuery(t, r, nil)
-		writeJSON(w, http.StatusOK, string(refFile(t, "exquickbooks-json", "preferences", "read_preferences.json")))
+		writeJSON(w, http.StatusOK, string(prefs))
 	})
 	p, _, err := c.Preferences(t.Context())
 	if err != nil {
@@ -200,10 +202,11 @@ func TestClient_Preferences(t *testing.T) {
 // TestItemsService_QueryReal serves the real query.json page.
 func TestItemsService_QueryReal(t *testing.T) {
 	c, mux, _, _ := setup(t)
+	page := refFile(t, "exquickbooks-json", "api", "query.json")
 	mux.HandleFunc("/v3/company/"+testRealm+"/query", func(w http.ResponseWriter, r *http.Request) {
 		testMethod(t, r, http.MethodGet)
 		testQuery(t, r, map[string]string{"query": "SELECT * FROM Item WHERE Active = true STARTPOSITION 1 MAXRESULTS 1000"})
-		writeJSON(w, http.StatusOK, string(refFile(t, "exquickbooks-json", "api", "query.json")))
+		writeJSON(w, http.StatusOK, string(page))
 	})
 	items, resp, err := c.Items.Query(t.Context(), "WHERE Active = true", Page{})
 	if err != nil {
