@@ -24,6 +24,7 @@ type applier struct {
 	sum      *Summary
 	progress func(done, total int)
 	log      logrus.FieldLogger
+	halt     <-chan struct{} // Options.Stop
 
 	mu          sync.Mutex
 	fatal       error
@@ -49,6 +50,32 @@ func (a *applier) err() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.fatal
+}
+
+// halted reports whether Options.Stop fired: no new write may start.
+func (a *applier) halted() bool {
+	select {
+	case <-a.halt:
+		return true
+	default:
+		return false
+	}
+}
+
+// mayStart reports whether a new write may start: the run is neither
+// stopped by a fatal error nor asked to stop.
+func (a *applier) mayStart() bool { return !a.stopped() && !a.halted() }
+
+// phaseEnd is what a phase returns: the fatal error that stopped the run,
+// else ErrInterrupted when Options.Stop fired, else nil.
+func (a *applier) phaseEnd() error {
+	if err := a.err(); err != nil {
+		return err
+	}
+	if a.halted() {
+		return ErrInterrupted
+	}
+	return nil
 }
 
 // hook runs a test hook; false means the run is stopped.
@@ -162,6 +189,9 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 	a.mu.Unlock()
 
 	a.pool(ctx, docs)
+	if err := a.phaseEnd(); err != nil {
+		return err
+	}
 	var voids []*Change
 	for _, c := range receiptVoids {
 		// A receipt left to void by an earlier run waits until this run's
@@ -181,6 +211,9 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 	}
 	a.pool(ctx, voids)
 	for _, group := range [][]*Change{payments, refunds} {
+		if err := a.phaseEnd(); err != nil {
+			return err
+		}
 		var ready []*Change
 		for _, c := range group {
 			p := c.parent
@@ -200,7 +233,7 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 		}
 		a.pool(ctx, ready)
 	}
-	return a.err()
+	return a.phaseEnd()
 }
 
 func (c *Change) deleted() bool {
@@ -280,7 +313,7 @@ type batchPacer interface {
 // minute holding them, while single workers ran dry: a catch-up then ran
 // at half of what QBO allows.
 func (a *applier) pool(ctx context.Context, changes []*Change) {
-	if len(changes) == 0 || a.stopped() {
+	if len(changes) == 0 || !a.mayStart() {
 		return
 	}
 	q := &queue{}
@@ -318,7 +351,9 @@ func (a *applier) pool(ctx context.Context, changes []*Change) {
 	for i := range n {
 		batch := i < batchWorkers
 		wg.Go(func() {
-			for !a.stopped() {
+			// A worker takes no new write once the run is stopped or asked
+			// to stop; the write it holds finishes and is recorded.
+			for a.mayStart() {
 				if batch {
 					if cs := takeBatch(); len(cs) > 0 {
 						if len(cs) > 1 {
@@ -346,6 +381,9 @@ func (a *applier) pool(ctx context.Context, changes []*Change) {
 }
 
 func (a *applier) one(ctx context.Context, c *Change) {
+	if !a.mayStart() {
+		return
+	}
 	switch c.Action {
 	case ActionCreate:
 		a.create(ctx, c)
@@ -406,6 +444,9 @@ func (a *applier) create(ctx context.Context, c *Change) {
 // request id derives from its items' ids; when its answer is lost every
 // item keeps its intent and is looked up on the next run.
 func (a *applier) createBatch(ctx context.Context, cs []*Change) {
+	if !a.mayStart() {
+		return
+	}
 	var sent []*Change
 	var rids []string
 	var ents []any

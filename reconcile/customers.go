@@ -198,7 +198,7 @@ func (r *Reconciler) velocityCustomer(ctx context.Context, id string) (c *veloci
 // those orders so that this run sends them. A customer that cannot be
 // created is a failed item and its orders stay blocked with their reason.
 // It returns the updated scan and company facts, or the fatal error that
-// stopped the run.
+// stopped the run (ErrInterrupted when Options.Stop fired).
 func (a *applier) createCustomers(ctx context.Context, opts Options, res *scan, fresh *Company) (*scan, *Company, error) {
 	r := a.r
 	want := res.unlinkedCustomers()
@@ -227,7 +227,7 @@ func (a *applier) createCustomers(ctx context.Context, opts Options, res *scan, 
 			linked[id] = true // linked by hand since the scan
 			continue
 		}
-		if a.stopped() {
+		if !a.mayStart() {
 			break
 		}
 		sem <- struct{}{}
@@ -241,7 +241,7 @@ func (a *applier) createCustomers(ctx context.Context, opts Options, res *scan, 
 		})
 	}
 	wg.Wait()
-	if err := a.err(); err != nil {
+	if err := a.phaseEnd(); err != nil {
 		return nil, nil, err
 	}
 	orders := map[string]bool{}

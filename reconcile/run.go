@@ -87,8 +87,9 @@ func (r *Reconciler) qboFatal(err error) error {
 //
 // Per-item failures are in the summary, not the error. The error wraps
 // ErrSourceUnavailable when Velocity could not be read, ErrQBOAuth when QBO
-// refused the connection (both "could not run"), and ErrAborted when a hook
-// stopped the run; the summary so far is returned with it.
+// refused the connection (both "could not run"), ErrInterrupted when
+// opts.Stop fired (the run is recorded interrupted), and ErrAborted when a
+// hook stopped the run; the summary so far is returned with it.
 func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 	mode := modeName(opts.Mode)
 	run, err := r.Store.StartRun(ctx, mode)
@@ -96,20 +97,35 @@ func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, err
 	}
 	sum := &Summary{RunID: run.ID, Mode: mode, StartedAt: r.now(), Items: []Item{}}
-	a := &applier{r: r, runID: run.ID, sum: sum, progress: opts.Progress, log: r.log().WithField("run_id", run.ID)}
+	a := &applier{r: r, runID: run.ID, sum: sum, progress: opts.Progress, halt: opts.Stop,
+		log: r.log().WithField("run_id", run.ID)}
 	fail := func(err error) (*Summary, error) {
 		sum.FinishedAt = r.now()
 		sum.sortItems()
 		if errors.Is(err, ErrAborted) {
 			return sum, err // a kill records nothing more
 		}
+		status := schema.RunFailed
+		if a.halted() && (errors.Is(err, ErrInterrupted) || ctx.Err() != nil) {
+			// Asked to stop, and perhaps cut off after that (ctx cancelled
+			// at the end of a grace period): the run did not fail, it was
+			// interrupted, and the next run does the rest.
+			status = schema.RunInterrupted
+			if !errors.Is(err, ErrInterrupted) {
+				err = fmt.Errorf("%w, then cut off: %w", ErrInterrupted, err)
+			}
+		}
 		fctx := context.WithoutCancel(ctx)
 		if aerr := r.Store.AddRunItems(fctx, run.ID, sum.runItems()); aerr != nil {
 			a.log.WithError(aerr).Error("record run items")
 		}
-		if ferr := r.Store.FinishRun(fctx, schema.RunResult{ID: run.ID, Status: schema.RunFailed,
+		if ferr := r.Store.FinishRun(fctx, schema.RunResult{ID: run.ID, Status: status,
 			Counts: sum.countsMap(), Error: err.Error()}); ferr != nil {
 			a.log.WithError(ferr).Error("finish run")
+		}
+		if status == schema.RunInterrupted {
+			a.log.WithFields(logrus.Fields{"created": sum.Counts.Created, "updated": sum.Counts.Updated,
+				"voided": sum.Counts.Voided, "failed": sum.Counts.Failed}).Warn("run interrupted; the next run does the rest")
 		}
 		return sum, err
 	}
@@ -119,8 +135,14 @@ func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err := a.resolvePending(ctx); err != nil {
 		return fail(err)
 	}
+	if err := a.phaseEnd(); err != nil {
+		return fail(err)
+	}
 	res, fresh, err := r.plan(ctx, opts)
 	if err != nil {
+		return fail(err)
+	}
+	if err := a.phaseEnd(); err != nil {
 		return fail(err)
 	}
 	// Phase B: missing customers are created (auto_create_customers) and

@@ -36,6 +36,12 @@ var (
 	// ErrAborted is returned when a Hooks function stopped the run, as a
 	// kill would.
 	ErrAborted = errors.New("run aborted")
+	// ErrInterrupted is returned when Options.Stop fired before the run
+	// finished: the run is recorded interrupted and the next run does the
+	// rest. Writes in flight finished and were recorded, unless ctx was
+	// cancelled too (then the error also wraps ctx's, and the next run
+	// looks those writes up in QBO).
+	ErrInterrupted = errors.New("run interrupted: asked to stop; the next run does the rest")
 )
 
 // Options say which orders a run or plan reads.
@@ -46,6 +52,17 @@ type Options struct {
 	Since time.Time
 	// Progress, when set, is called as documents are sent: done of total.
 	Progress func(done, total int)
+	// Stop, when closed, stops a run gracefully: no new write starts (no
+	// new intent is recorded), the writes in flight finish and their
+	// outcomes are recorded, and Run records the run interrupted and
+	// returns ErrInterrupted; the work left is the next run's. Plan
+	// ignores it.
+	//
+	// It is a channel and not a second context because it must not reach
+	// the requests in flight: cancelling a context cuts them off and
+	// leaves their outcome unknown, which is what ctx is for (the hard
+	// stop after a grace period).
+	Stop <-chan struct{}
 }
 
 // Counts are a run's totals by outcome.

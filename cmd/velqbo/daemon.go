@@ -61,34 +61,6 @@ func daemonCommand() command {
 	}
 }
 
-// runEnv is what the daemon adds to one run: its lease holder name and the
-// engine hooks of its graceful stop. It travels in the run's context
-// because reconcileOnce is shared with `velqbo run`, whose callers know
-// nothing of the daemon; the zero value is a manual run.
-type runEnv struct {
-	holder string
-	hooks  reconcile.Hooks
-}
-
-type runEnvKey struct{}
-
-func withRunEnv(ctx context.Context, env runEnv) context.Context {
-	return context.WithValue(ctx, runEnvKey{}, env)
-}
-
-func runEnvFrom(ctx context.Context) runEnv {
-	env, _ := ctx.Value(runEnvKey{}).(runEnv)
-	return env
-}
-
-// leaseHolder is the run lease's holder name: the daemon's, else def.
-func (e runEnv) leaseHolder(def string) string {
-	if e.holder != "" {
-		return e.holder
-	}
-	return def
-}
-
 // errRunLeaseHeld is wrapped by holdLease's error when another run holds
 // the database's run lease, so the daemon can tell "skip this trigger"
 // from a failed run.
@@ -120,14 +92,15 @@ type daemon struct {
 	verify func(ctx context.Context) (*reconcile.DriftReport, error)
 
 	// runCtx is the context runs get. It is deliberately not the signal
-	// context: SIGTERM must let the writes in flight finish (see drain),
-	// and only o.grace later is runCtx cancelled to cut off what remains.
+	// context: SIGTERM closes stopping, the run's Options.Stop, which lets
+	// the writes in flight finish and be recorded; only o.grace later is
+	// runCtx cancelled to cut off what remains.
 	// It is the daemon's one long-lived context (style §3.6).
 	runCtx     context.Context
 	cancelRuns context.CancelFunc
 
 	mu           sync.Mutex
-	stopping     chan struct{} // closed when shutdown starts
+	stopping     chan struct{} // closed when shutdown starts: every run's Options.Stop
 	isStopping   bool
 	wg           sync.WaitGroup // runs in progress, cron's and --run-now's
 	releaseLease func()
@@ -170,11 +143,11 @@ func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon, error) 
 		d.close()
 		return nil, unavailable(fmt.Errorf("health listener: %w", err))
 	}
+	// Every run and verify the daemon starts takes the run lease under
+	// the daemon's name.
+	m.leaseHolder = d.holder
 	if o.verify {
-		d.verify = func(ctx context.Context) (*reconcile.DriftReport, error) {
-			// Under the daemon's name, so the run lease it takes is ours.
-			return m.verifyOnce(withRunEnv(ctx, runEnv{holder: d.holder}))
-		}
+		d.verify = m.verifyOnce
 	}
 	cl := cronLogger{log: d.log, metrics: d.metrics, alerts: d.alerts}
 	d.job = cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(cron.FuncJob(d.trigger))
@@ -295,9 +268,6 @@ func (d *daemon) close() {
 	d.st.Close()
 }
 
-// errShuttingDown stops a draining run before its next write.
-var errShuttingDown = errors.New("the daemon is shutting down")
-
 // trigger is one scheduled run. It is only ever called through d.job.
 func (d *daemon) trigger() {
 	d.mu.Lock()
@@ -312,9 +282,7 @@ func (d *daemon) trigger() {
 	d.metrics.running.Set(1)
 	defer d.metrics.running.Set(0)
 	start := time.Now()
-	dr := newDrain(d.stopping, d.runCtx.Done())
-	ctx := withRunEnv(d.runCtx, runEnv{holder: d.holder, hooks: dr.hooks()})
-	sum, err := d.m.reconcileOnce(ctx, reconcile.Options{Mode: reconcile.ModeIncremental}, false)
+	sum, err := d.m.reconcileOnce(d.runCtx, reconcile.Options{Mode: reconcile.ModeIncremental, Stop: d.stopping}, false)
 	elapsed := time.Since(start)
 
 	outcome := outcomeFailed
@@ -327,13 +295,10 @@ func (d *daemon) trigger() {
 		d.metrics.runs.WithLabelValues(outcomeSkipped).Inc()
 		d.log.WithError(err).Warn("scheduled run skipped")
 		return
-	case dr.started() || d.runCtx.Err() != nil:
-		// Stopped by the drain, or cut off after the grace period (then the
-		// engine has recorded the run failed with "context canceled").
+	case errors.Is(err, reconcile.ErrInterrupted) || d.runCtx.Err() != nil:
+		// Stopped by the shutdown (the engine recorded the run interrupted),
+		// or cut off after the grace period before it could start.
 		outcome = outcomeInterrupted
-		if dr.started() && errors.Is(err, reconcile.ErrAborted) && sum != nil {
-			d.recordInterrupted(sum)
-		}
 	}
 	d.metrics.observeRun(outcome, sum, elapsed)
 	fields := logrus.Fields{"outcome": outcome, "duration": elapsed.Round(time.Millisecond).String()}
@@ -365,28 +330,6 @@ func (d *daemon) trigger() {
 	d.checkAlerts(actx, runID)
 	if (outcome == outcomeOK || outcome == outcomePartial) && d.verify != nil {
 		d.checkDrift(actx, runID)
-	}
-}
-
-// recordInterrupted finishes a run the drain stopped: the engine records
-// nothing after an abort, so the run would stay "running" until the next
-// run marked it interrupted without counts.
-func (d *daemon) recordInterrupted(sum *reconcile.Summary) {
-	ctx := context.Background()
-	items := make([]schema.RunItem, len(sum.Items))
-	for i, it := range sum.Items {
-		items[i] = schema.RunItem{RunID: sum.RunID, Kind: it.Kind, SourceID: it.SourceID, OrderNumber: it.OrderNumber,
-			Action: it.Action, QBOType: it.QBOType, QBOID: it.QBOID, DocNumber: it.DocNumber, Reason: it.Reason}
-	}
-	if err := d.st.AddRunItems(ctx, sum.RunID, items); err != nil {
-		d.log.WithError(err).WithField("run_id", sum.RunID).Warn("record the interrupted run's items")
-	}
-	c := sum.Counts
-	if err := d.st.FinishRun(ctx, schema.RunResult{ID: sum.RunID, Status: schema.RunInterrupted,
-		Counts: map[string]int{"created": c.Created, "updated": c.Updated, "voided": c.Voided,
-			"unchanged": c.Unchanged, "blocked": c.Blocked, "failed": c.Failed},
-		Error: "interrupted: the daemon was stopped; writes in flight finished, the next run does the rest"}); err != nil {
-		d.log.WithError(err).WithField("run_id", sum.RunID).Warn("record the run as interrupted")
 	}
 }
 
@@ -474,90 +417,6 @@ func (d *daemon) checkDrift(ctx context.Context, runID string) {
 		Message: fmt.Sprintf("velqbo: %d document(s) in QBO differ from what was sent; `velqbo verify` lists them", len(rep.Drift)),
 		Details: map[string]any{"count": len(rep.Drift), "drift": items}},
 		alertDriftFound+":"+strings.Join(keys, ","), alertEvery)
-}
-
-// drain is the graceful stop of one run. Until shutdown it only tracks
-// which writes are in flight (from the engine's BeforeWrite("intent") to
-// its AfterWrite("outcome")). After shutdown starts, a new write waits
-// until the writes in flight have finished and are recorded, then aborts
-// the run; a write already in flight (a 5010 retry of the same item)
-// goes on. Cancelling the run context (the grace period is over) ends
-// the wait too.
-//
-// Why not just cancel the context: a cancelled request leaves its outcome
-// unknown (QBO may have committed it); the next run would have to look it
-// up. Draining lets it finish and be recorded now.
-type drain struct {
-	stopping <-chan struct{}
-	cut      <-chan struct{}
-
-	mu       sync.Mutex
-	inflight map[schema.DocumentKey]bool
-	changed  chan struct{} // closed and replaced whenever inflight shrinks
-	aborted  bool
-}
-
-func newDrain(stopping, cut <-chan struct{}) *drain {
-	return &drain{stopping: stopping, cut: cut, inflight: map[schema.DocumentKey]bool{}, changed: make(chan struct{})}
-}
-
-// started reports whether the drain stopped the run.
-func (dr *drain) started() bool {
-	dr.mu.Lock()
-	defer dr.mu.Unlock()
-	return dr.aborted
-}
-
-func (dr *drain) hooks() reconcile.Hooks {
-	return reconcile.Hooks{BeforeWrite: dr.before, AfterWrite: dr.after}
-}
-
-func (dr *drain) draining() bool {
-	select {
-	case <-dr.stopping:
-		return true
-	default:
-		return false
-	}
-}
-
-func (dr *drain) before(_ string, key schema.DocumentKey) error {
-	dr.mu.Lock()
-	if !dr.draining() || dr.inflight[key] {
-		dr.inflight[key] = true
-		dr.mu.Unlock()
-		return nil
-	}
-	for len(dr.inflight) > 0 {
-		ch := dr.changed
-		dr.mu.Unlock()
-		select {
-		case <-ch:
-		case <-dr.cut:
-			dr.mu.Lock()
-			dr.aborted = true
-			dr.mu.Unlock()
-			return errShuttingDown
-		}
-		dr.mu.Lock()
-	}
-	dr.aborted = true
-	dr.mu.Unlock()
-	return errShuttingDown
-}
-
-func (dr *drain) after(step string, key schema.DocumentKey) error {
-	if step != "outcome" {
-		return nil
-	}
-	dr.mu.Lock()
-	defer dr.mu.Unlock()
-	if dr.inflight[key] {
-		delete(dr.inflight, key)
-		close(dr.changed)
-		dr.changed = make(chan struct{})
-	}
-	return nil
 }
 
 // cronLogger is cron's Logger on logrus. It turns SkipIfStillRunning's

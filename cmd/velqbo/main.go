@@ -61,6 +61,11 @@ type Main struct {
 	// so tests can give them a clock whose retry waits do not really wait.
 	QBOOptions      []qbo.Option
 	VelocityOptions []velocity.Option
+
+	// leaseHolder names the holder of the run lease this Main's runs and
+	// verifies take: the daemon's name in the daemon, else (empty) the
+	// process's "velqbo run pid … on host".
+	leaseHolder string
 }
 
 // NewMain returns a Main wired to the process's streams and environment.

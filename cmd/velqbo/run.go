@@ -175,7 +175,6 @@ func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun
 	if err != nil {
 		return nil, err
 	}
-	r.Hooks = runEnvFrom(ctx).hooks // the daemon's graceful-stop hooks; none for `velqbo run`
 	if dryRun {
 		sum, err := r.Plan(ctx, opts)
 		return sum, exitFor(err)
@@ -196,7 +195,10 @@ func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun
 // release is called.
 func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(), err error) {
 	host, _ := os.Hostname()
-	holder := runEnvFrom(ctx).leaseHolder(fmt.Sprintf("velqbo run pid %d on %s", os.Getpid(), host))
+	holder := m.leaseHolder
+	if holder == "" {
+		holder = fmt.Sprintf("velqbo run pid %d on %s", os.Getpid(), host)
+	}
 	_, err = st.AcquireLease(ctx, runLeaseName, holder, leaseTTL)
 	var held *schema.LeaseHeldError
 	if errors.As(err, &held) && held.Host == host && processGone(held.PID) {
