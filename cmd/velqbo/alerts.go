@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,9 @@ import (
 	"time"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/velqbo/velqbo/internal/clock"
+	"github.com/velqbo/velqbo/internal/retry"
 )
 
 // Alert events, the "event" field of the webhook's JSON.
@@ -48,10 +52,9 @@ type alerter struct {
 	client *http.Client
 	log    logrus.FieldLogger
 	now    func() time.Time
-	// sleep waits between delivery attempts; tests make it instant.
-	sleep    func(ctx context.Context, d time.Duration) error
-	attempts int
-	backoff  time.Duration
+	// clock waits between delivery attempts; tests use a clock.Fake.
+	clock clock.Clock
+	retry retry.Policy
 
 	queue chan alert
 	done  chan struct{}
@@ -65,8 +68,11 @@ type alerter struct {
 
 const (
 	alertTimeout  = 10 * time.Second
-	alertAttempts = 3
+	alertAttempts = 3 // in all, the first included
 	alertQueue    = 64
+	// alertMaxRetryAfter caps a receiver's Retry-After: one goroutine
+	// delivers every alert, so a long wait would hold up the ones behind.
+	alertMaxRetryAfter = 30 * time.Second
 )
 
 // newAlerter returns an alerter for webhook; with an empty webhook it
@@ -76,8 +82,8 @@ func newAlerter(webhook string, client *http.Client, log logrus.FieldLogger, now
 	if client == nil {
 		client = &http.Client{Timeout: alertTimeout}
 	}
-	a := &alerter{url: webhook, client: client, log: log, now: now, sleep: sleepCtx,
-		attempts: alertAttempts, backoff: 2 * time.Second,
+	a := &alerter{url: webhook, client: client, log: log, now: now, clock: clock.Real{},
+		retry: retry.Policy{MaxAttempts: alertAttempts, Base: 2 * time.Second, Max: 10 * time.Second},
 		queue: make(chan alert, alertQueue), done: make(chan struct{}), last: map[string]time.Time{}}
 	a.ctx, a.stop = context.WithCancel(context.Background())
 	if webhook == "" {
@@ -139,48 +145,49 @@ func (a *alerter) deliver(al alert) {
 		return
 	}
 	log := a.log.WithFields(logrus.Fields{"event": al.Event, "webhook": webhookHost(a.url)})
-	for attempt := 1; ; attempt++ {
-		retry, err := a.post(body)
-		if err == nil {
-			log.Info("alert sent")
-			return
-		}
-		if !retry || attempt >= a.attempts {
-			log.WithError(err).WithField("attempt", attempt).Warn("alert not delivered; given up")
-			return
-		}
-		if a.sleep(a.ctx, a.backoff*time.Duration(attempt)) != nil {
-			log.WithError(err).Warn("alert not delivered; shutting down")
-			return
-		}
+	attempts, err := a.retry.Do(a.ctx, a.clock, func(int) error { return a.post(body) })
+	var ie *retry.InterruptedError
+	switch {
+	case err == nil:
+		log.Info("alert sent")
+	case errors.As(err, &ie):
+		log.WithError(ie.Last).Warn("alert not delivered; shutting down")
+	case a.ctx.Err() != nil:
+		log.WithError(err).Warn("alert not delivered; shutting down")
+	default:
+		log.WithError(err).WithField("attempt", attempts).Warn("alert not delivered; given up")
 	}
 }
 
 // post sends one attempt. A 4xx other than 408/429 is the receiver
-// refusing the message for good, so it is not retried.
-func (a *alerter) post(body []byte) (retry bool, err error) {
+// refusing the message for good, so it is marked retry.Permanent; a
+// Retry-After on 429/503 is honoured up to alertMaxRetryAfter.
+func (a *alerter) post(body []byte) error {
 	ctx, cancel := context.WithTimeout(a.ctx, alertTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
 	if err != nil {
-		return false, fmt.Errorf("alert request: %w", err)
+		return retry.Permanent(fmt.Errorf("alert request: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "velqbo/"+version)
 	resp, err := a.client.Do(req)
 	if err != nil {
 		// The error names the URL; keep only the host in what is logged.
-		return true, fmt.Errorf("post to %s: %w", webhookHost(a.url), unwrapURLError(err))
+		return fmt.Errorf("post to %s: %w", webhookHost(a.url), unwrapURLError(err))
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
 	resp.Body.Close()
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		return false, nil
-	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return true, fmt.Errorf("webhook answered %s", resp.Status)
+		return nil
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable:
+		after, _ := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), a.clock.Now(), alertMaxRetryAfter)
+		return retry.After(fmt.Errorf("webhook answered %s", resp.Status), after)
+	case resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500:
+		return fmt.Errorf("webhook answered %s", resp.Status)
 	}
-	return false, fmt.Errorf("webhook answered %s", resp.Status)
+	return retry.Permanent(fmt.Errorf("webhook answered %s", resp.Status))
 }
 
 func unwrapURLError(err error) error {
@@ -208,16 +215,4 @@ func (a *alerter) close(ctx context.Context) {
 		<-a.done
 	}
 	a.stop()
-}
-
-// sleepCtx waits for d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sirupsen/logrus"
+
+	"github.com/velqbo/velqbo/internal/clock"
 )
 
 // webhook is an httptest alert receiver.
@@ -92,14 +94,14 @@ func TestAlerter_RetryAndDedupe(t *testing.T) {
 			w := newWebhook(t)
 			w.status.Store(int32(tt.status))
 			a := newAlerter(w.URL+"/hook?secret=s3cr3t", w.Client(), discardLog(), func() time.Time { return now })
-			var slept []time.Duration
-			a.sleep = func(_ context.Context, d time.Duration) error { slept = append(slept, d); return nil }
+			clk := clock.NewFake(now)
+			a.clock = clk
 			a.send(alert{Event: alertRunFailed, Severity: severityCritical, Message: "m", RunID: "r1"}, "", 0)
 			a.close(t.Context())
 			if got := w.hits.Load(); got != tt.wantHits {
 				t.Errorf("attempts: got %d; want %d", got, tt.wantHits)
 			}
-			if got, want := len(slept), int(tt.wantHits)-1; got != want {
+			if got, want := len(clk.Sleeps()), int(tt.wantHits)-1; got != want {
 				t.Errorf("backoff waits: got %d; want %d", got, want)
 			}
 			if tt.status == 0 {
@@ -140,6 +142,52 @@ func TestAlerter_RetryAndDedupe(t *testing.T) {
 		a.send(alert{Event: alertRunFailed}, "", 0) // accepted and dropped, never blocks
 		a.close(t.Context())
 	})
+}
+
+// TestAlerter_RetryAfter: a receiver's Retry-After on 429/503 sets the
+// wait before the next attempt (never shorter than the backoff), capped so
+// that one alert cannot hold up the queue.
+func TestAlerter_RetryAfter(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		want       time.Duration
+	}{
+		{"Seconds", http.StatusTooManyRequests, "7", 7 * time.Second},
+		{"Date", http.StatusServiceUnavailable, now.Add(20 * time.Second).Format(http.TimeFormat), 20 * time.Second},
+		{"Capped", http.StatusTooManyRequests, "3600", alertMaxRetryAfter},
+		{"ShorterThanBackoff", http.StatusTooManyRequests, "0", 2 * time.Second},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var hits atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if hits.Add(1) == 1 {
+					w.Header().Set("Retry-After", tt.retryAfter)
+					w.WriteHeader(tt.status)
+					return
+				}
+				w.WriteHeader(http.StatusNoContent)
+			}))
+			defer srv.Close()
+			a := newAlerter(srv.URL, srv.Client(), discardLog(), func() time.Time { return now })
+			clk := clock.NewFake(now)
+			a.clock = clk
+			a.retry.Jitter = func(d time.Duration) time.Duration { return d }
+			a.send(alert{Event: alertRunFailed}, "", 0)
+			a.close(t.Context())
+			if got := hits.Load(); got != 2 {
+				t.Errorf("attempts: got %d; want 2", got)
+			}
+			if diff := cmp.Diff([]time.Duration{tt.want}, clk.Sleeps()); diff != "" {
+				t.Errorf("waits (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
 
 func TestAlerter_SlowReceiverNeverBlocks(t *testing.T) {
