@@ -19,6 +19,7 @@ import (
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/reconcile/reconciletest"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
 )
@@ -37,21 +38,7 @@ type company struct {
 func newCompany(srv *qbotest.Server, customers []velocity.Customer, products []velocity.Product) *company {
 	seed := srv.SeedDefaults()
 	co := &company{srv: srv, customers: map[string]string{}, products: map[string]string{}}
-	co.settings = map[string]string{
-		reconcile.SettingDepositAccount:  seed.Accounts["Undeposited Funds"],
-		reconcile.SettingRefundAccount:   seed.Accounts["Checking"],
-		reconcile.SettingDiscountAccount: seed.Accounts["Discounts given"],
-		reconcile.SettingShippingItem:    seed.Items["Shipping"],
-		reconcile.SettingHandlingItem:    seed.Items["Handling"],
-		reconcile.SettingTaxItem:         seed.Items["Sales Tax"],
-		reconcile.SettingCustomItem:      seed.Items["Custom Amount"],
-	}
-	for method, name := range map[string]string{
-		"credit_card": "Credit Card", "ach": "ACH", "check": "Check", "wire": "Wire", "cash": "Cash",
-		"store_credit": "Cash", "terms": "Check",
-	} {
-		co.settings[reconcile.SettingPaymentMethodPrefix+method] = seed.PaymentMethods[name]
-	}
+	co.settings = reconciletest.Settings(seed)
 	for _, c := range customers {
 		name := strings.TrimSpace(c.Company)
 		if name == "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/reconcile/reconciletest"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
 	"github.com/velqbo/velqbo/velocity/velocitytest"
@@ -70,7 +71,7 @@ func newEngHarness(t *testing.T, qopts ...qbotest.Option) *engHarness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.store.Close() })
-	h.must(h.store.SetSettings(h.ctx, engSettings(h.seed)))
+	h.must(h.store.SetSettings(h.ctx, reconciletest.Settings(h.seed)))
 	h.cust = h.q.AddCustomer("Amy Smith", "amy@example.com")
 	h.link(schema.CustomerLinks, "cus_1", h.cust)
 	h.link(schema.ProductLinks, "prod_1", h.seed.Products["SKU-1"])
@@ -559,25 +560,5 @@ func TestRunSinceWindow(t *testing.T) {
 	sum = h.run(reconcile.Options{Mode: reconcile.ModeFull})
 	if diff := cmp.Diff([]engItem{{"order", "ord_1", "create", "SalesReceipt"}}, engItems(sum)); diff != "" {
 		t.Errorf("full items (-want +got):\n%s", diff)
-	}
-}
-
-// engSettings maps every setting a generated order can need to the seeded
-// fake company's records.
-func engSettings(seed qbotest.Seeded) map[string]string {
-	return map[string]string{
-		reconcile.SettingDepositAccount:  seed.Accounts["Undeposited Funds"],
-		reconcile.SettingRefundAccount:   seed.Accounts["Refunds"],
-		reconcile.SettingDiscountAccount: seed.Accounts["Discounts given"],
-		reconcile.SettingShippingItem:    seed.Items["Shipping"],
-		reconcile.SettingHandlingItem:    seed.Items["Handling"],
-		reconcile.SettingTaxItem:         seed.Items["Sales Tax"],
-		reconcile.SettingCustomItem:      seed.Items["Custom Amount"],
-		"payment_method.credit_card":     seed.PaymentMethods["Credit Card"],
-		"payment_method.ach":             seed.PaymentMethods["ACH"],
-		"payment_method.check":           seed.PaymentMethods["Check"],
-		"payment_method.wire":            seed.PaymentMethods["Wire"],
-		"payment_method.store_credit":    seed.PaymentMethods["Cash"],
-		"payment_method.terms":           seed.PaymentMethods["Check"],
 	}
 }

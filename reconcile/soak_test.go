@@ -19,6 +19,7 @@ import (
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/reconcile/reconciletest"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
 	"github.com/velqbo/velqbo/velocity/velocitytest"
@@ -156,7 +157,7 @@ func newSoak(t *testing.T, seed uint64, rounds int) *soak {
 			t.Fatal(err)
 		}
 	}
-	must(s.store.SetSettings(s.ctx, engSettings(s.seed)))
+	must(s.store.SetSettings(s.ctx, reconciletest.Settings(s.seed)))
 	for i, c := range ds.Customers {
 		id := s.q.AddCustomer(fmt.Sprintf("Soak Customer %d", i), "")
 		must(s.store.SaveLink(s.ctx, schema.CustomerLinks, schema.Link{VelocityID: c.ID, QBOID: id, Method: schema.LinkManual}))
