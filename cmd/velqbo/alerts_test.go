@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/sirupsen/logrus"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/sandbox"
 	"github.com/velqbo/velqbo/internal/clock"
 )
 
@@ -226,7 +227,7 @@ func TestDaemon_Alerts(t *testing.T) {
 	w := newWebhook(t)
 	h := newDaemonHarness(t, 12)
 	h.Env["VELQBO_ALERT_WEBHOOK"] = w.URL + "/alerts"
-	unlinked := demoUnlinkedProduct(&sandbox{Data: h.Data})
+	unlinked := (&sandbox.Sandbox{Data: h.Data}).BlockingProduct()
 	h.prepare(map[string]bool{unlinked: true})
 	o := defaultDaemonOptions()
 	o.verify = true

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/sandbox"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/schema"
@@ -52,8 +53,8 @@ func (h *harness) newMain(stderr io.Writer) *Main {
 // preparation), leaving the products in unlinked without a link.
 func (h *harness) prepare(unlinked map[string]bool) {
 	h.t.Helper()
-	sb := &sandbox{QBO: h.QBO, Seed: h.Seed, Vel: h.Vel, Data: h.Data}
-	if err := sb.prepare(h.t.Context(), h.newMain(io.Discard), unlinked); err != nil {
+	sb := &sandbox.Sandbox{QBO: h.QBO, Seed: h.Seed, Vel: h.Vel, Data: h.Data}
+	if err := h.newMain(io.Discard).prepareSandbox(h.t.Context(), sb, unlinked); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -370,7 +371,7 @@ func TestDaemon_SIGTERMMidRun(t *testing.T) {
 func TestDaemon_HealthAndMetrics(t *testing.T) {
 	t.Parallel()
 	h := newDaemonHarness(t, 12)
-	unlinked := demoUnlinkedProduct(&sandbox{Data: h.Data})
+	unlinked := (&sandbox.Sandbox{Data: h.Data}).BlockingProduct()
 	h.prepare(map[string]bool{unlinked: true})
 	// Retry waits on a fake clock, so a 429 costs no wall time.
 	fc := qbotest.NewFakeClock(time.Now())

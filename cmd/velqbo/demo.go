@@ -2,12 +2,18 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"flag"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/oauth2"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/sandbox"
+	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
 )
 
@@ -45,12 +51,12 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 		// The demo narrates on stdout; per-run log lines would drown it.
 		m.Log.SetLevel(logrus.WarnLevel)
 	}
-	sb, err := startSandbox(sandboxOptions{Seed: seed, Orders: orders, Customers: max(5, orders/10), Products: max(8, orders/6)})
+	sb, err := sandbox.Start(sandbox.Options{Seed: seed, Orders: orders, Customers: max(5, orders/10), Products: max(8, orders/6)})
 	if err != nil {
 		return unavailable(fmt.Errorf("start the sandbox: %w", err))
 	}
 	defer sb.Close()
-	if err := sb.configure(m); err != nil {
+	if err := m.useSandbox(sb); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "velqbo demo: a fake QuickBooks Online company at %s\n", sb.QBO.URL)
@@ -60,8 +66,8 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 
 	// One product stays unlinked so the demo shows how a blocked order is
 	// explained; it is linked before the third run.
-	unlinked := demoUnlinkedProduct(sb)
-	if err := sb.prepare(ctx, m, map[string]bool{unlinked: unlinked != ""}); err != nil {
+	unlinked := sb.BlockingProduct()
+	if err := m.prepareSandbox(ctx, sb, map[string]bool{unlinked: unlinked != ""}); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "1. Connected with OAuth, mapped accounts and placeholder items, linked customers and products")
@@ -93,8 +99,8 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 		if err != nil {
 			return err
 		}
-		p := sb.productByID(unlinked)
-		id, _, err := sb.addItem(p.Name, p.SKU)
+		p := sb.Product(unlinked)
+		id, _, err := sb.AddItem(p.Name, p.SKU)
 		st.Close()
 		if err != nil {
 			return err
@@ -133,7 +139,7 @@ To point velqbo at a real QBO company:
 `)
 	if serve {
 		fmt.Fprintln(w, "\nThe sandbox keeps running until you press Ctrl-C. In another shell:")
-		for _, kv := range sb.env(m) {
+		for _, kv := range configEnv(m.Config) {
 			fmt.Fprintf(w, "  export %s=%s\n", kv[0], shellQuote(kv[1]))
 		}
 		fmt.Fprintln(w, "  velqbo status")
@@ -144,23 +150,56 @@ To point velqbo at a real QBO company:
 	return nil
 }
 
-// demoUnlinkedProduct picks a product that an approved order uses.
-func demoUnlinkedProduct(sb *sandbox) string {
-	for _, o := range sb.Data.Orders {
-		if o.ApprovedAt != nil && o.CancelledAt == nil && len(o.Lines) > 0 {
-			return o.Lines[0].ProductID
-		}
+// useSandbox points m's configuration at sb, with a throwaway database in
+// sb.Dir and a random encryption key.
+func (m *Main) useSandbox(sb *sandbox.Sandbox) error {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return err
 	}
-	return ""
+	c := &m.Config
+	c.DB = filepath.Join(sb.Dir, "velqbo-demo.db")
+	c.SecretKey = base64.StdEncoding.EncodeToString(key)
+	c.QBO.ClientID = qbotest.DefaultClientID
+	c.QBO.ClientSecret = qbotest.DefaultClientSecret
+	c.QBO.APIURL = sb.QBO.APIURL()
+	c.QBO.TokenURL = sb.QBO.TokenURL()
+	c.QBO.AuthURL = sb.QBO.AuthURL()
+	c.QBO.RevokeURL = sb.QBO.RevokeURL()
+	c.Velocity = VelocityConfig{URL: sb.Vel.URL, Token: sb.Vel.Token()}
+	return nil
 }
 
-func (sb *sandbox) productByID(id string) (p struct{ Name, SKU string }) {
-	for _, x := range sb.Data.Products {
-		if x.ID == id {
-			p.Name, p.SKU = x.Name, x.SKU
-		}
+// configEnv is the part of c that useSandbox sets, as environment
+// variables, for a second shell (`velqbo demo --serve`).
+func configEnv(c Config) [][2]string {
+	return [][2]string{
+		{"VELQBO_DB", c.DB},
+		{"VELQBO_SECRET_KEY", c.SecretKey},
+		{"VELQBO_QBO_CLIENT_ID", c.QBO.ClientID},
+		{"VELQBO_QBO_CLIENT_SECRET", c.QBO.ClientSecret},
+		{"VELQBO_QBO_API_URL", c.QBO.APIURL},
+		{"VELQBO_QBO_TOKEN_URL", c.QBO.TokenURL},
+		{"VELQBO_QBO_AUTH_URL", c.QBO.AuthURL},
+		{"VELQBO_QBO_REVOKE_URL", c.QBO.RevokeURL},
+		{"VELQBO_VELOCITY_URL", c.Velocity.URL},
+		{"VELQBO_VELOCITY_TOKEN", c.Velocity.Token},
 	}
-	return p
+}
+
+// prepareSandbox does what a bookkeeper does before the first run:
+// connect m's database to sb's fake company, then map and link everything
+// (sandbox.Prepare), leaving the products in unlinked without a link.
+func (m *Main) prepareSandbox(ctx context.Context, sb *sandbox.Sandbox, unlinked map[string]bool) error {
+	if err := m.storeConnection(ctx, sb.QBO.Realm(), &oauth2.Token{RefreshToken: sb.QBO.IssueRefreshToken()}); err != nil {
+		return err
+	}
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return sb.Prepare(ctx, st, unlinked)
 }
 
 // runQuiet runs another velqbo command with the same configuration,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/velqbo/velqbo/qbo/qbotest"
+	"github.com/velqbo/velqbo/reconcile/reconciletest"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity/velocitytest"
 )
@@ -493,7 +494,7 @@ func TestSettings_FlagsInactive(t *testing.T) {
 // plus extra KEY=VALUE pairs.
 func sandboxSettingsArgs(s qbotest.Seeded, extra ...string) []string {
 	args := []string{"settings", "set"}
-	for k, v := range sandboxSettings(s) {
+	for k, v := range reconciletest.Settings(s) {
 		args = append(args, k+"="+v)
 	}
 	return append(args, extra...)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/reconcile/reconciletest"
 	"github.com/velqbo/velqbo/schema"
 )
 
@@ -24,7 +25,7 @@ func verifyReady(t *testing.T, nOrders int) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings := sandboxSettings(h.Seed)
+	settings := reconciletest.Settings(h.Seed)
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
