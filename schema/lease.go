@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -99,6 +100,49 @@ func (s *Store) takeLease(ctx context.Context, name, holder string, ttl time.Dur
 		return err
 	})
 	return out, err
+}
+
+// HoldLease takes the named lease for holder, as AcquireLease does, and
+// keeps it until release is called: a goroutine renews it every ttl/4, so
+// a holder that dies without releasing keeps others out for at most ttl.
+//
+// A renewal that fails is passed to onRenewErr (when not nil) and tried
+// again at the next tick: with four ticks per ttl, one failed renewal
+// (a busy database) does not let the lease expire. Renewals and the
+// release use ctx's values but not its cancellation.
+//
+// release stops the renewals and deletes the lease row. It does so even
+// after ctx is cancelled (SIGTERM), so the next holder need not wait out
+// ttl, and returns ReleaseLease's error. Call it once.
+//
+// Returns AcquireLease's errors: *LeaseHeldError when someone else holds
+// an unexpired lease.
+func (s *Store) HoldLease(ctx context.Context, name, holder string, ttl time.Duration, onRenewErr func(error)) (release func() error, err error) {
+	if _, err := s.AcquireLease(ctx, name, holder, ttl); err != nil {
+		return nil, err
+	}
+	bg := context.WithoutCancel(ctx)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(ttl / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				if _, err := s.RenewLease(bg, name, holder, ttl); err != nil && onRenewErr != nil {
+					onRenewErr(err)
+				}
+			}
+		}
+	})
+	return func() error {
+		close(stop)
+		wg.Wait()
+		return s.ReleaseLease(bg, name, holder)
+	}, nil
 }
 
 // ReleaseLease gives up the named lease if holder holds it; releasing a

@@ -120,7 +120,10 @@ func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon, error) 
 		return nil, err
 	}
 	d.st = st
-	if _, err := st.AcquireLease(ctx, daemonLeaseName, d.holder, leaseTTL); err != nil {
+	release, err := st.HoldLease(ctx, daemonLeaseName, d.holder, leaseTTL, func(err error) {
+		d.log.WithError(err).Warn("could not renew the daemon lease")
+	})
+	if err != nil {
 		st.Close()
 		var held *schema.LeaseHeldError
 		if errors.As(err, &held) {
@@ -128,7 +131,11 @@ func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon, error) 
 		}
 		return nil, unavailable(err)
 	}
-	d.releaseLease = d.renewLease()
+	d.releaseLease = func() {
+		if err := release(); err != nil {
+			d.log.WithError(err).Warn("could not release the daemon lease")
+		}
+	}
 
 	d.metrics = newMetrics()
 	// Every QBO client the daemon's runs build reports to its metrics.
@@ -153,33 +160,6 @@ func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon, error) 
 	d.job = cron.NewChain(cron.SkipIfStillRunning(cl), cron.Recover(cl)).Then(cron.FuncJob(d.trigger))
 	d.runCtx, d.cancelRuns = context.WithCancel(context.WithoutCancel(ctx))
 	return d, nil
-}
-
-// renewLease keeps the daemon lease alive until the returned func is called.
-func (d *daemon) renewLease() (release func()) {
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(leaseTTL / 4)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if _, err := d.st.RenewLease(context.Background(), daemonLeaseName, d.holder, leaseTTL); err != nil {
-					d.log.WithError(err).Warn("could not renew the daemon lease")
-				}
-			}
-		}
-	})
-	return func() {
-		close(stop)
-		wg.Wait()
-		if err := d.st.ReleaseLease(context.Background(), daemonLeaseName, d.holder); err != nil {
-			d.log.WithError(err).Warn("could not release the daemon lease")
-		}
-	}
 }
 
 // isLoopback reports whether addr ("host:port") binds to loopback only.

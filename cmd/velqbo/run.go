@@ -191,15 +191,16 @@ func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun
 	return sum, exitFor(err)
 }
 
-// holdLease takes the run lease and renews it in the background until
-// release is called.
+// holdLease takes the run lease, renewed in the background until release
+// is called (schema's HoldLease).
 func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(), err error) {
 	host, _ := os.Hostname()
 	holder := m.leaseHolder
 	if holder == "" {
 		holder = fmt.Sprintf("velqbo run pid %d on %s", os.Getpid(), host)
 	}
-	_, err = st.AcquireLease(ctx, runLeaseName, holder, leaseTTL)
+	onRenewErr := func(err error) { m.Log.WithError(err).Warn("could not renew the run lease") }
+	rel, err := st.HoldLease(ctx, runLeaseName, holder, leaseTTL, onRenewErr)
 	var held *schema.LeaseHeldError
 	if errors.As(err, &held) && held.Host == host && processGone(held.PID) {
 		// The holder was killed (kill -9, OOM, power cut) on this machine
@@ -210,7 +211,7 @@ func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(),
 		if err := st.ReleaseLease(ctx, runLeaseName, held.Holder); err != nil {
 			return nil, err
 		}
-		_, err = st.AcquireLease(ctx, runLeaseName, holder, leaseTTL)
+		rel, err = st.HoldLease(ctx, runLeaseName, holder, leaseTTL, onRenewErr)
 	}
 	if err != nil {
 		if errors.As(err, &held) {
@@ -218,30 +219,8 @@ func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(),
 		}
 		return nil, err
 	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(leaseTTL / 4)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if _, err := st.RenewLease(context.WithoutCancel(ctx), runLeaseName, holder, leaseTTL); err != nil {
-					m.Log.WithError(err).Warn("could not renew the run lease")
-				}
-			}
-		}
-	}()
 	return func() {
-		close(stop)
-		wg.Wait()
-		// Released even when ctx is cancelled (SIGTERM): the next run must
-		// not wait for the TTL.
-		if err := st.ReleaseLease(context.WithoutCancel(ctx), runLeaseName, holder); err != nil {
+		if err := rel(); err != nil {
 			m.Log.WithError(err).Warn("could not release the run lease")
 		}
 	}, nil
