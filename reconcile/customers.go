@@ -400,34 +400,7 @@ func (r *Reconciler) rescan(ctx context.Context, opts Options, ids map[string]bo
 	if len(overlay) > 0 {
 		rr.Store = linkOverlay{Store: r.Store, customers: overlay}
 	}
-	for {
-		pc, err := r.loadPlanCtx(ctx, opts)
-		if err != nil {
-			return nil, nil, err
-		}
-		if fresh != nil {
-			pc.env.HomeCurrency, pc.env.MultiCurrency = fresh.HomeCurrency, fresh.MultiCurrency
-		}
-		pc.reread = make(map[string]bool, len(ids))
-		for id := range ids {
-			pc.reread[id] = true
-		}
-		res, err := rr.scanOrders(ctx, pc)
-		if err != nil {
-			return nil, nil, err
-		}
-		if fresh != nil || !res.needsSending() {
-			return res, fresh, nil
-		}
-		co, err := r.QBO.Company(ctx)
-		if err != nil {
-			return nil, nil, r.qboFatal(fmt.Errorf("read company preferences: %w", err))
-		}
-		fresh = &co
-		if co == res.company {
-			return res, fresh, nil
-		}
-	}
+	return r.scanCurrent(ctx, opts, &rr, ids, fresh)
 }
 
 // byIDSource streams nothing: every order of a re-scan is read by id.

@@ -607,11 +607,21 @@ func (r *Reconciler) links(ctx context.Context, kind schema.LinkKind, ids []stri
 	return out, nil
 }
 
-// plan reads everything and returns the changes. When something is to be
-// sent, it reads the company facts (once per run) and, if they differ from
-// the cached ones the mapping used, scans again with them. fresh is what
-// was read from QBO, nil when nothing needed it.
+// plan reads everything and returns the changes, reading the company
+// facts when something is to be sent (see scanCurrent). fresh is what was
+// read from QBO, nil when nothing needed it.
 func (r *Reconciler) plan(ctx context.Context, opts Options) (res *scan, fresh *Company, err error) {
+	return r.scanCurrent(ctx, opts, r, nil, nil)
+}
+
+// scanCurrent scans the window with scanner (r, or a re-scan's view of r),
+// reading only the orders in only by id when only is not nil. When
+// something is to be sent and the company facts were not read yet this
+// run (fresh is nil), it reads them and, if they differ from the cached
+// ones the mapping used, scans again with them, so the changes are
+// mapped with the company's current currency facts. It returns the facts
+// read, or fresh. plan and rescan share it.
+func (r *Reconciler) scanCurrent(ctx context.Context, opts Options, scanner *Reconciler, only map[string]bool, fresh *Company) (*scan, *Company, error) {
 	for {
 		pc, err := r.loadPlanCtx(ctx, opts)
 		if err != nil {
@@ -620,7 +630,13 @@ func (r *Reconciler) plan(ctx context.Context, opts Options) (res *scan, fresh *
 		if fresh != nil {
 			pc.env.HomeCurrency, pc.env.MultiCurrency = fresh.HomeCurrency, fresh.MultiCurrency
 		}
-		res, err := r.scanOrders(ctx, pc)
+		if only != nil {
+			pc.reread = make(map[string]bool, len(only))
+			for id := range only {
+				pc.reread[id] = true
+			}
+		}
+		res, err := scanner.scanOrders(ctx, pc)
 		if err != nil {
 			return nil, nil, err
 		}
