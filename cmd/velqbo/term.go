@@ -1,13 +1,12 @@
 package main
 
-import "os"
+import (
+	"os"
 
-// isTerminal reports whether f is a character device (a terminal), without
-// pulling in a terminal library for one check.
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return fi.Mode()&os.ModeCharDevice != 0
-}
+	"golang.org/x/term"
+)
+
+// isTerminal reports whether f is a terminal. A character device is not
+// enough: /dev/null is one too, and a progress bar drawn into it would
+// replace the log lines a redirected run should write.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
