@@ -257,8 +257,8 @@ type Response struct {
 
 // NewRequest builds a request for path (relative to /v3/company/{realm}/),
 // adding minorversion and, for writes, requestid to the query and encoding
-// body as JSON (a string body is sent as text/plain, a []byte as-is). The
-// request carries ctx.
+// body as JSON (a string body is sent as-is as application/text, a []byte
+// as-is as application/json). The request carries ctx.
 func (c *Client) NewRequest(ctx context.Context, method, path string, query url.Values, body any) (*http.Request, error) {
 	u := *c.baseURL
 	u.Path = c.baseURL.Path + "/v3/company/" + c.realmID + "/" + strings.TrimPrefix(path, "/")

@@ -47,8 +47,8 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithTokenKey sets the 32-byte AES-256 key that seals stored OAuth tokens
-// (cmd decodes VELQBO_SECRET_KEY with DecodeKey). Without it, the store works
-// but SaveToken and Token return ErrNoKey. Open fails when the key is not
+// (DecodeKey turns a base64 key into one). Without it, the store works but
+// SaveToken and LoadToken return ErrNoKey. Open fails when the key is not
 // 32 bytes long.
 func WithTokenKey(key []byte) Option {
 	return func(s *Store) { s.key = append([]byte(nil), key...) }
