@@ -87,7 +87,7 @@ type catchupResult struct {
 func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchupResult, error) {
 	var res catchupResult
 	clk := newScaledClock(scale)
-	srv := qbotest.NewServer(qbotest.WithNow(clk.Now), qbotest.WithSleep(clk.Sleep),
+	srv := qbotest.NewServer(qbotest.WithClock(clk),
 		qbotest.WithLimits(qbotest.DefaultLimits), qbotest.WithAccessTokenTTL(24*time.Hour))
 	defer srv.Close()
 

@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/reconcile/reconciletest"
@@ -371,15 +371,16 @@ func apiRequests(calls []qbotest.Call) int {
 }
 
 // scaledClock runs QBO time faster than real time, for both the client
-// (qbo.Clock) and the server (qbotest.WithNow/WithSleep): one QBO minute
-// is a minute/scale of real time.
+// (qbo.WithClock) and the server (qbotest.WithClock): one QBO minute is a
+// minute/scale of real time. It is the one clock.Clock besides clock.Real
+// and clock.Fake: a real clock, sped up.
 type scaledClock struct {
 	base  time.Time
 	start time.Time
 	scale float64
 }
 
-var _ qbo.Clock = (*scaledClock)(nil)
+var _ clock.Clock = (*scaledClock)(nil)
 
 func newScaledClock(scale float64) *scaledClock {
 	return &scaledClock{base: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC), start: time.Now(), scale: scale}
@@ -390,5 +391,5 @@ func (c *scaledClock) Now() time.Time {
 }
 
 func (c *scaledClock) Sleep(ctx context.Context, d time.Duration) error {
-	return qbo.SystemClock{}.Sleep(ctx, time.Duration(float64(d)/c.scale))
+	return clock.Real{}.Sleep(ctx, time.Duration(float64(d)/c.scale))
 }

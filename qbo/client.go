@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/velqbo/velqbo/internal/clock"
+	"github.com/velqbo/velqbo/internal/retry"
 )
 
 const (
@@ -55,17 +57,20 @@ type Observer struct {
 }
 
 // RetryPolicy controls Client.Do's retry loop. Zero fields take defaults.
+// The backoff is the module's one (internal/retry): the wait after the n-th
+// failure is in [c/2, c], c = min(MaxDelay, BaseDelay·2^(n-1)).
 type RetryPolicy struct {
 	MaxAttempts int           // total attempts per request (first try included); default 5
-	BaseDelay   time.Duration // first backoff cap; default 1s, doubling per attempt
+	BaseDelay   time.Duration // first backoff ceiling; default 1s, doubling per attempt
 	MaxDelay    time.Duration // cap on any computed backoff; default 30s
 	// ThrottleDelay is the minimum wait after a 429 without Retry-After.
 	// Intuit says to wait 60 s after throttling; default 60s.
 	ThrottleDelay time.Duration
 	// MaxRetryAfter caps an honoured Retry-After header; default 5m.
 	MaxRetryAfter time.Duration
-	// Jitter picks a wait in [0, max]; default uniform random ("full jitter").
-	// Tests inject a deterministic one.
+	// Jitter picks the random half of a backoff: a duration in [0, max]
+	// added to the fixed half (max); default uniform random. Tests inject a
+	// deterministic one (returning max makes every wait the ceiling).
 	Jitter func(max time.Duration) time.Duration
 }
 
@@ -85,15 +90,11 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	if p.MaxRetryAfter <= 0 {
 		p.MaxRetryAfter = 5 * time.Minute
 	}
-	if p.Jitter == nil {
-		p.Jitter = func(max time.Duration) time.Duration {
-			if max <= 0 {
-				return 0
-			}
-			return time.Duration(rand.Int64N(int64(max) + 1))
-		}
-	}
 	return p
+}
+
+func (p RetryPolicy) backoff() retry.Policy {
+	return retry.Policy{MaxAttempts: p.MaxAttempts, Base: p.BaseDelay, Max: p.MaxDelay, Jitter: p.Jitter}
 }
 
 // Option configures a Client.
@@ -139,7 +140,7 @@ func WithPacing(p Pacing) Option { return func(c *Client) error { c.pacing = p; 
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) error { c.retry = p; return nil } }
 
 // WithClock injects the clock used for every wait; tests pass a fake.
-func WithClock(clk Clock) Option { return func(c *Client) error { c.clock = clk; return nil } }
+func WithClock(clk clock.Clock) Option { return func(c *Client) error { c.clock = clk; return nil } }
 
 // WithTokenInvalidator sets what is told to force a token refresh on HTTP 401.
 // Without one, a 401 is returned to the caller without a replay.
@@ -161,7 +162,8 @@ type Client struct {
 	userAgent    string
 	pacing       Pacing
 	retry        RetryPolicy
-	clock        Clock
+	backoff      retry.Policy // from retry
+	clock        clock.Clock
 	invalidator  TokenInvalidator
 	obs          Observer
 	pacer        *pacer
@@ -191,7 +193,7 @@ func NewClient(httpClient *http.Client, opts ...Option) (*Client, error) {
 		baseURL:      base,
 		minorVersion: DefaultMinorVersion,
 		userAgent:    defaultUserAgent,
-		clock:        SystemClock{},
+		clock:        clock.Real{},
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -205,6 +207,7 @@ func NewClient(httpClient *http.Client, opts ...Option) (*Client, error) {
 		return nil, fmt.Errorf("qbo: invalid realm id %q", c.realmID)
 	}
 	c.retry = c.retry.withDefaults()
+	c.backoff = c.retry.backoff()
 	c.pacer = newPacer(c.pacing, c.clock)
 
 	c.SalesReceipts = &SalesReceiptsService{newTxn[SalesReceipt](c, "SalesReceipt")}
@@ -328,9 +331,10 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, query url.
 //     6140 duplicate DocNumber, 403, 404) is returned at once: repeating a
 //     request QBO judged invalid only burns quota.
 //
-// Backoff is exponential with full jitter (wait uniformly in [0, min(MaxDelay,
-// BaseDelay·2^(n-1))]) so concurrent workers do not retry in lock-step. All
-// waits go through the injected Clock and stop when ctx is done.
+// Backoff is exponential with jitter (internal/retry: a wait in [c/2, c], c =
+// min(MaxDelay, BaseDelay·2^(n-1))) so concurrent workers do not retry in
+// lock-step; a Retry-After or the throttle floor is a floor under it. All
+// waits go through the injected clock.Clock and stop when ctx is done.
 func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 	ctx := req.Context()
 	isBatch := strings.HasSuffix(req.URL.Path, "/batch")
@@ -402,20 +406,19 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 			if IsThrottled(qerr) {
 				retryAfter = c.retry.ThrottleDelay
 			}
-			if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now()); ok {
-				retryAfter = min(ra, c.retry.MaxRetryAfter)
+			// QBO's own Retry-After, when sent, replaces the throttle floor
+			// (even a date in the past, meaning "now"): it knows better.
+			if ra, ok := retry.ParseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now(), c.retry.MaxRetryAfter); ok {
+				retryAfter = ra
 			}
-			if attempt >= c.retry.MaxAttempts {
+			if !c.backoff.More(attempt) {
 				return out, qerr
 			}
 		}
-		if attempt >= c.retry.MaxAttempts {
+		if !c.backoff.More(attempt) {
 			return nil, lastErr
 		}
-		wait := c.backoff(attempt)
-		if retryAfter > wait {
-			wait = retryAfter
-		}
+		wait := c.backoff.Wait(attempt, retryAfter)
 		if c.obs.Retry != nil {
 			c.obs.Retry(attempt, shortReason(lastErr), wait)
 		}
@@ -423,16 +426,6 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 			return nil, err
 		}
 	}
-}
-
-// backoff is full jitter over an exponentially growing cap.
-func (c *Client) backoff(attempt int) time.Duration {
-	ceil := c.retry.BaseDelay
-	for i := 1; i < attempt && ceil < c.retry.MaxDelay; i++ {
-		ceil *= 2
-	}
-	ceil = min(ceil, c.retry.MaxDelay)
-	return c.retry.Jitter(ceil)
 }
 
 func shortReason(err error) string {
@@ -490,23 +483,6 @@ func checkResponse(resp *http.Response, body []byte) *Error {
 		e.Body = truncate(strings.TrimSpace(string(body)), maxErrorBody)
 	}
 	return e
-}
-
-func parseRetryAfter(h string, now time.Time) (time.Duration, bool) {
-	h = strings.TrimSpace(h)
-	if h == "" {
-		return 0, false
-	}
-	if secs, err := strconv.Atoi(h); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second, true
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d, true
-		}
-		return 0, true
-	}
-	return 0, false
 }
 
 // entityPath extracts "invoice" from /prefix/v3/company/{realm}/invoice/12.

@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/oauth2"
+
+	"github.com/velqbo/velqbo/internal/clock"
 )
 
 const okInvoice = `{"Invoice":{"Id":"42","SyncToken":"0","DocNumber":"1001","TotalAmt":19.99},"time":"2025-09-01T00:00:00Z"}`
@@ -274,7 +276,7 @@ func (ts *tokenServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"token_type":"bearer","expires_in":3600,"access_token":"access-%d","refresh_token":"refresh-%d","x_refresh_token_expires_in":8726400}`, ts.calls, ts.calls)
 }
 
-func newTestTokenSource(t *testing.T, srvURL string, tok *oauth2.Token, save SaveFunc, clk *fakeClock) *TokenSource {
+func newTestTokenSource(t *testing.T, srvURL string, tok *oauth2.Token, save SaveFunc, clk *clock.Fake) *TokenSource {
 	conf := NewOAuthConfig("client-id", "client-secret", "http://localhost/cb")
 	conf.Endpoint.TokenURL = srvURL + testTokenURL
 	return NewTokenSource(conf, tok, save, nil, clk.Now)

@@ -1,7 +1,6 @@
 package qbo
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,11 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/velqbo/velqbo/internal/clock"
 )
 
 const (
@@ -24,46 +24,16 @@ const (
 	testTokenURL = "/oauth2/v1/tokens/bearer"
 )
 
-// fakeClock advances only when someone sleeps, and records every sleep.
-type fakeClock struct {
-	mu     sync.Mutex
-	now    time.Time
-	sleeps []time.Duration
-}
+// newFakeClock returns the client tests' clock: it advances only when
+// someone sleeps, and records every sleep.
+func newFakeClock() *clock.Fake { return clock.NewFake(time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC)) }
 
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (f *fakeClock) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sleeps = append(f.sleeps, d)
-	f.now = f.now.Add(d)
-	return nil
-}
-
-func (f *fakeClock) Sleeps() []time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]time.Duration(nil), f.sleeps...)
-}
-
-// maxJitter makes full jitter deterministic: always the cap.
+// maxJitter makes the backoff deterministic: always the ceiling.
 func maxJitter(max time.Duration) time.Duration { return max }
 
 // setup starts a test server whose mux is mounted under baseURLPath (so an
 // absolute-URL bug fails) and returns a client pointed at it.
-func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux, *fakeClock, *httptest.Server) {
+func setup(t *testing.T, opts ...Option) (*Client, *http.ServeMux, *clock.Fake, *httptest.Server) {
 	t.Helper()
 	mux := http.NewServeMux()
 	api := http.NewServeMux()

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 )
@@ -16,7 +17,7 @@ import (
 // authenticated through a real TokenSource against the fake's token endpoint.
 type fakeQBO struct {
 	srv   *qbotest.Server
-	clk   *qbotest.FakeClock
+	clk   *clock.Fake
 	c     *qbo.Client
 	ts    *qbo.TokenSource
 	seed  qbotest.Seeded
@@ -26,7 +27,7 @@ type fakeQBO struct {
 
 func newFakeQBO(t *testing.T, opts ...qbotest.Option) *fakeQBO {
 	t.Helper()
-	f := &fakeQBO{clk: qbotest.NewFakeClock(time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC))}
+	f := &fakeQBO{clk: clock.NewFake(time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC))}
 	f.srv = qbotest.NewTestServer(t, append([]qbotest.Option{qbotest.WithClock(f.clk)}, opts...)...)
 	f.seed = f.srv.SeedDefaults()
 	conf := qbo.NewOAuthConfig(qbotest.DefaultClientID, qbotest.DefaultClientSecret, "http://localhost/cb")

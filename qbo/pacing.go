@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/velqbo/velqbo/internal/clock"
 )
 
 // Pacing limits how fast one Client talks to its realm, so that QBO's
@@ -50,16 +52,16 @@ func (p Pacing) withDefaults() Pacing {
 // always at least QBO's. The price is one round trip per window (well under
 // 1 % of a minute).
 type pacer struct {
-	clock Clock
+	clock clock.Clock
 	sem   chan struct{}
 	all   *window
 	batch *window
 }
 
-func newPacer(p Pacing, clock Clock) *pacer {
+func newPacer(p Pacing, clk clock.Clock) *pacer {
 	p = p.withDefaults()
 	return &pacer{
-		clock: clock,
+		clock: clk,
 		sem:   make(chan struct{}, p.MaxInFlight),
 		all:   newWindow(p.RequestsPerMinute, time.Minute),
 		batch: newWindow(p.BatchRequestsPerMinute, time.Minute),

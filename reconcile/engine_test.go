@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 	"golang.org/x/oauth2"
 
+	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
@@ -36,7 +37,7 @@ type engHarness struct {
 	t     *testing.T
 	ctx   context.Context
 	q     *qbotest.Server
-	clk   *qbotest.FakeClock
+	clk   *clock.Fake
 	seed  qbotest.Seeded
 	v     *velocitytest.Server
 	store *schema.Store
@@ -48,7 +49,7 @@ var engStart = time.Date(2025, 9, 1, 12, 0, 0, 0, time.UTC)
 
 func newEngHarness(t *testing.T, qopts ...qbotest.Option) *engHarness {
 	t.Helper()
-	h := &engHarness{t: t, ctx: t.Context(), clk: qbotest.NewFakeClock(engStart)}
+	h := &engHarness{t: t, ctx: t.Context(), clk: clock.NewFake(engStart)}
 	h.q = qbotest.NewTestServer(t, append([]qbotest.Option{qbotest.WithClock(h.clk)}, qopts...)...)
 	h.seed = h.q.SeedDefaults()
 	conf := qbo.NewOAuthConfig(qbotest.DefaultClientID, qbotest.DefaultClientSecret, "http://localhost/cb")
@@ -62,7 +63,7 @@ func newEngHarness(t *testing.T, qopts ...qbotest.Option) *engHarness {
 		t.Fatal(err)
 	}
 	h.v = velocitytest.NewTestServer(t)
-	vc, err := h.v.NewClient(velocity.WithClock(velocitytest.NewClock(engStart, 0)))
+	vc, err := h.v.NewClient(velocity.WithClock(clock.NewFake(engStart)))
 	if err != nil {
 		t.Fatal(err)
 	}

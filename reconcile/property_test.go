@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
@@ -27,7 +28,7 @@ type propCompany struct {
 
 func newPropCompany(t *testing.T, ds *velocitytest.Dataset) *propCompany {
 	t.Helper()
-	clk := qbotest.NewFakeClock(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
+	clk := clock.NewFake(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	srv := qbotest.NewTestServer(t, qbotest.WithClock(clk), qbotest.WithoutLimits())
 	sd := srv.SeedDefaults()
 	env := &reconcile.Env{

@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 	"golang.org/x/oauth2"
 
+	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
@@ -43,7 +44,7 @@ type soak struct {
 	t    *testing.T
 	ctx  context.Context
 	rng  *rand.Rand
-	clk  *qbotest.FakeClock
+	clk  *clock.Fake
 	q    *qbotest.Server
 	seed qbotest.Seeded
 	v    *velocitytest.Server
@@ -133,7 +134,7 @@ func newSoak(t *testing.T, seed uint64, rounds int) *soak {
 	// The fake clock starts after every generated timestamp, so that
 	// Velocity's updated_at only moves forward, as it does in life.
 	start := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	s := &soak{t: t, ctx: t.Context(), rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), clk: qbotest.NewFakeClock(start),
+	s := &soak{t: t, ctx: t.Context(), rng: rand.New(rand.NewPCG(seed, seed^0x5eed)), clk: clock.NewFake(start),
 		path: filepath.Join(t.TempDir(), "velqbo.db")}
 	s.stats.mutations, s.stats.errs = map[string]int{}, map[string]int{}
 	s.q = qbotest.NewTestServer(t, qbotest.WithClock(s.clk))

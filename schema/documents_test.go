@@ -35,7 +35,7 @@ func TestStore_RecordOutcome(t *testing.T) {
 			t.Fatalf("after intent got %+v; want pending intent req-1/fp-A, state pending, 1 attempt, no fingerprint", d)
 		}
 
-		clock.Add(time.Second)
+		clock.Advance(time.Second)
 		err = s.RecordOutcome(ctx, DocumentOutcome{Key: orderKey, RequestID: "req-1", State: StateSent,
 			QBOID: "146", SyncToken: "0", Extra: map[string]string{"note": "x"},
 			Audit: &AuditEntry{RunID: "run-1", Entity: "SalesReceipt", Operation: "create", IntuitTID: "tid-9", HTTPStatus: 200, Outcome: "ok"}})

@@ -83,7 +83,7 @@ func TestStore_Lease(t *testing.T) {
 	})
 
 	t.Run("RenewKeepsAcquiredAt", func(t *testing.T) {
-		clock.Add(30 * time.Second)
+		clock.Advance(30 * time.Second)
 		r, err := s.RenewLease(ctx, "run", "daemon-A", time.Minute)
 		if err != nil {
 			t.Fatal(err)
@@ -94,7 +94,7 @@ func TestStore_Lease(t *testing.T) {
 	})
 
 	t.Run("ExpiredTakenOver", func(t *testing.T) {
-		clock.Add(2 * time.Minute)
+		clock.Advance(2 * time.Minute)
 		b, err := s.AcquireLease(ctx, "run", "cli-B", time.Minute)
 		if err != nil {
 			t.Fatalf("take over expired lease: %v", err)
@@ -247,7 +247,7 @@ func TestStore_Runs(t *testing.T) {
 	if err := s.AddRunItems(ctx, r1.ID, items); err != nil {
 		t.Fatal(err)
 	}
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	if err := s.FinishRun(ctx, RunResult{ID: r1.ID, Status: RunPartial, Counts: map[string]int{"created": 1, "blocked": 1},
 		Cursors: map[string]string{"orders.updated_at": "2025-03-01T11:59:00Z"}}); err != nil {
 		t.Fatal(err)
@@ -277,12 +277,12 @@ func TestStore_Runs(t *testing.T) {
 	}
 
 	// A run left "running" (killed) is marked interrupted by the next start.
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	r2, err := s.StartRun(ctx, "incremental")
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock.Add(time.Minute)
+	clock.Advance(time.Minute)
 	r3, err := s.StartRun(ctx, "incremental")
 	if err != nil {
 		t.Fatal(err)

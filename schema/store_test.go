@@ -8,32 +8,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/velqbo/velqbo/internal/clock"
 )
 
 // testKey is a fixed 32-byte token key for tests.
 var testKey = []byte("0123456789abcdef0123456789abcdef")
 
-// testClock is a settable clock; every Now call returns the current value.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{t: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newTestClock returns the store tests' clock, which moves only by Advance.
+func newTestClock() *clock.Fake { return clock.NewFake(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)) }
 
 // MustOpenStore opens a store in a fresh temporary directory with the test
 // key and a fixed clock (overridable through opts), closed at cleanup.
@@ -86,7 +69,7 @@ func TestOpen_Migrations(t *testing.T) {
 	}
 
 	t.Run("ReopenDoesNotReapply", func(t *testing.T) {
-		clock.Add(time.Hour)
+		clock.Advance(time.Hour)
 		s, err := Open(ctx, path, WithClock(clock.Now))
 		if err != nil {
 			t.Fatal(err)

@@ -48,7 +48,7 @@ func TestStore_SaveToken(t *testing.T) {
 		}
 
 		// Same refresh token later: rotation time kept. New one: moved.
-		clock.Add(time.Minute)
+		clock.Advance(time.Minute)
 		in.AccessToken = "eyJACCESS-2"
 		if err := s.SaveToken(ctx, in); err != nil {
 			t.Fatal(err)
@@ -56,7 +56,7 @@ func TestStore_SaveToken(t *testing.T) {
 		if got, _ := s.LoadToken(ctx, in.Realm); !got.RefreshRotatedAt.Equal(want.RefreshRotatedAt) || got.AccessToken != "eyJACCESS-2" {
 			t.Errorf("got rotated %s, access %q; want rotated %s, access eyJACCESS-2", got.RefreshRotatedAt, got.AccessToken, want.RefreshRotatedAt)
 		}
-		clock.Add(time.Minute)
+		clock.Advance(time.Minute)
 		in.RefreshToken = "RT2"
 		if err := s.SaveToken(ctx, in); err != nil {
 			t.Fatal(err)

@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/velqbo/velqbo/internal/clock"
+	"github.com/velqbo/velqbo/internal/retry"
 )
 
 // Source is what a run reads from Velocity, over HTTP (*Client) or from an
@@ -31,41 +33,14 @@ var (
 	_ Source = (*FileSource)(nil)
 )
 
-// Clock is the client's view of time. Sleep waits for d or until ctx is
-// done, whichever comes first, and returns ctx.Err() in the latter case.
-// Tests inject a fake so that retries never sleep for real.
-type Clock interface {
-	Now() time.Time
-	Sleep(ctx context.Context, d time.Duration) error
-}
-
-// SystemClock is the real Clock.
-type SystemClock struct{}
-
-// Now returns time.Now().
-func (SystemClock) Now() time.Time { return time.Now() }
-
-// Sleep waits for d or until ctx is done.
-func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // Defaults and bounds of the client.
 const (
-	DefaultPageLimit  = 200
-	MaxPageLimit      = 1000
-	DefaultMaxRetries = 5
-	DefaultUserAgent  = "velqbo (+https://github.com/velqbo/velqbo)"
+	DefaultPageLimit = 200
+	MaxPageLimit     = 1000
+	// DefaultMaxAttempts counts every attempt of a request, the first
+	// included (one try and five retries).
+	DefaultMaxAttempts = 6
+	DefaultUserAgent   = "velqbo (+https://github.com/velqbo/velqbo)"
 
 	defaultMinBackoff = 500 * time.Millisecond
 	defaultMaxBackoff = 30 * time.Second
@@ -78,15 +53,13 @@ const (
 // Client is a client of the Velocity HTTP API (contract v1). It is safe
 // for concurrent use.
 type Client struct {
-	base       *url.URL
-	token      string
-	hc         *http.Client
-	clock      Clock
-	maxRetries int
-	limit      int
-	userAgent  string
-	minBackoff time.Duration
-	maxBackoff time.Duration
+	base      *url.URL
+	token     string
+	hc        *http.Client
+	clock     clock.Clock
+	retry     retry.Policy
+	limit     int
+	userAgent string
 }
 
 // Option configures a Client.
@@ -104,8 +77,9 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithClock sets the clock used for Retry-After and backoff sleeps.
-func WithClock(clk Clock) Option {
+// WithClock sets the clock used for Retry-After and backoff sleeps
+// (default clock.Real).
+func WithClock(clk clock.Clock) Option {
 	return func(c *Client) error {
 		if clk == nil {
 			return errors.New("nil clock")
@@ -115,14 +89,14 @@ func WithClock(clk Clock) Option {
 	}
 }
 
-// WithMaxRetries sets how many times a failed request is retried (default
-// 5; 0 disables retries).
-func WithMaxRetries(n int) Option {
+// WithMaxAttempts sets how many attempts a request gets in all, the first
+// included (default DefaultMaxAttempts; 1 disables retries).
+func WithMaxAttempts(n int) Option {
 	return func(c *Client) error {
-		if n < 0 {
-			return fmt.Errorf("max retries %d < 0", n)
+		if n < 1 {
+			return fmt.Errorf("max attempts %d < 1", n)
 		}
-		c.maxRetries = n
+		c.retry.MaxAttempts = n
 		return nil
 	}
 }
@@ -153,7 +127,7 @@ func WithBackoff(min, max time.Duration) Option {
 		if min <= 0 || max < min {
 			return fmt.Errorf("backoff %v..%v is not a range", min, max)
 		}
-		c.minBackoff, c.maxBackoff = min, max
+		c.retry.Base, c.retry.Max = min, max
 		return nil
 	}
 }
@@ -177,15 +151,13 @@ func NewClient(baseURL, token string, opts ...Option) (*Client, error) {
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
 	c := &Client{
-		base:       u,
-		token:      token,
-		hc:         &http.Client{Timeout: 60 * time.Second},
-		clock:      SystemClock{},
-		maxRetries: DefaultMaxRetries,
-		limit:      DefaultPageLimit,
-		userAgent:  DefaultUserAgent,
-		minBackoff: defaultMinBackoff,
-		maxBackoff: defaultMaxBackoff,
+		base:      u,
+		token:     token,
+		hc:        &http.Client{Timeout: 60 * time.Second},
+		clock:     clock.Real{},
+		retry:     retry.Policy{MaxAttempts: DefaultMaxAttempts, Base: defaultMinBackoff, Max: defaultMaxBackoff},
+		limit:     DefaultPageLimit,
+		userAgent: DefaultUserAgent,
 	}
 	for _, opt := range opts {
 		if err := opt(c); err != nil {
@@ -203,8 +175,9 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// do sends one API request, retrying per shouldRetry, and decodes a 2xx
-// JSON body into out. body is replayed unchanged on every attempt.
+// do sends one API request, retrying per shouldRetry through the client's
+// retry.Policy, and decodes a 2xx JSON body into out. body is replayed
+// unchanged on every attempt.
 func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte, out any) error {
 	// path arrives escaped (ids go through url.PathEscape), so an id with
 	// a '/' stays one path segment.
@@ -218,29 +191,31 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	u.RawQuery = query.Encode()
 	target := u.String()
 
-	for attempt := 0; ; attempt++ {
-		retryAfter, err := c.once(ctx, method, target, body, out)
+	attempts, err := c.retry.Do(ctx, c.clock, func(int) error {
+		after, err := c.once(ctx, method, target, body, out)
 		if err == nil {
 			return nil
 		}
-		retry, _ := c.shouldRetry(ctx, err, attempt)
-		if !retry {
-			if attempt > 0 {
-				return fmt.Errorf("%w (after %d attempts)", err, attempt+1)
-			}
-			return err
+		if ok, _ := shouldRetry(err); !ok {
+			return retry.Permanent(err)
 		}
-		delay := retryAfter
-		if delay <= 0 {
-			delay = c.backoff(attempt)
-		}
-		if err := c.clock.Sleep(ctx, delay); err != nil {
-			return fmt.Errorf("velocity: %s %s: waiting to retry: %w", method, target, err)
-		}
+		// The server's Retry-After is a floor under the backoff.
+		return retry.After(err, after)
+	})
+	var ie *retry.InterruptedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return fmt.Errorf("velocity: %s %s: %w", method, target, err)
+	case attempts > 1:
+		return fmt.Errorf("%w (after %d attempts)", err, attempts)
 	}
+	return err
 }
 
-// shouldRetry decides whether a failed attempt is tried again, and why.
+// shouldRetry decides whether a failed attempt is worth trying again, and
+// why; the policy then caps the attempts and a done ctx stops them.
 //
 // Every request this client sends is safe to repeat: GETs read, and the
 // only write (PATCH of a customer profile) sets fields to given values, so
@@ -251,13 +226,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 // is not the expected JSON (HTML from a proxy, say) is not retried: the
 // server answered, and asking again would most likely get the same bytes;
 // a 2xx whose JSON is cut short is retried, as a broken transfer.
-func (c *Client) shouldRetry(ctx context.Context, err error, attempt int) (bool, string) {
-	if ctx.Err() != nil {
-		return false, "context done"
-	}
-	if attempt >= c.maxRetries {
-		return false, "retries exhausted"
-	}
+func shouldRetry(err error) (bool, string) {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		switch {
@@ -275,19 +244,6 @@ func (c *Client) shouldRetry(ctx context.Context, err error, attempt int) (bool,
 		return be.Status >= 500 || be.Truncated, "unreadable body"
 	}
 	return true, "network error"
-}
-
-// backoff is exponential with equal jitter: half the delay is fixed so
-// retries stay spread out, half is random so many clients do not retry in
-// lockstep.
-func (c *Client) backoff(attempt int) time.Duration {
-	d := c.minBackoff
-	for i := 0; i < attempt && d < c.maxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, c.maxBackoff)
-	half := d / 2
-	return half + rand.N(half+1)
 }
 
 // once sends one attempt. retryAfter is the server's Retry-After, if any.
@@ -339,7 +295,7 @@ func (c *Client) once(ctx context.Context, method, target string, body []byte, o
 		ae.Message = fmt.Sprintf("unexpected %s body: %q", contentType(resp), snippet(data))
 	}
 	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
-		retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())
+		retryAfter, _ = retry.ParseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now(), maxRetryAfter)
 	}
 	return retryAfter, ae
 }
@@ -370,26 +326,6 @@ func snippet(data []byte) string {
 		return string(data[:n]) + "…"
 	}
 	return string(data)
-}
-
-// parseRetryAfter reads a Retry-After header: delay-seconds per the
-// contract, or an HTTP date as HTTP allows. It returns 0 when absent or
-// unreadable (the caller then backs off on its own).
-func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.Atoi(v); err == nil {
-		if secs < 0 {
-			return 0
-		}
-		d = time.Duration(min(secs, int(maxRetryAfter/time.Second))) * time.Second
-	} else if t, err := http.ParseTime(v); err == nil {
-		d = t.Sub(now)
-	}
-	return min(max(d, 0), maxRetryAfter)
 }
 
 // page is one list response.

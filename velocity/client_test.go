@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 
+	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/velocity"
 	"github.com/velqbo/velqbo/velocity/velocitytest"
 )
@@ -19,9 +20,10 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // setup starts a fake server with a fake clock and returns a client whose
 // retries sleep on that clock.
-func setup(t *testing.T, opts ...velocity.Option) (*velocity.Client, *velocitytest.Server, *velocitytest.Clock) {
+func setup(t *testing.T, opts ...velocity.Option) (*velocity.Client, *velocitytest.Server, *clock.Fake) {
 	t.Helper()
-	clk := velocitytest.NewClock(t0, time.Second)
+	clk := clock.NewFake(t0)
+	clk.SetStep(time.Second)
 	srv := velocitytest.NewTestServer(t, velocitytest.WithNow(clk.Now))
 	c, err := srv.NewClient(append([]velocity.Option{velocity.WithClock(clk)}, opts...)...)
 	if err != nil {
@@ -148,7 +150,7 @@ func TestClient_Orders(t *testing.T) {
 	})
 	t.Run("RetriesExhausted", func(t *testing.T) {
 		t.Parallel()
-		c, srv, clk := setup(t, velocity.WithMaxRetries(2))
+		c, srv, clk := setup(t, velocity.WithMaxAttempts(3))
 		srv.InjectFault(velocitytest.Fault{Kind: velocitytest.FaultStatus, Status: 502, Count: 5})
 		_, _, fatal := collect(t, c.Orders(t.Context(), time.Time{}), orderID)
 		var ae *velocity.APIError
@@ -164,7 +166,7 @@ func TestClient_Orders(t *testing.T) {
 	})
 	t.Run("Unauthorized", func(t *testing.T) {
 		t.Parallel()
-		clk := velocitytest.NewClock(t0, 0)
+		clk := clock.NewFake(t0)
 		srv := velocitytest.NewTestServer(t)
 		c, err := velocity.NewClient(srv.URL, "wrong", velocity.WithClock(clk))
 		if err != nil {
@@ -183,7 +185,7 @@ func TestClient_Orders(t *testing.T) {
 	})
 	t.Run("HTML500", func(t *testing.T) {
 		t.Parallel()
-		c, srv, _ := setup(t, velocity.WithMaxRetries(1))
+		c, srv, _ := setup(t, velocity.WithMaxAttempts(2))
 		srv.InjectFault(velocitytest.Fault{Kind: velocitytest.FaultHTML, Count: 2})
 		_, _, fatal := collect(t, c.Orders(t.Context(), time.Time{}), orderID)
 		var ae *velocity.APIError

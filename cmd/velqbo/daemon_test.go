@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/sandbox"
+	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/schema"
@@ -374,7 +375,7 @@ func TestDaemon_HealthAndMetrics(t *testing.T) {
 	unlinked := (&sandbox.Sandbox{Data: h.Data}).BlockingProduct()
 	h.prepare(map[string]bool{unlinked: true})
 	// Retry waits on a fake clock, so a 429 costs no wall time.
-	fc := qbotest.NewFakeClock(time.Now())
+	fc := clock.NewFake(time.Now())
 	rig := startDaemonWith(t, h, defaultDaemonOptions(), func(m *Main) {
 		m.QBOOptions = append(m.QBOOptions, qbo.WithClock(fc))
 	})

@@ -7,7 +7,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -23,6 +22,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 
+	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
@@ -47,13 +47,6 @@ var e2eProducts = []velocity.Product{
 }
 
 func d(s string) decimal.Decimal { return decimal.RequireFromString(s) }
-
-// instantClock is real time whose waits return at once: the clients' retry
-// backoff and the 60 s throttle wait cost nothing in these tests.
-type instantClock struct{}
-
-func (instantClock) Now() time.Time                                   { return time.Now() }
-func (instantClock) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 
 // e2e is a harness prepared the way a bookkeeper prepares velqbo before the
 // first run: connected, every setting mapped, cus_1, prod_1 and prod_2
@@ -101,11 +94,13 @@ func newE2E(t *testing.T, o e2eOptions) *e2e {
 	return e
 }
 
-// exec runs velqbo in-process like harness.Run, with clients whose retry
-// waits are instant.
+// exec runs velqbo in-process like harness.Run, with clients whose waits
+// (retry backoff, the 60 s throttle wait, pacing) run on a fake clock that
+// starts at the real time: they cost nothing.
 func (e *e2e) exec(args ...string) result {
 	e.t.Helper()
 	var out, errb bytes.Buffer
+	clk := clock.NewFake(time.Now())
 	m := &Main{
 		Stdin:           strings.NewReader(""),
 		Stdout:          &out,
@@ -113,8 +108,8 @@ func (e *e2e) exec(args ...string) result {
 		Getenv:          envFunc(e.Env),
 		Now:             time.Now,
 		IsTerminal:      func() bool { return false },
-		QBOOptions:      []qbo.Option{qbo.WithClock(instantClock{})},
-		VelocityOptions: []velocity.Option{velocity.WithClock(instantClock{})},
+		QBOOptions:      []qbo.Option{qbo.WithClock(clk)},
+		VelocityOptions: []velocity.Option{velocity.WithClock(clk)},
 	}
 	code := m.Run(e.t.Context(), args)
 	return result{Code: code, Stdout: out.String(), Stderr: errb.String()}

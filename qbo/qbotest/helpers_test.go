@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/velqbo/velqbo/internal/clock"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
@@ -17,7 +19,7 @@ var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 type env struct {
 	t     *testing.T
 	s     *Server
-	clock *FakeClock
+	clock *clock.Fake
 	sd    Seeded
 	tok   string
 	cust  string
@@ -25,9 +27,9 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...Option) *env {
 	t.Helper()
-	clock := NewFakeClock(t0)
-	s := NewTestServer(t, append([]Option{WithClock(clock)}, opts...)...)
-	e := &env{t: t, s: s, clock: clock, sd: s.SeedDefaults(), tok: s.IssueAccessToken()}
+	clk := clock.NewFake(t0)
+	s := NewTestServer(t, append([]Option{WithClock(clk)}, opts...)...)
+	e := &env{t: t, s: s, clock: clk, sd: s.SeedDefaults(), tok: s.IssueAccessToken()}
 	e.cust = s.AddCustomer("Jane Doe", "jane@example.com")
 	return e
 }

@@ -2,8 +2,9 @@ package qbotest
 
 import (
 	"context"
-	"sync"
 	"time"
+
+	"github.com/velqbo/velqbo/internal/clock"
 )
 
 // DefaultRealm is the company (realm) id a Server serves unless WithRealm says otherwise.
@@ -52,7 +53,7 @@ func defaultConfig() config {
 	return config{
 		realm:        DefaultRealm,
 		now:          time.Now,
-		sleep:        realSleep,
+		sleep:        clock.Real{}.Sleep,
 		limits:       DefaultLimits,
 		homeCurrency: "USD",
 		companyName:  "Velqbo Test Company",
@@ -76,14 +77,15 @@ func WithRealm(id string) Option { return func(c *config) { c.realm = id } }
 func WithNow(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithSleep sets the context-aware wait used for Injection.Latency.
-// The default waits on a real timer.
+// The default waits on a real timer (clock.Real).
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(c *config) { c.sleep = sleep }
 }
 
-// WithClock uses fc for both the time source and latency waits.
-func WithClock(fc *FakeClock) Option {
-	return func(c *config) { c.now = fc.Now; c.sleep = fc.Sleep }
+// WithClock uses clk for both the time source and latency waits; tests pass
+// a clock.Fake, shared with the client, so latency costs no wall time.
+func WithClock(clk clock.Clock) Option {
+	return func(c *config) { c.now = clk.Now; c.sleep = clk.Sleep }
 }
 
 // WithLimits replaces the pacing limits; a field <= 0 disables that limit.
@@ -134,58 +136,3 @@ func WithTokenPath(p string) Option { return func(c *config) { c.tokenPath = p }
 // WithDefaultMaxResults sets the page size used when a query has no MAXRESULTS
 // (default 100, so a client that relies on an implicit page size is caught).
 func WithDefaultMaxResults(n int) Option { return func(c *config) { c.defaultMax = n } }
-
-func realSleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// FakeClock is a manual clock for tests: Now returns a fixed time that moves
-// only by Advance, Set or Sleep. Sleep advances the clock by d and returns at
-// once, so latency injections cost no wall time.
-type FakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// NewFakeClock returns a FakeClock reading t.
-func NewFakeClock(t time.Time) *FakeClock { return &FakeClock{now: t} }
-
-// Now returns the clock's current time.
-func (c *FakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward by d.
-func (c *FakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// Set moves the clock to t.
-func (c *FakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-// Sleep advances the clock by d. It returns ctx.Err() if ctx is already done.
-func (c *FakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Advance(d)
-	return nil
-}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/velqbo/velqbo/internal/clock"
 )
 
 func TestServer_Batch(t *testing.T) {
@@ -96,8 +98,8 @@ func oauth(t *testing.T, s *Server, form url.Values, basic bool) (int, map[strin
 
 func TestServer_TokenRefresh(t *testing.T) {
 	t.Parallel()
-	clock := NewFakeClock(t0)
-	s := NewTestServer(t, WithClock(clock))
+	clk := clock.NewFake(t0)
+	s := NewTestServer(t, WithClock(clk))
 	rt := s.IssueRefreshToken()
 	refresh := func(tok string, basic bool) (int, map[string]any) {
 		return oauth(t, s, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok}}, basic)
@@ -130,10 +132,10 @@ func TestServer_TokenRefresh(t *testing.T) {
 	}
 
 	access := str(m["access_token"])
-	e := &env{t: t, s: s, clock: clock, tok: access}
+	e := &env{t: t, s: s, clock: clk, tok: access}
 	cust := s.AddCustomer("A", "")
 	e.do(http.MethodGet, "customer/"+cust, nil, "").ok(t, "Customer")
-	clock.Advance(time.Hour)
+	clk.Advance(time.Hour)
 	if code, _ := e.do(http.MethodGet, "customer/"+cust, nil, "").fault(t, 401); code != "3200" {
 		t.Errorf("expired access token: got code %s; want 3200", code)
 	}
@@ -173,8 +175,8 @@ func TestServer_TokenRefresh(t *testing.T) {
 
 func TestServer_TokenGraceAndRotationPolicy(t *testing.T) {
 	t.Parallel()
-	clock := NewFakeClock(t0)
-	s := NewTestServer(t, WithClock(clock), WithRefreshGrace(10*time.Minute), WithRefreshRotation(24*time.Hour))
+	clk := clock.NewFake(t0)
+	s := NewTestServer(t, WithClock(clk), WithRefreshGrace(10*time.Minute), WithRefreshRotation(24*time.Hour))
 	rt := s.IssueRefreshToken()
 	form := func(tok string) url.Values {
 		return url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok}}
@@ -183,17 +185,17 @@ func TestServer_TokenGraceAndRotationPolicy(t *testing.T) {
 	if str(m["refresh_token"]) != rt {
 		t.Fatalf("young token rotated: got %v; want the same token", m["refresh_token"])
 	}
-	clock.Advance(25 * time.Hour)
+	clk.Advance(25 * time.Hour)
 	_, m = oauth(t, s, form(rt), true)
 	rt2 := str(m["refresh_token"])
 	if rt2 == "" || rt2 == rt {
 		t.Fatalf("old token not rotated: got %q", rt2)
 	}
-	clock.Advance(5 * time.Minute)
+	clk.Advance(5 * time.Minute)
 	if status, _ := oauth(t, s, form(rt), true); status != 200 {
 		t.Errorf("superseded token within grace: got %d; want 200", status)
 	}
-	clock.Advance(6 * time.Minute)
+	clk.Advance(6 * time.Minute)
 	if status, _ := oauth(t, s, form(rt), true); status != 400 {
 		t.Errorf("superseded token after grace: got %d; want 400", status)
 	}

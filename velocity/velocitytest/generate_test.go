@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/velocity"
 )
 
@@ -156,7 +157,8 @@ func TestGenerate_Invariants(t *testing.T) {
 
 func TestServer_Contract(t *testing.T) {
 	t.Parallel()
-	clk := NewClock(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC), time.Second) // after every generated timestamp
+	clk := clock.NewFake(time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)) // after every generated timestamp
+	clk.SetStep(time.Second)
 	srv := NewTestServer(t, WithNow(clk.Now))
 	ds := Generate(1, GenOptions{Orders: 25, Invalid: 3})
 	if err := srv.Load(ds); err != nil {

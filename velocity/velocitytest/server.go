@@ -77,7 +77,7 @@ type Option func(*Server)
 func WithToken(token string) Option { return func(s *Server) { s.token = token } }
 
 // WithNow sets the clock that stamps updated_at (default time.Now; pass
-// (*Clock).Now for deterministic tests).
+// a clock.Fake's Now, with a step, for deterministic tests).
 func WithNow(now func() time.Time) Option { return func(s *Server) { s.now = now } }
 
 // NewServer starts a server on 127.0.0.1:0. Like httptest.NewServer it
