@@ -1,7 +1,6 @@
 package qbotest
 
 import (
-	"context"
 	"time"
 
 	"github.com/velqbo/velqbo/internal/clock"
@@ -32,8 +31,7 @@ var DefaultLimits = Limits{RequestsPerMinute: 500, BatchPerMinute: 40, Concurren
 
 type config struct {
 	realm             string
-	now               func() time.Time
-	sleep             func(ctx context.Context, d time.Duration) error
+	clock             clock.Clock
 	limits            Limits
 	dupDocNumberFault bool
 	homeCurrency      string
@@ -52,8 +50,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		realm:        DefaultRealm,
-		now:          time.Now,
-		sleep:        clock.Real{}.Sleep,
+		clock:        clock.Real{},
 		limits:       DefaultLimits,
 		homeCurrency: "USD",
 		companyName:  "Velqbo Test Company",
@@ -72,21 +69,11 @@ type Option func(*config)
 // WithRealm sets the realm id (company id) the server serves.
 func WithRealm(id string) Option { return func(c *config) { c.realm = id } }
 
-// WithNow sets the clock used for token expiry, pacing windows, MetaData times
-// and the "time" envelope field.
-func WithNow(now func() time.Time) Option { return func(c *config) { c.now = now } }
-
-// WithSleep sets the context-aware wait used for Injection.Latency.
-// The default waits on a real timer (clock.Real).
-func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(c *config) { c.sleep = sleep }
-}
-
-// WithClock uses clk for both the time source and latency waits; tests pass
-// a clock.Fake, shared with the client, so latency costs no wall time.
-func WithClock(clk clock.Clock) Option {
-	return func(c *config) { c.now = clk.Now; c.sleep = clk.Sleep }
-}
+// WithClock sets the clock used for token expiry, pacing windows, MetaData
+// times, the "time" envelope field and Injection.Latency waits (default
+// clock.Real). Tests pass a clock.Fake, shared with the client, so latency
+// costs no wall time.
+func WithClock(clk clock.Clock) Option { return func(c *config) { c.clock = clk } }
 
 // WithLimits replaces the pacing limits; a field <= 0 disables that limit.
 func WithLimits(l Limits) Option { return func(c *config) { c.limits = l } }

@@ -114,7 +114,7 @@ func (s *Server) AuthURL() string { return s.URL + "/connect/oauth2" }
 // RevokeURL returns the OAuth revoke endpoint.
 func (s *Server) RevokeURL() string { return s.URL + "/v2/oauth2/tokens/revoke" }
 
-func (s *Server) now() time.Time { return s.cfg.now() }
+func (s *Server) now() time.Time { return s.cfg.clock.Now() }
 
 // Call is one request the server received, as Requests reports it.
 type Call struct {
@@ -152,7 +152,7 @@ type Injection struct {
 	Match func(*Call) bool
 	// Times is how many matching calls it applies to; 0 means all of them.
 	Times int
-	// Latency delays the call through the server's sleep function (WithSleep / WithClock).
+	// Latency delays the call through the server's clock (WithClock).
 	Latency time.Duration
 	// Hold, when non-nil, blocks the call until the channel is closed, the
 	// client goes away, or the server closes.
@@ -474,7 +474,7 @@ func (s *Server) applyInjection(ctx context.Context, inj *Injection, resp *respo
 		return false
 	}
 	if inj.Latency > 0 {
-		if err := s.cfg.sleep(ctx, inj.Latency); err != nil {
+		if err := s.cfg.clock.Sleep(ctx, inj.Latency); err != nil {
 			s.faultResponse(resp, faultSystem(http.StatusServiceUnavailable))
 			return true
 		}
