@@ -78,21 +78,6 @@ func (a *applier) phaseEnd() error {
 	return nil
 }
 
-// hook runs a test hook; false means the run is stopped.
-func (a *applier) hook(fn func(string, schema.DocumentKey) error, step string, key schema.DocumentKey) bool {
-	if fn != nil {
-		if err := fn(step, key); err != nil {
-			a.stop(fmt.Errorf("%w at %s of %s: %w", ErrAborted, step, key, err))
-			return false
-		}
-	}
-	return !a.stopped()
-}
-
-func (a *applier) after(step string, key schema.DocumentKey) bool {
-	return a.hook(a.r.Hooks.AfterWrite, step, key)
-}
-
 func (a *applier) report(it Item, sent bool) {
 	if sent {
 		a.logChange(it)
@@ -400,7 +385,7 @@ func (a *applier) rid(c *Change, action, fingerprint string, attempt int) string
 
 // intent records the write intent; false means do not send.
 func (a *applier) intent(ctx context.Context, c *Change, action, typ, rid, fp string) bool {
-	if !a.hook(a.r.Hooks.BeforeWrite, "intent", c.Key) {
+	if a.stopped() {
 		return false
 	}
 	in := schema.Intent{Key: c.Key, Action: action + ":" + typ, RequestID: rid, Fingerprint: fp,
@@ -424,7 +409,9 @@ func (a *applier) intent(ctx context.Context, c *Change, action, typ, rid, fp st
 		a.storeErr(err)
 		return false
 	}
-	return a.after("intent", c.Key)
+	// A run stopped by a fatal error meanwhile sends nothing more; the
+	// next run looks this intent up.
+	return !a.stopped()
 }
 
 func (a *applier) create(ctx context.Context, c *Change) {
@@ -434,7 +421,7 @@ func (a *applier) create(ctx context.Context, c *Change) {
 		return
 	}
 	doc, err := a.r.QBO.Create(ctx, c.QBOType, a.prepare(c, "", "", false), rid)
-	if !a.after("send", c.Key) {
+	if a.stopped() {
 		return
 	}
 	a.outcome(ctx, c, rid, doc, err)
@@ -465,11 +452,6 @@ func (a *applier) createBatch(ctx context.Context, cs []*Change) {
 		return
 	}
 	outs, err := a.r.QBO.CreateBatch(ctx, ents, batchRequestID(rids))
-	for _, c := range sent {
-		if !a.after("send", c.Key) {
-			return
-		}
-	}
 	for i, c := range sent {
 		if a.stopped() {
 			return
@@ -504,9 +486,6 @@ func (a *applier) outcome(ctx context.Context, c *Change, rid string, doc DocRef
 			a.storeErr(werr)
 			return
 		}
-		if !a.after("outcome", c.Key) {
-			return
-		}
 		if !c.Desired.Total.IsZero() && !doc.TotalAmt.IsZero() && !doc.TotalAmt.Equal(c.Desired.Total) {
 			a.log.WithFields(logrus.Fields{"order": c.OrderNumber, "qbo_id": doc.ID, "qbo_total": doc.TotalAmt.String(),
 				"want": c.Desired.Total.String()}).Warn("QBO total differs from the order's")
@@ -536,9 +515,6 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 			a.storeErr(werr)
 			return
 		}
-		if !a.after("outcome", c.Key) {
-			return
-		}
 		c.Action, c.Reason, c.tid = ActionFailed, reason, intuitTID(err)
 		a.report(c.item(), true)
 		return
@@ -550,9 +526,6 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 	if werr := a.r.Store.RecordFailed(ctx, schema.Problem{Key: c.Key, RunID: a.runID,
 		Reason: reasonUnknownOutcome + ": " + err.Error(), OrderNumber: c.OrderNumber}); werr != nil {
 		a.storeErr(werr)
-		return
-	}
-	if !a.after("outcome", c.Key) {
 		return
 	}
 	c.Action, c.Reason = ActionFailed, reasonUnknownOutcome
@@ -570,7 +543,7 @@ func (a *applier) update(ctx context.Context, c *Change) {
 		return
 	}
 	doc, err := a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, c.Prior.SyncToken, true), rid)
-	if !a.after("send", c.Key) {
+	if a.stopped() {
 		return
 	}
 	if qbo.IsStaleObject(err) || qbo.IsNotFound(err) {
@@ -593,7 +566,7 @@ func (a *applier) update(ctx context.Context, c *Change) {
 				return
 			}
 			doc, err = a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, cur.SyncToken, true), rid)
-			if !a.after("send", c.Key) {
+			if a.stopped() {
 				return
 			}
 		}
@@ -607,9 +580,6 @@ func (a *applier) deletedInQBO(ctx context.Context, c *Change, rid string) {
 		State: schema.StateDeletedInQBO, Error: reason,
 		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "deleted_in_qbo"}}); err != nil {
 		a.storeErr(err)
-		return
-	}
-	if !a.after("outcome", c.Key) {
 		return
 	}
 	c.Action, c.Reason = ActionBlocked, reason
@@ -639,7 +609,7 @@ func (a *applier) void(ctx context.Context, c *Change) {
 	if err == nil && !doc.Voided {
 		doc, err = a.r.QBO.Void(ctx, typ, id, token, rid)
 	}
-	if !a.after("send", c.Key) {
+	if a.stopped() {
 		return
 	}
 	if qbo.IsStaleObject(err) || qbo.IsNotFound(err) {
@@ -662,7 +632,7 @@ func (a *applier) void(ctx context.Context, c *Change) {
 				return
 			}
 			doc, err = a.r.QBO.Void(ctx, typ, id, cur.SyncToken, rid)
-			if !a.after("send", c.Key) {
+			if a.stopped() {
 				return
 			}
 		}
@@ -689,9 +659,6 @@ func (a *applier) voidDone(ctx context.Context, c *Change, rid string, doc DocRe
 	}
 	if err := a.r.Store.RecordOutcome(ctx, o); err != nil {
 		a.storeErr(err)
-		return
-	}
-	if !a.after("outcome", c.Key) {
 		return
 	}
 	c.done, c.tid = true, doc.IntuitTID

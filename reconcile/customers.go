@@ -302,16 +302,12 @@ func (a *applier) createCustomer(ctx context.Context, cw CustomerWriter, id stri
 		// marker instead of making another.
 		return fail(reasonUnknownOutcome)
 	}
-	key := schema.DocumentKey{Kind: KindCustomer, SourceID: id}
-	if !a.after("send", key) {
+	if a.stopped() {
 		return false
 	}
 	if err := r.Store.SaveLink(ctx, schema.CustomerLinks, schema.Link{VelocityID: id, QBOID: out.QBOID,
 		QBOName: out.QBOName, Method: schema.LinkCreate}); err != nil {
 		a.storeErr(fmt.Errorf("link created QBO customer %s: %w", out.QBOID, err))
-		return false
-	}
-	if !a.after("outcome", key) {
 		return false
 	}
 	it.QBOID, it.tid = out.QBOID, out.IntuitTID

@@ -3,7 +3,6 @@ package reconcile_test
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -14,8 +13,6 @@ import (
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
 )
-
-var errKilled = errors.New("killed")
 
 // engScenario loads orders that produce every document type: receipts
 // (batched creates), an invoice with a payment, a receipt with a refund.
@@ -119,15 +116,11 @@ var engChangesWant = engWant{
 	payments: 2,
 }
 
-// TestCrashAtEveryStep kills the run at the n-th call of every hook step,
-// for every n until a run completes, then re-runs: QBO must hold exactly
-// one document per expected document.
+// TestCrashAtEveryStep kills the run at the n-th time it reaches every
+// crash step, for every n until a run completes, then re-runs: QBO must
+// hold exactly one document per expected document.
 func TestCrashAtEveryStep(t *testing.T) {
-	type point struct {
-		before bool
-		step   string
-	}
-	points := []point{{true, "intent"}, {false, "intent"}, {false, "send"}, {false, "outcome"}}
+	steps := []crashStep{beforeIntent, afterIntent, afterSend, afterOutcome}
 	scenarios := []struct {
 		name  string
 		setup func(*engHarness)
@@ -138,10 +131,10 @@ func TestCrashAtEveryStep(t *testing.T) {
 	}
 	for _, sc := range scenarios {
 		for _, conc := range []int{1, 4} {
-			for _, p := range points {
+			for _, step := range steps {
 				// Groups run in parallel; within a group n grows until the
-				// hook no longer fires (the run completed).
-				t.Run(fmt.Sprintf("%s/c%d/%v-%s", sc.name, conc, p.before, p.step), func(t *testing.T) {
+				// kill no longer fires (the run completed).
+				t.Run(fmt.Sprintf("%s/c%d/%s", sc.name, conc, step), func(t *testing.T) {
 					t.Parallel()
 					for n := 1; n <= 40; n++ {
 						fired := false
@@ -149,34 +142,17 @@ func TestCrashAtEveryStep(t *testing.T) {
 							h := newEngHarness(t)
 							h.rec.Concurrency = conc
 							sc.setup(h)
-							var mu sync.Mutex
-							calls := 0
-							hook := func(step string, _ schema.DocumentKey) error {
-								if step != p.step {
-									return nil
-								}
-								mu.Lock()
-								defer mu.Unlock()
-								calls++
-								if calls == n {
-									fired = true
-									return errKilled
-								}
-								return nil
-							}
-							if p.before {
-								h.rec.Hooks.BeforeWrite = hook
-							} else {
-								h.rec.Hooks.AfterWrite = hook
-							}
+							c := &crash{step: step, at: n}
+							restore := c.install(h.rec)
 							_, err := h.rec.Run(h.ctx, reconcile.Options{})
+							restore()
+							fired = c.killed()
 							if fired != (err != nil) {
-								t.Fatalf("hook fired %v, Run error %v", fired, err)
+								t.Fatalf("killed %v, Run error %v", fired, err)
 							}
-							if fired && !errors.Is(err, reconcile.ErrAborted) {
-								t.Fatalf("Run error %v; want ErrAborted", err)
+							if fired && !errors.Is(err, errKilled) {
+								t.Fatalf("Run error %v; want the kill", err)
 							}
-							h.rec.Hooks = reconcile.Hooks{}
 							h.settle()
 							h.checkExactlyOnce(sc.want)
 							if sc.name == "changes" {
@@ -190,7 +166,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 						})
 						if !fired {
 							if n == 1 {
-								t.Errorf("the hook never fired")
+								t.Errorf("the kill never fired")
 							}
 							return
 						}
@@ -205,29 +181,24 @@ func TestCrashAtEveryStep(t *testing.T) {
 // SalesReceipt is recorded, then the run dies before voiding the receipt;
 // the next run finishes the job without a second invoice.
 func TestCrashBetweenInvoiceAndReceiptVoid(t *testing.T) {
-	for _, step := range []string{"send", "outcome"} {
-		t.Run(step, func(t *testing.T) {
+	for _, step := range []crashStep{afterSend, afterOutcome} {
+		t.Run(step.String(), func(t *testing.T) {
 			h := newEngHarness(t)
 			h.v.AddOrder(engOrder("ord_1", "1001", 2))
 			h.run(reconcile.Options{})
 			receipt := h.byDocNumber("SalesReceipt", "1001")[0]
 			h.must(h.v.SetReportAsInvoice("ord_1", true))
-			h.rec.Hooks.AfterWrite = func(s string, _ schema.DocumentKey) error {
-				if s == step {
-					return errKilled
-				}
-				return nil
+			restore := (&crash{step: step, at: 1}).install(h.rec)
+			if _, err := h.rec.Run(h.ctx, reconcile.Options{}); !errors.Is(err, errKilled) {
+				t.Fatalf("Run: %v; want the kill", err)
 			}
-			if _, err := h.rec.Run(h.ctx, reconcile.Options{}); !errors.Is(err, reconcile.ErrAborted) {
-				t.Fatalf("Run: %v; want ErrAborted", err)
-			}
+			restore()
 			if got := h.byDocNumber("Invoice", "1001"); len(got) != 1 {
 				t.Fatalf("invoices after the kill: got %d; want 1 (sent before the kill)", len(got))
 			}
 			if r, _ := h.q.Get("SalesReceipt", receipt.ID); r.Voided {
 				t.Fatalf("receipt voided before the kill")
 			}
-			h.rec.Hooks = reconcile.Hooks{}
 			sum := h.run(reconcile.Options{})
 			if r, _ := h.q.Get("SalesReceipt", receipt.ID); !r.Voided {
 				t.Errorf("receipt not voided by the next run; items %+v", sum.Items)

@@ -14,19 +14,6 @@ import (
 	"github.com/velqbo/velqbo/velocity"
 )
 
-// Hooks let tests stop a run at every step of a write, as a kill would.
-// A non-nil error from a hook aborts the run at once: nothing more is sent
-// or recorded, and Run returns an error wrapping ErrAborted.
-//
-// Steps: BeforeWrite("intent") before the write intent is recorded;
-// AfterWrite("intent") after it is recorded and before QBO is called;
-// AfterWrite("send") after QBO answered (or failed) and before the outcome
-// is recorded; AfterWrite("outcome") after the outcome is recorded.
-type Hooks struct {
-	BeforeWrite func(step string, key schema.DocumentKey) error
-	AfterWrite  func(step string, key schema.DocumentKey) error
-}
-
 // Reconciler reports a Velocity store's orders to one QBO company. Plan and
 // Run may be called repeatedly; a Reconciler must not run twice at once
 // (cmd holds the run lease).
@@ -43,7 +30,6 @@ type Reconciler struct {
 	Concurrency int
 	// ChunkSize is how many orders are diffed per ledger query (default 500).
 	ChunkSize int
-	Hooks     Hooks
 	// Map is the mapping; nil means MapOrder.
 	Map func(o *velocity.Order, env *Env) *OrderDocs
 }
@@ -87,9 +73,9 @@ func (r *Reconciler) qboFatal(err error) error {
 //
 // Per-item failures are in the summary, not the error. The error wraps
 // ErrSourceUnavailable when Velocity could not be read, ErrQBOAuth when QBO
-// refused the connection (both "could not run"), ErrInterrupted when
-// opts.Stop fired (the run is recorded interrupted), and ErrAborted when a
-// hook stopped the run; the summary so far is returned with it.
+// refused the connection (both "could not run"), and ErrInterrupted when
+// opts.Stop fired (the run is recorded interrupted); the summary so far is
+// returned with it.
 func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 	mode := modeName(opts.Mode)
 	run, err := r.Store.StartRun(ctx, mode)
@@ -102,9 +88,6 @@ func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 	fail := func(err error) (*Summary, error) {
 		sum.FinishedAt = r.now()
 		sum.sortItems()
-		if errors.Is(err, ErrAborted) {
-			return sum, err // a kill records nothing more
-		}
 		status := schema.RunFailed
 		if a.halted() && (errors.Is(err, ErrInterrupted) || ctx.Err() != nil) {
 			// Asked to stop, and perhaps cut off after that (ctx cancelled

@@ -67,7 +67,7 @@ type soak struct {
 
 // soakStats counts what the soak injected and what the runs reported.
 type soakStats struct {
-	rounds, kills, killHooksUnfired, restarts, runErrors, runsOK             int
+	rounds, kills, killsUnfired, restarts, runErrors, runsOK                 int
 	inj5xx, inj429, injLost, injLatency, injTokenFaults, expiries, velFaults int
 	mutations                                                                map[string]int
 	errs                                                                     map[string]int
@@ -391,53 +391,48 @@ func (s *soak) round(r int) {
 	s.mutate()
 	s.arm()
 
-	var mu sync.Mutex
-	calls := 0
+	sends := 0
 	kill := s.rng.IntN(10) < 3
 	killAt := 1 + s.rng.IntN(12)
-	killStep := []string{"intent", "intent", "send", "outcome"}[s.rng.IntN(4)]
-	killBefore := killStep == "intent" && s.rng.IntN(2) == 0
+	// The intent is drawn twice as often as a send or an outcome, then
+	// split evenly between before and after it.
+	killStep := []crashStep{afterIntent, afterIntent, afterSend, afterOutcome}[s.rng.IntN(4)]
+	if killStep == afterIntent && s.rng.IntN(2) == 0 {
+		killStep = beforeIntent
+	}
 	expireAt := -1
 	if s.rng.IntN(4) == 0 {
 		expireAt = 1 + s.rng.IntN(8)
 	}
-	fired := false
-	hook := func(before bool) func(string, schema.DocumentKey) error {
-		return func(step string, _ schema.DocumentKey) error {
-			mu.Lock()
-			defer mu.Unlock()
-			if step == "send" {
-				calls++
-				if calls == expireAt {
-					// The access token expires in the middle of the run. A
-					// minute passes first: the token source rightly ignores
-					// a second 401 within seconds of its last refresh.
-					s.clk.Advance(time.Minute)
-					s.q.ExpireAccessTokens()
-					s.stats.expiries++
-				}
-			}
-			if kill && !fired && step == killStep && before == killBefore {
-				killAt--
-				if killAt == 0 {
-					fired = true
-					return errKilled
-				}
-			}
-			return nil
+	c := &crash{step: killStep, onStep: func(step crashStep) {
+		if step != afterSend {
+			return
 		}
+		sends++
+		if sends == expireAt {
+			// The access token expires in the middle of the run. A
+			// minute passes first: the token source rightly ignores
+			// a second 401 within seconds of its last refresh.
+			s.clk.Advance(time.Minute)
+			s.q.ExpireAccessTokens()
+			s.stats.expiries++
+		}
+	}}
+	if kill {
+		c.at = killAt
 	}
-	s.rec.Hooks = reconcile.Hooks{BeforeWrite: hook(true), AfterWrite: hook(false)}
+	restore := c.install(s.rec)
 	mode := reconcile.Options{}
 	if s.rng.IntN(10) == 0 {
 		mode.Mode = reconcile.ModeFull
 	}
 	sum, err := s.rec.Run(s.ctx, mode)
-	s.rec.Hooks = reconcile.Hooks{}
+	restore()
+	fired := c.killed()
 	switch {
 	case fired:
-		if !errors.Is(err, reconcile.ErrAborted) {
-			s.t.Fatalf("round %d: killed run returned %v; want ErrAborted", r, err)
+		if !errors.Is(err, errKilled) {
+			s.t.Fatalf("round %d: killed run returned %v; want the kill", r, err)
 		}
 		s.stats.kills++
 		s.restart()
@@ -447,7 +442,7 @@ func (s *soak) round(r int) {
 		s.t.Logf("round %d: run error (tolerated under faults): %v", r, err)
 	default:
 		if kill {
-			s.stats.killHooksUnfired++
+			s.stats.killsUnfired++
 		}
 		if sum.OK() {
 			s.stats.runsOK++
@@ -674,7 +669,7 @@ func (s *soak) report() {
 	s.t.Logf("soak: armed 5xx %d, 429 %d, lost responses %d, latency %d, token endpoint 503 %d, access-token expiries %d, Velocity faults %d",
 		s.stats.inj5xx, s.stats.inj429, s.stats.injLost, s.stats.injLatency, s.stats.injTokenFaults, s.stats.expiries, s.stats.velFaults)
 	s.t.Logf("soak: survived %d kills (%d armed kills never reached), %d restarts, %d runs with a run-level error %v, %d runs OK",
-		s.stats.kills, s.stats.killHooksUnfired, s.stats.restarts, s.stats.runErrors, s.stats.errs, s.stats.runsOK)
+		s.stats.kills, s.stats.killsUnfired, s.stats.restarts, s.stats.runErrors, s.stats.errs, s.stats.runsOK)
 	s.t.Logf("soak: QBO saw %d requests: %d creates, %d updates, %d voids, %d batches, %d requestid replays, %d answered 5xx by injection, %d throttled, %d unauthorized, %d responses lost; fake time now %s",
 		st.Requests, st.Creates, st.Updates, st.Voids, st.Batches, st.Replays, injected5xx, st.Throttled, st.Unauthorized, lost, s.clk.Now().Format(time.RFC3339))
 	if s.stats.kills == 0 || lost == 0 || st.Throttled == 0 || injected5xx == 0 {

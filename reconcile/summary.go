@@ -33,9 +33,6 @@ var (
 	// ErrQBOAuth means QBO rejected the connection (token revoked or
 	// expired, authorization fault): the run stopped (exit code 3).
 	ErrQBOAuth = errors.New("qbo rejected the connection")
-	// ErrAborted is returned when a Hooks function stopped the run, as a
-	// kill would.
-	ErrAborted = errors.New("run aborted")
 	// ErrInterrupted is returned when Options.Stop fired before the run
 	// finished: the run is recorded interrupted and the next run does the
 	// rest. Writes in flight finished and were recorded, unless ctx was

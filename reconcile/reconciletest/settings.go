@@ -1,6 +1,7 @@
 // Package reconciletest holds what tests, the demo sandbox and the
 // benchmark share to prepare a ledger for the engine against the fake QBO
-// company of qbo/qbotest.
+// company of qbo/qbotest, and the interceptors (NewStore, NewQBO) through
+// which tests put crash points into the engine's writes.
 package reconciletest
 
 import (
