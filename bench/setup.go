@@ -165,7 +165,7 @@ func seedLedger(ctx context.Context, st *schema.Store, env *reconcile.Env, order
 			switch {
 			case d.NotApplicable != "":
 				row.State, row.Fingerprint, row.QBOType = schema.StateSent, "n/a", d.QBOType
-				row.Extra = map[string]string{"not_applicable": "true"}
+				row.NotApplicable = true
 				ss.notApplicable++
 			case d.Blocked != "":
 				row.State, row.LastError, row.BlockedRuns = schema.StateBlocked, d.Blocked, 1

@@ -1,14 +1,13 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -239,7 +238,7 @@ func (a *applier) noop(ctx context.Context, c *Change) {
 		}
 		a.storeErr(a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid,
 			State: schema.StateSent, OrderNumber: c.OrderNumber, Fingerprint: "n/a",
-			Extra: map[string]string{extraNotApplicable: "true"}}))
+			NotApplicable: new(true)}))
 	}
 	a.report(c.item(), false)
 }
@@ -383,21 +382,21 @@ func (a *applier) rid(c *Change, action, fingerprint string, attempt int) string
 	return requestID(a.r.Realm, c.Key.Kind, c.Key.SourceID, c.generation(), action, fingerprint, attempt)
 }
 
-// intent records the write intent; false means do not send.
-func (a *applier) intent(ctx context.Context, c *Change, action, typ, rid, fp string) bool {
+// intent records the write intent: action on the QBO document typ/id (id
+// empty for a create); false means do not send.
+func (a *applier) intent(ctx context.Context, c *Change, action, typ, id, rid, fp string) bool {
 	if a.stopped() {
 		return false
 	}
-	in := schema.Intent{Key: c.Key, Action: action + ":" + typ, RequestID: rid, Fingerprint: fp,
-		OrderNumber: c.OrderNumber, DocNumber: c.DocNumber}
+	in := schema.Intent{Key: c.Key, Action: schema.WriteAction(action), TargetType: typ, TargetID: id, RequestID: rid,
+		Fingerprint: fp, OrderNumber: c.OrderNumber, DocNumber: c.DocNumber}
 	if c.replaces == "" && !c.voidReceipt {
 		in.QBOType = typ
 	}
 	if action == ActionVoid {
-		in.Action += ":" + c.VoidID
 		in.DocNumber = ""
 		if c.voidReceipt {
-			in.Action = actionVoidReplaced + ":" + typ + ":" + c.VoidID
+			in.Action = schema.WriteVoidReplaced
 		}
 	}
 	if err := a.r.Store.RecordIntent(ctx, in); err != nil {
@@ -417,7 +416,7 @@ func (a *applier) intent(ctx context.Context, c *Change, action, typ, rid, fp st
 func (a *applier) create(ctx context.Context, c *Change) {
 	fp := c.Desired.Fingerprint
 	rid := a.rid(c, ActionCreate, fp, c.attempt())
-	if !a.intent(ctx, c, ActionCreate, c.QBOType, rid, fp) {
+	if !a.intent(ctx, c, ActionCreate, c.QBOType, "", rid, fp) {
 		return
 	}
 	doc, err := a.r.QBO.Create(ctx, c.QBOType, a.prepare(c, "", "", false), rid)
@@ -440,7 +439,7 @@ func (a *applier) createBatch(ctx context.Context, cs []*Change) {
 	for _, c := range cs {
 		fp := c.Desired.Fingerprint
 		rid := a.rid(c, ActionCreate, fp, c.attempt())
-		if !a.intent(ctx, c, ActionCreate, c.QBOType, rid, fp) {
+		if !a.intent(ctx, c, ActionCreate, c.QBOType, "", rid, fp) {
 			if a.stopped() {
 				return
 			}
@@ -467,21 +466,23 @@ func (a *applier) createBatch(ctx context.Context, cs []*Change) {
 // outcome records what QBO answered to a create or update.
 func (a *applier) outcome(ctx context.Context, c *Change, rid string, doc DocRef, err error) {
 	if err == nil {
-		extra := map[string]string{extraAttempt: "", extraNotApplicable: ""}
-		if !c.sourceUpdated.IsZero() {
-			extra[extraSourceUpdated] = c.sourceUpdated.UTC().Format(time.RFC3339Nano)
-		}
-		if c.replaces != "" {
-			extra[extraVoidReceipt] = c.replaces
-		}
 		dn := doc.DocNumber
 		if dn == "" {
 			dn = c.DocNumber
 		}
-		werr := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateSent,
+		// A success resets the attempt: the next change of the payload
+		// starts a fresh request id series.
+		o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateSent,
 			OrderNumber: c.OrderNumber, QBOType: c.QBOType, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: dn,
-			Fingerprint: c.Desired.Fingerprint, Extra: sentExtra(extra, doc),
-			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "ok", IntuitTID: doc.IntuitTID}})
+			Fingerprint: c.Desired.Fingerprint, RequestAttempt: new(0), NotApplicable: new(false),
+			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "ok", IntuitTID: doc.IntuitTID}}
+		if !c.sourceUpdated.IsZero() {
+			o.SourceUpdatedAt = new(c.sourceUpdated)
+		}
+		if c.replaces != "" {
+			o.VoidReceiptID = new(c.replaces)
+		}
+		werr := a.r.Store.RecordOutcome(ctx, recordSent(o, doc))
 		if werr != nil {
 			a.storeErr(werr)
 			return
@@ -508,7 +509,7 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 	if definitive(err) {
 		reason := err.Error()
 		werr := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateFailed,
-			OrderNumber: c.OrderNumber, Error: reason, Extra: map[string]string{extraAttempt: strconv.Itoa(c.attempt() + 1)},
+			OrderNumber: c.OrderNumber, Error: reason, RequestAttempt: new(c.attempt() + 1),
 			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "rejected",
 				Detail: reason, IntuitTID: intuitTID(err)}})
 		if werr != nil {
@@ -539,7 +540,7 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 func (a *applier) update(ctx context.Context, c *Change) {
 	fp, typ, id := c.Desired.Fingerprint, c.QBOType, c.Prior.QBOID
 	rid := a.rid(c, ActionUpdate, fp, c.attempt())
-	if !a.intent(ctx, c, ActionUpdate, typ, rid, fp) {
+	if !a.intent(ctx, c, ActionUpdate, typ, id, rid, fp) {
 		return
 	}
 	doc, err := a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, c.Prior.SyncToken, true), rid)
@@ -562,7 +563,7 @@ func (a *applier) update(ctx context.Context, c *Change) {
 				return
 			}
 			rid = a.rid(c, ActionUpdate+":"+cur.SyncToken, fp, c.attempt())
-			if !a.intent(ctx, c, ActionUpdate, typ, rid, fp) {
+			if !a.intent(ctx, c, ActionUpdate, typ, id, rid, fp) {
 				return
 			}
 			doc, err = a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, cur.SyncToken, true), rid)
@@ -597,7 +598,7 @@ func (a *applier) void(ctx context.Context, c *Change) {
 		token = c.Prior.SyncToken
 	}
 	rid := a.rid(c, ActionVoid+":"+typ+":"+id, "", c.attempt())
-	if !a.intent(ctx, c, ActionVoid, typ, rid, "") {
+	if !a.intent(ctx, c, ActionVoid, typ, id, rid, "") {
 		return
 	}
 	var doc DocRef
@@ -628,7 +629,7 @@ func (a *applier) void(ctx context.Context, c *Change) {
 				return
 			}
 			rid = a.rid(c, ActionVoid+":"+typ+":"+id+":"+cur.SyncToken, "", c.attempt())
-			if !a.intent(ctx, c, ActionVoid, typ, rid, "") {
+			if !a.intent(ctx, c, ActionVoid, typ, id, rid, "") {
 				return
 			}
 			doc, err = a.r.QBO.Void(ctx, typ, id, cur.SyncToken, rid)
@@ -645,8 +646,7 @@ func (a *applier) void(ctx context.Context, c *Change) {
 }
 
 func (a *applier) voidDone(ctx context.Context, c *Change, rid string, doc DocRef, gone bool) {
-	o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateVoided, SyncToken: doc.SyncToken,
-		Extra: map[string]string{extraAttempt: ""},
+	o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateVoided, SyncToken: doc.SyncToken, RequestAttempt: new(0),
 		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.VoidType, Operation: ActionVoid, QBOID: c.VoidID, Outcome: "ok", IntuitTID: doc.IntuitTID}}
 	if gone {
 		o.State, o.Audit.Outcome = schema.StateDeletedInQBO, "deleted_in_qbo"
@@ -654,8 +654,7 @@ func (a *applier) voidDone(ctx context.Context, c *Change, rid string, doc DocRe
 	}
 	if c.voidReceipt {
 		// The row keeps its Invoice; it only forgets the receipt.
-		o.State, o.SyncToken = schema.StateSent, ""
-		o.Extra[extraVoidReceipt] = ""
+		o.State, o.SyncToken, o.VoidReceiptID = schema.StateSent, "", new("")
 	}
 	if err := a.r.Store.RecordOutcome(ctx, o); err != nil {
 		a.storeErr(err)
@@ -716,11 +715,6 @@ func (a *applier) prepare(c *Change, id, syncToken string, sparse bool) any {
 	return c.Desired.Entity
 }
 
-// actionVoidReplaced is the intent action of voiding a SalesReceipt that an
-// Invoice replaced: told apart from a cancelled order's void because QBO
-// ids are only unique per type.
-const actionVoidReplaced = "voidreplaced"
-
 // lookupChunk is how many DocNumbers one lookup query names.
 const lookupChunk = 30
 
@@ -747,16 +741,14 @@ func (a *applier) resolvePending(ctx context.Context) error {
 	}
 	creates := map[string][]schema.Document{} // by QBO type
 	for _, d := range rows {
-		parts := strings.SplitN(d.PendingAction, ":", 3)
-		action, typ := parts[0], d.QBOType
-		if len(parts) > 1 {
-			typ = parts[1]
-		}
-		switch action {
-		case ActionCreate:
+		// An intent recorded without its target acts on the row's own
+		// document.
+		typ := cmp.Or(d.PendingQBOType, d.QBOType)
+		switch d.PendingAction {
+		case schema.WriteCreate:
 			creates[typ] = append(creates[typ], d)
-		case ActionVoid, actionVoidReplaced:
-			a.resolveVoid(ctx, d, typ, parts, action == actionVoidReplaced)
+		case schema.WriteVoid, schema.WriteVoidReplaced:
+			a.resolveVoid(ctx, d, typ, cmp.Or(d.PendingQBOID, d.QBOID), d.PendingAction == schema.WriteVoidReplaced)
 		default:
 			a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
 		}
@@ -789,16 +781,16 @@ func (a *applier) lookupFailed(d schema.Document, err error) {
 // create. When the row held a SalesReceipt and an Invoice was found, the
 // receipt is remembered for voiding.
 func (a *applier) adopt(ctx context.Context, d schema.Document, typ string, doc DocRef) {
-	extra := map[string]string{extraAttempt: ""}
+	o := schema.DocumentOutcome{Key: d.Key(), RequestID: d.PendingRequestID,
+		State: schema.StateSent, QBOType: typ, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: doc.DocNumber,
+		RequestAttempt: new(0), Audit: &schema.AuditEntry{RunID: a.runID, Entity: typ, Operation: ActionCreate,
+			Outcome: "found_by_lookup"}}
 	if d.QBOID != "" && d.QBOType != "" && d.QBOType != typ {
-		extra[extraVoidReceipt] = d.QBOID
+		o.VoidReceiptID = new(d.QBOID)
 	}
 	a.log.WithFields(logrus.Fields{"item": d.Key().String(), "qbo_type": typ, "qbo_id": doc.ID}).
 		Info("found the document of an unknown outcome; adopted")
-	a.storeErr(a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: d.Key(), RequestID: d.PendingRequestID,
-		State: schema.StateSent, QBOType: typ, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: doc.DocNumber,
-		Extra: sentExtra(extra, doc), Audit: &schema.AuditEntry{RunID: a.runID, Entity: typ, Operation: ActionCreate,
-			Outcome: "found_by_lookup"}}))
+	a.storeErr(a.r.Store.RecordOutcome(ctx, recordSent(o, doc)))
 }
 
 func (a *applier) resolveCreates(ctx context.Context, typ string, ds []schema.Document) {
@@ -871,13 +863,9 @@ func (a *applier) resolvePayments(ctx context.Context, ds []schema.Document) {
 	}
 }
 
-// resolveVoid settles a pending void; receipt is the void of a SalesReceipt
-// replaced by an Invoice (the row keeps the Invoice).
-func (a *applier) resolveVoid(ctx context.Context, d schema.Document, typ string, parts []string, receipt bool) {
-	id := d.QBOID
-	if len(parts) > 2 {
-		id = parts[2]
-	}
+// resolveVoid settles a pending void of typ/id; receipt is the void of a
+// SalesReceipt replaced by an Invoice (the row keeps the Invoice).
+func (a *applier) resolveVoid(ctx context.Context, d schema.Document, typ, id string, receipt bool) {
 	doc, err := a.r.QBO.Get(ctx, typ, id)
 	gone := qbo.IsNotFound(err)
 	if err != nil && !gone {
@@ -895,7 +883,7 @@ func (a *applier) resolveVoid(ctx context.Context, d schema.Document, typ string
 		o.State = schema.StateDeletedInQBO
 	}
 	if receipt {
-		o.State, o.SyncToken, o.Extra = schema.StateSent, "", map[string]string{extraVoidReceipt: ""}
+		o.State, o.SyncToken, o.VoidReceiptID = schema.StateSent, "", new("")
 	}
 	a.storeErr(a.r.Store.RecordOutcome(ctx, o))
 }

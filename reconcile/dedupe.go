@@ -5,10 +5,6 @@ import (
 	"time"
 )
 
-// extraSourceUpdated is the ledger Extra key holding the Velocity
-// updated_at of the order copy a document was last written from.
-const extraSourceUpdated = "source_updated"
-
 // reasonDuplicateSource blocks an order that appears twice in one read
 // with the same updated_at but different content: velqbo cannot tell which
 // copy is the truth, and guessing would post the wrong money.
@@ -106,6 +102,6 @@ func staleCopy(c *Change) bool {
 	if c.Action != ActionUpdate && c.Action != ActionVoid && c.Action != ActionCreate {
 		return false
 	}
-	recorded, err := time.Parse(time.RFC3339Nano, c.Prior.Extra[extraSourceUpdated])
-	return err == nil && c.sourceUpdated.Before(recorded)
+	recorded := c.Prior.SourceUpdatedAt
+	return !recorded.IsZero() && c.sourceUpdated.Before(recorded)
 }

@@ -381,8 +381,8 @@ func TestRunReportAsInvoice(t *testing.T) {
 		t.Errorf("invoices 1001: got %d; want 1", len(got))
 	}
 	d := h.doc("order", "ord_1")
-	if d.QBOType != "Invoice" || d.Extra["void_sales_receipt"] != "" {
-		t.Errorf("row: type %s extra %v; want Invoice and no receipt left to void", d.QBOType, d.Extra)
+	if d.QBOType != "Invoice" || d.VoidReceiptID != "" {
+		t.Errorf("row: type %s receipt to void %q; want Invoice and no receipt left to void", d.QBOType, d.VoidReceiptID)
 	}
 	m := h.mark()
 	if sum := h.run(reconcile.Options{}); len(sum.Items) != 0 || h.writes(m) != 0 {

@@ -12,18 +12,6 @@ import (
 	"github.com/velqbo/velqbo/velocity"
 )
 
-// Extra keys this package keeps on ledger rows.
-const (
-	// extraVoidReceipt holds the id of a SalesReceipt still to be voided
-	// after its order was re-reported as an Invoice.
-	extraVoidReceipt = "void_sales_receipt"
-	// extraAttempt counts definitive faults of the current payload; it is
-	// part of the request id.
-	extraAttempt = "attempt"
-	// extraNotApplicable marks a payment on a SalesReceipt order.
-	extraNotApplicable = "not_applicable"
-)
-
 // Cursor names.
 const (
 	cursorOrders        = "orders.updated_at"
@@ -100,9 +88,7 @@ func (c *Change) attempt() int {
 	if c.Prior == nil {
 		return 0
 	}
-	var n int
-	fmt.Sscan(c.Prior.Extra[extraAttempt], &n)
-	return n
+	return c.Prior.RequestAttempt
 }
 
 func deletedReason(number string) string {
@@ -191,8 +177,8 @@ func diffOrder(d *OrderDocs, orders, refunds, payments map[string]schema.Documen
 			out = append(out, &Change{Kind: KindOrder, Key: row.Key(), OrderID: o.ID, OrderNumber: o.Number,
 				Action: ActionNoop, QBOType: row.QBOType, QBOID: row.QBOID, DocNumber: row.DocNumber, Prior: row})
 		}
-		if row != nil && row.Extra[extraVoidReceipt] != "" {
-			out = append(out, receiptVoidChange(o.ID, o.Number, row, row.Extra[extraVoidReceipt]))
+		if row != nil && row.VoidReceiptID != "" {
+			out = append(out, receiptVoidChange(o.ID, o.Number, row, row.VoidReceiptID))
 		}
 		return out
 	}
@@ -201,10 +187,10 @@ func diffOrder(d *OrderDocs, orders, refunds, payments map[string]schema.Documen
 	}
 	parent := diffDoc(KindOrder, d.Doc, row)
 	out = append(out, parent)
-	if row != nil && row.Extra[extraVoidReceipt] != "" && parent.replaces == "" {
+	if row != nil && row.VoidReceiptID != "" && parent.replaces == "" {
 		// A crash came between recording the Invoice and voiding the
 		// SalesReceipt it replaced: finish the job.
-		rv := receiptVoidChange(o.ID, o.Number, row, row.Extra[extraVoidReceipt])
+		rv := receiptVoidChange(o.ID, o.Number, row, row.VoidReceiptID)
 		rv.parent = parent
 		out = append(out, rv)
 	}
@@ -218,7 +204,7 @@ func diffOrder(d *OrderDocs, orders, refunds, payments map[string]schema.Documen
 		if p.NotApplicable != "" {
 			c := &Change{Kind: KindPayment, Key: schema.DocumentKey{Kind: KindPayment, SourceID: p.SourceID},
 				OrderID: o.ID, OrderNumber: o.Number, Action: ActionNoop, QBOType: p.QBOType, Desired: p, Prior: prow}
-			if prow == nil || prow.Extra[extraNotApplicable] == "" {
+			if prow == nil || !prow.NotApplicable {
 				c.Reason, c.notApplicable = p.NotApplicable, true
 				if prow != nil && prow.QBOID != "" {
 					c.Reason = p.NotApplicable + fmt.Sprintf(" (payment %s stays in QBO)", prow.QBOID)

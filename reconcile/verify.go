@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
 	"github.com/sirupsen/logrus"
 
 	"github.com/velqbo/velqbo/qbo"
@@ -35,14 +34,6 @@ const (
 const (
 	CursorVerify        = "verify"
 	CursorVerifyRecheck = "verify.recheck"
-)
-
-// Ledger Extra keys recorded with each confirmed create or update: the
-// document's TotalAmt and CustomerRef as QBO answered, so that verify can
-// tell a later edit by someone else. Rows without them skip those checks.
-const (
-	extraTotal    = "total"
-	extraCustomer = "customer"
 )
 
 // Verify sizing. VerifyIDsPerQuery ids per `Id IN (...)` query and
@@ -436,13 +427,11 @@ func (v *verifier) check(ctx context.Context, d schema.Document, doc DocRef, del
 // most serious first. The total and customer are compared only when the
 // row recorded them at send time.
 func compareDoc(d schema.Document, doc DocRef) (kinds, details []string) {
-	if s := d.Extra[extraTotal]; s != "" {
-		if want, err := decimal.NewFromString(s); err == nil && !want.Equal(doc.TotalAmt) {
-			kinds = append(kinds, DriftTotalChanged)
-			details = append(details, fmt.Sprintf("total %s in QBO; %s was sent", doc.TotalAmt.StringFixed(2), want.StringFixed(2)))
-		}
+	if want := d.SentTotal; want.Valid && !want.Decimal.Equal(doc.TotalAmt) {
+		kinds = append(kinds, DriftTotalChanged)
+		details = append(details, fmt.Sprintf("total %s in QBO; %s was sent", doc.TotalAmt.StringFixed(2), want.Decimal.StringFixed(2)))
 	}
-	if want := d.Extra[extraCustomer]; want != "" && want != doc.CustomerID {
+	if want := d.SentCustomerID; want != "" && want != doc.CustomerID {
 		kinds = append(kinds, DriftCustomerChanged)
 		details = append(details, fmt.Sprintf("customer %s in QBO; %s was sent", doc.CustomerID, want))
 	}
@@ -456,18 +445,14 @@ func compareDoc(d schema.Document, doc DocRef) (kinds, details []string) {
 	return kinds, details
 }
 
-// sentExtra is the Extra that a confirmed create or update records about
-// the document QBO now holds.
-func sentExtra(extra map[string]string, doc DocRef) map[string]string {
-	if doc.ID == "" {
-		return extra
+// recordSent adds to a confirmed create or update's outcome the TotalAmt
+// and CustomerRef QBO answered, so that verify can tell a later edit by
+// someone else. Rows without them skip those checks.
+func recordSent(o schema.DocumentOutcome, doc DocRef) schema.DocumentOutcome {
+	if doc.ID != "" {
+		o.SentTotal, o.SentCustomerID = new(doc.TotalAmt), new(doc.CustomerID)
 	}
-	if extra == nil {
-		extra = map[string]string{}
-	}
-	extra[extraTotal] = doc.TotalAmt.String()
-	extra[extraCustomer] = doc.CustomerID
-	return extra
+	return o
 }
 
 // FindByIDs sends one batch of `SELECT * FROM <Type> WHERE Id IN (...)`

@@ -94,8 +94,8 @@ func TestVerifyClean(t *testing.T) {
 	if rep.Requests != 1 {
 		t.Errorf("reported requests: got %d; want 1", rep.Requests)
 	}
-	if d := h.doc("order", "ord_1"); d.Extra["total"] != "39.98" || d.Extra["customer"] != h.cust {
-		t.Errorf("ledger Extra of ord_1: got %v; want total 39.98, customer %s", d.Extra, h.cust)
+	if d := h.doc("order", "ord_1"); !d.SentTotal.Valid || d.SentTotal.Decimal.String() != "39.98" || d.SentCustomerID != h.cust {
+		t.Errorf("ledger facts of ord_1: got total %v customer %q; want total 39.98, customer %s", d.SentTotal, d.SentCustomerID, h.cust)
 	}
 	if v, err := h.store.GetCursor(h.ctx, reconcile.CursorVerify); err != nil || v != engStart.Format(time.RFC3339Nano) {
 		t.Errorf("verify cursor: got %q, %v; want %s", v, err, engStart.Format(time.RFC3339Nano))

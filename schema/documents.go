@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // State is a ledger row's state.
@@ -76,11 +78,14 @@ type Document struct {
 	// Fingerprint is the fingerprint of the document last confirmed sent.
 	Fingerprint string
 	State       State
-	// PendingRequestID, PendingAction and PendingFingerprint are the write
-	// intent recorded before a QBO write, cleared when its outcome is
-	// recorded. Set after a crash, they mean "outcome unknown".
+	// PendingRequestID, PendingAction, PendingQBOType, PendingQBOID and
+	// PendingFingerprint are the write intent recorded before a QBO write
+	// (see Intent), cleared when its outcome is recorded. Set after a
+	// crash, they mean "outcome unknown".
 	PendingRequestID   string
-	PendingAction      string
+	PendingAction      WriteAction
+	PendingQBOType     string
+	PendingQBOID       string
 	PendingFingerprint string
 	PendingAt          time.Time
 	LastError          string
@@ -88,9 +93,29 @@ type Document struct {
 	Attempts int
 	// BlockedRuns counts consecutive runs that blocked this object.
 	BlockedRuns int
-	// Extra holds small facts such as the voided SalesReceipt id during
-	// report-as-invoice. Nil when empty.
-	Extra       map[string]string
+
+	// RequestAttempt counts the definitive rejections of the current
+	// payload since the last success. It is part of every request id: QBO
+	// stores a fault under its request id too, so a corrected retry needs
+	// a new one.
+	RequestAttempt int
+	// SourceUpdatedAt is the source's updated_at of the copy of the order
+	// the document was last written from (zero: not recorded). An older
+	// copy read later must not overwrite it.
+	SourceUpdatedAt time.Time
+	// VoidReceiptID is a SalesReceipt still to be voided because an
+	// Invoice replaced it (report as invoice); empty when none.
+	VoidReceiptID string
+	// NotApplicable marks a payment on a SalesReceipt order, reported once.
+	NotApplicable bool
+	// SentTotal and SentCustomerID are the TotalAmt and CustomerRef QBO
+	// answered when the document was last confirmed: verify compares them
+	// with the live document. Not valid / empty: not recorded, not compared.
+	SentTotal      decimal.NullDecimal
+	SentCustomerID string
+	// PreviousQBOID is the QBO document a resync (BumpGeneration) forgot.
+	PreviousQBOID string
+
 	FirstSeenAt time.Time
 	UpdatedAt   time.Time
 
@@ -105,29 +130,28 @@ func (d Document) Key() DocumentKey { return DocumentKey{Kind: d.Kind, SourceID:
 func (d Document) HasPendingIntent() bool { return d.PendingRequestID != "" }
 
 const documentCols = `source_kind, source_id, order_number, generation, qbo_type, qbo_id, sync_token,
-	doc_number, fingerprint, state, pending_request_id, pending_action, pending_fingerprint, pending_at,
-	last_error, attempts, blocked_runs, blocked_run_id, extra, first_seen_at, updated_at`
+	doc_number, fingerprint, state, pending_request_id, pending_action, pending_qbo_type, pending_qbo_id,
+	pending_fingerprint, pending_at, last_error, attempts, blocked_runs, blocked_run_id,
+	request_attempt, source_updated_at, void_receipt_id, not_applicable, sent_total, sent_customer_id,
+	previous_qbo_id, first_seen_at, updated_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
 func scanDocument(r rowScanner) (Document, error) {
 	var d Document
-	var pReq, pAct, pFP, pAt sql.NullString
-	var extra string
+	var pReq, pAct, pType, pID, pFP, pAt sql.NullString
 	err := r.Scan(&d.Kind, &d.SourceID, &d.OrderNumber, &d.Generation, &d.QBOType, &d.QBOID, &d.SyncToken,
-		&d.DocNumber, &d.Fingerprint, &d.State, &pReq, &pAct, &pFP, &pAt,
-		&d.LastError, &d.Attempts, &d.BlockedRuns, &d.blockedRunID, &extra, scanTime(&d.FirstSeenAt), scanTime(&d.UpdatedAt))
+		&d.DocNumber, &d.Fingerprint, &d.State, &pReq, &pAct, &pType, &pID,
+		&pFP, &pAt, &d.LastError, &d.Attempts, &d.BlockedRuns, &d.blockedRunID,
+		&d.RequestAttempt, scanTime(&d.SourceUpdatedAt), &d.VoidReceiptID, &d.NotApplicable, &d.SentTotal, &d.SentCustomerID,
+		&d.PreviousQBOID, scanTime(&d.FirstSeenAt), scanTime(&d.UpdatedAt))
 	if err != nil {
 		return Document{}, err
 	}
-	d.PendingRequestID, d.PendingAction, d.PendingFingerprint = pReq.String, pAct.String, pFP.String
+	d.PendingRequestID, d.PendingAction, d.PendingFingerprint = pReq.String, WriteAction(pAct.String), pFP.String
+	d.PendingQBOType, d.PendingQBOID = pType.String, pID.String
 	if d.PendingAt, err = parseTime(pAt.String); err != nil {
 		return Document{}, err
-	}
-	if extra != "" && extra != "{}" {
-		if err := json.Unmarshal([]byte(extra), &d.Extra); err != nil {
-			return Document{}, fmt.Errorf("document %s extra: %w", d.Key(), err)
-		}
 	}
 	return d, nil
 }
@@ -140,7 +164,7 @@ func nullString(s string) any {
 }
 
 const putDocumentSQL = `INSERT INTO documents (` + documentCols + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (source_kind, source_id) DO UPDATE SET
 		order_number = excluded.order_number,
 		generation = excluded.generation,
@@ -152,13 +176,21 @@ const putDocumentSQL = `INSERT INTO documents (` + documentCols + `)
 		state = excluded.state,
 		pending_request_id = excluded.pending_request_id,
 		pending_action = excluded.pending_action,
+		pending_qbo_type = excluded.pending_qbo_type,
+		pending_qbo_id = excluded.pending_qbo_id,
 		pending_fingerprint = excluded.pending_fingerprint,
 		pending_at = excluded.pending_at,
 		last_error = excluded.last_error,
 		attempts = excluded.attempts,
 		blocked_runs = excluded.blocked_runs,
 		blocked_run_id = excluded.blocked_run_id,
-		extra = excluded.extra,
+		request_attempt = excluded.request_attempt,
+		source_updated_at = excluded.source_updated_at,
+		void_receipt_id = excluded.void_receipt_id,
+		not_applicable = excluded.not_applicable,
+		sent_total = excluded.sent_total,
+		sent_customer_id = excluded.sent_customer_id,
+		previous_qbo_id = excluded.previous_qbo_id,
 		updated_at = excluded.updated_at`
 
 func documentArgs(d Document) ([]any, error) {
@@ -168,18 +200,13 @@ func documentArgs(d Document) ([]any, error) {
 	if !d.State.Valid() {
 		return nil, fmt.Errorf("document %s: invalid state %q", d.Key(), d.State)
 	}
-	extra := "{}"
-	if len(d.Extra) > 0 {
-		b, err := json.Marshal(d.Extra)
-		if err != nil {
-			return nil, err
-		}
-		extra = string(b)
-	}
 	return []any{d.Kind, d.SourceID, d.OrderNumber, d.Generation, d.QBOType, d.QBOID, d.SyncToken,
-		d.DocNumber, d.Fingerprint, string(d.State), nullString(d.PendingRequestID), nullString(d.PendingAction),
+		d.DocNumber, d.Fingerprint, string(d.State), nullString(d.PendingRequestID), nullString(string(d.PendingAction)),
+		nullString(d.PendingQBOType), nullString(d.PendingQBOID),
 		nullString(d.PendingFingerprint), nullString(formatTime(d.PendingAt)),
-		d.LastError, d.Attempts, d.BlockedRuns, d.blockedRunID, extra, formatTime(d.FirstSeenAt), formatTime(d.UpdatedAt)}, nil
+		d.LastError, d.Attempts, d.BlockedRuns, d.blockedRunID,
+		d.RequestAttempt, formatTime(d.SourceUpdatedAt), d.VoidReceiptID, d.NotApplicable, d.SentTotal, d.SentCustomerID,
+		d.PreviousQBOID, formatTime(d.FirstSeenAt), formatTime(d.UpdatedAt)}, nil
 }
 
 func putDocument(ctx context.Context, tx *sql.Tx, d Document) error {
@@ -259,24 +286,20 @@ const documentsBySourceSQL = `SELECT ` + ledgerCols + ` FROM documents
 
 // ledgerCols are the columns DocumentsBySource reads.
 const ledgerCols = `source_kind, source_id, order_number, generation, qbo_type, qbo_id, sync_token,
-	doc_number, fingerprint, state, pending_request_id, extra`
+	doc_number, fingerprint, state, pending_request_id, request_attempt, source_updated_at, void_receipt_id,
+	not_applicable`
 
 // scanLedgerRow reads a row of ledgerCols.
 func scanLedgerRow(r rowScanner) (Document, error) {
 	var d Document
 	var pReq sql.NullString
-	var extra string
 	err := r.Scan(&d.Kind, &d.SourceID, &d.OrderNumber, &d.Generation, &d.QBOType, &d.QBOID, &d.SyncToken,
-		&d.DocNumber, &d.Fingerprint, &d.State, &pReq, &extra)
+		&d.DocNumber, &d.Fingerprint, &d.State, &pReq, &d.RequestAttempt, scanTime(&d.SourceUpdatedAt), &d.VoidReceiptID,
+		&d.NotApplicable)
 	if err != nil {
 		return Document{}, err
 	}
 	d.PendingRequestID = pReq.String
-	if extra != "" && extra != "{}" {
-		if err := json.Unmarshal([]byte(extra), &d.Extra); err != nil {
-			return Document{}, fmt.Errorf("document %s extra: %w", d.Key(), err)
-		}
-	}
 	return d, nil
 }
 
@@ -287,10 +310,10 @@ func scanLedgerRow(r rowScanner) (Document, error) {
 //
 // The rows carry what a reconcile pass needs: Kind, SourceID, OrderNumber,
 // Generation, QBOType, QBOID, SyncToken, DocNumber, Fingerprint, State,
-// PendingRequestID and Extra. The bookkeeping columns (PendingAction,
-// PendingFingerprint, PendingAt, LastError, Attempts, BlockedRuns,
-// FirstSeenAt, UpdatedAt) are left zero; GetDocument and ListDocuments read
-// whole rows.
+// PendingRequestID, RequestAttempt, SourceUpdatedAt, VoidReceiptID and
+// NotApplicable. The other columns (the rest of the intent, LastError,
+// Attempts, BlockedRuns, what verify compares, PreviousQBOID, FirstSeenAt,
+// UpdatedAt) are left zero; GetDocument and ListDocuments read whole rows.
 func (s *Store) DocumentsBySource(ctx context.Context, kind string, ids []string) (map[string]Document, error) {
 	out := make(map[string]Document, len(ids))
 	for start := 0; start < len(ids); start += lookupChunk {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/shopspring/decimal"
 )
 
 var orderKey = DocumentKey{Kind: "order", SourceID: "ord_1001"}
@@ -37,7 +38,7 @@ func TestStore_RecordOutcome(t *testing.T) {
 
 		clock.Advance(time.Second)
 		err = s.RecordOutcome(ctx, DocumentOutcome{Key: orderKey, RequestID: "req-1", State: StateSent,
-			QBOID: "146", SyncToken: "0", Extra: map[string]string{"note": "x"},
+			QBOID: "146", SyncToken: "0", VoidReceiptID: new("x"), SentTotal: new(decimal.RequireFromString("12.50")),
 			Audit: &AuditEntry{RunID: "run-1", Entity: "SalesReceipt", Operation: "create", IntuitTID: "tid-9", HTTPStatus: 200, Outcome: "ok"}})
 		if err != nil {
 			t.Fatal(err)
@@ -48,7 +49,8 @@ func TestStore_RecordOutcome(t *testing.T) {
 		}
 		want := Document{Kind: "order", SourceID: "ord_1001", OrderNumber: "1001", QBOType: "SalesReceipt",
 			QBOID: "146", SyncToken: "0", DocNumber: "1001", Fingerprint: "fp-A", State: StateSent,
-			Extra: map[string]string{"note": "x"}, FirstSeenAt: d.FirstSeenAt, UpdatedAt: clock.Now()}
+			VoidReceiptID: "x", SentTotal: decimal.NewNullDecimal(decimal.RequireFromString("12.5")),
+			FirstSeenAt: d.FirstSeenAt, UpdatedAt: clock.Now()}
 		if diff := cmp.Diff(want, got, cmpopts.IgnoreUnexported(Document{})); diff != "" {
 			t.Errorf("document after outcome (-want +got):\n%s", diff)
 		}
@@ -275,8 +277,8 @@ func TestStore_BumpGeneration(t *testing.T) {
 		t.Errorf("returned vs stored (-returned +stored):\n%s", diff)
 	}
 	if got.Generation != 1 || got.QBOID != "" || got.SyncToken != "" || got.Fingerprint != "" || got.State != StatePending ||
-		got.DocNumber != "1001" || got.Extra["previous_qbo_id"] != "42" {
-		t.Errorf("got %+v; want generation 1, QBO document forgotten (previous id 42 in extra), pending, doc number kept", got)
+		got.DocNumber != "1001" || got.PreviousQBOID != "42" {
+		t.Errorf("got %+v; want generation 1, QBO document forgotten (previous id 42 kept), pending, doc number kept", got)
 	}
 	if err := s.RecordIntent(ctx, Intent{Key: orderKey, Action: "create", RequestID: "g1"}); err != nil {
 		t.Fatal(err)

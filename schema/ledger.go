@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // The exactly-once protocol, as the ledger supports it (design.md "Exactly once"):
@@ -22,11 +24,31 @@ import (
 // RecordIntent refuses (ErrConflict) to replace an unresolved intent with a
 // different request id, so step 3 cannot be skipped by mistake.
 
+// WriteAction is what a write intent does to a QBO document.
+type WriteAction string
+
+// Write actions.
+const (
+	WriteCreate WriteAction = "create"
+	WriteUpdate WriteAction = "update"
+	WriteVoid   WriteAction = "void"
+	// WriteVoidReplaced voids the SalesReceipt that an Invoice replaced on
+	// the same row (report as invoice); the row keeps the Invoice. It is
+	// told apart from WriteVoid because the receipt is not the row's own
+	// document.
+	WriteVoidReplaced WriteAction = "voidreplaced"
+)
+
 // Intent is a write about to be sent to QBO.
 type Intent struct {
 	Key DocumentKey
-	// Action is what the write does: create, update, void, ...
-	Action string
+	// Action is what the write does.
+	Action WriteAction
+	// TargetType and TargetID name the QBO document the write acts on: the
+	// type created (no id yet), the document updated or voided. A lookup
+	// of an unknown outcome searches that type, reads that document.
+	TargetType string
+	TargetID   string
 	// RequestID is the deterministic QBO requestid of the write.
 	RequestID string
 	// Fingerprint is the fingerprint of the document being sent.
@@ -51,8 +73,8 @@ func (s *Store) RecordIntent(ctx context.Context, in Intent) error {
 	}
 	_, err := s.mutateDocument(ctx, in.Key, true, func(_ *sql.Tx, d *Document, _ bool, now time.Time) error {
 		if d.PendingRequestID != "" && d.PendingRequestID != in.RequestID {
-			return fmt.Errorf("unresolved intent %s (%s) pending since %s: look it up in QBO first: %w",
-				d.PendingRequestID, d.PendingAction, formatTime(d.PendingAt), ErrConflict)
+			return fmt.Errorf("unresolved intent %s (%s %s %s) pending since %s: look it up in QBO first: %w",
+				d.PendingRequestID, d.PendingAction, d.PendingQBOType, d.PendingQBOID, formatTime(d.PendingAt), ErrConflict)
 		}
 		// A document a person deleted in QBO is reported, never silently
 		// re-created: only resync (BumpGeneration) makes it writable again.
@@ -60,6 +82,7 @@ func (s *Store) RecordIntent(ctx context.Context, in Intent) error {
 			return fmt.Errorf("%s %s was deleted in QBO: run velqbo resync to re-create it: %w", d.QBOType, d.QBOID, ErrConflict)
 		}
 		d.PendingRequestID, d.PendingAction, d.PendingFingerprint, d.PendingAt = in.RequestID, in.Action, in.Fingerprint, now
+		d.PendingQBOType, d.PendingQBOID = in.TargetType, in.TargetID
 		d.Attempts++
 		setIf(&d.OrderNumber, in.OrderNumber)
 		setIf(&d.QBOType, in.QBOType)
@@ -98,8 +121,18 @@ type DocumentOutcome struct {
 	Fingerprint string
 	// Error becomes LastError (empty clears it).
 	Error string
-	// Extra is merged into the row's Extra; an empty value deletes a key.
-	Extra map[string]string
+
+	// The row's facts (see Document): each is stored when non-nil and
+	// left as it is when nil. Clearing one is setting its zero value:
+	// RequestAttempt to 0, VoidReceiptID to "". They are stored whatever
+	// the State: a rejection (StateFailed) sets RequestAttempt.
+	RequestAttempt  *int
+	SourceUpdatedAt *time.Time
+	VoidReceiptID   *string
+	NotApplicable   *bool
+	SentTotal       *decimal.Decimal
+	SentCustomerID  *string
+
 	// Audit, when set, is appended in the same transaction. Its empty
 	// SourceKind, SourceID, QBOID and RequestID default to the outcome's,
 	// a zero At to now.
@@ -138,9 +171,9 @@ func (s *Store) RecordOutcome(ctx context.Context, o DocumentOutcome) error {
 		}
 		d.State = o.State
 		d.LastError = o.Error
-		d.PendingRequestID, d.PendingAction, d.PendingFingerprint, d.PendingAt = "", "", "", time.Time{}
+		d.clearIntent()
 		d.BlockedRuns, d.blockedRunID = 0, ""
-		mergeExtra(d, o.Extra)
+		d.applyFacts(o)
 		if o.Audit == nil {
 			return nil
 		}
@@ -158,19 +191,28 @@ func (s *Store) RecordOutcome(ctx context.Context, o DocumentOutcome) error {
 	return nil
 }
 
-func mergeExtra(d *Document, extra map[string]string) {
-	for k, v := range extra {
-		if v == "" {
-			delete(d.Extra, k)
-			continue
-		}
-		if d.Extra == nil {
-			d.Extra = map[string]string{}
-		}
-		d.Extra[k] = v
+func (d *Document) clearIntent() {
+	d.PendingRequestID, d.PendingAction, d.PendingFingerprint, d.PendingAt = "", "", "", time.Time{}
+	d.PendingQBOType, d.PendingQBOID = "", ""
+}
+
+// applyFacts stores the outcome's non-nil facts.
+func (d *Document) applyFacts(o DocumentOutcome) {
+	setPtr(&d.RequestAttempt, o.RequestAttempt)
+	setPtr(&d.VoidReceiptID, o.VoidReceiptID)
+	setPtr(&d.NotApplicable, o.NotApplicable)
+	setPtr(&d.SentCustomerID, o.SentCustomerID)
+	if o.SourceUpdatedAt != nil {
+		d.SourceUpdatedAt = o.SourceUpdatedAt.UTC()
 	}
-	if len(d.Extra) == 0 {
-		d.Extra = nil
+	if o.SentTotal != nil {
+		d.SentTotal = decimal.NewNullDecimal(*o.SentTotal)
+	}
+}
+
+func setPtr[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
 	}
 }
 
@@ -184,7 +226,7 @@ func (s *Store) ClearIntent(ctx context.Context, k DocumentKey, requestID string
 		if d.PendingRequestID != "" && d.PendingRequestID != requestID {
 			return fmt.Errorf("intent %s is pending, not %s: %w", d.PendingRequestID, requestID, ErrConflict)
 		}
-		d.PendingRequestID, d.PendingAction, d.PendingFingerprint, d.PendingAt = "", "", "", time.Time{}
+		d.clearIntent()
 		return nil
 	})
 	if err != nil {
@@ -275,7 +317,7 @@ func (s *Store) SetState(ctx context.Context, k DocumentKey, st State) error {
 
 // BumpGeneration prepares a deliberate re-creation (resync): it increments
 // the generation (so every request id changes), forgets the QBO document
-// (keeping its id in Extra["previous_qbo_id"]) and resets the row to
+// (keeping its id in PreviousQBOID) and resets the row to
 // StatePending. DocNumber and OrderNumber stay.
 //
 // Returns ErrNotFound when the row does not exist and ErrConflict when it
@@ -287,9 +329,7 @@ func (s *Store) BumpGeneration(ctx context.Context, kind, sourceID string) (Docu
 		if d.PendingRequestID != "" {
 			return fmt.Errorf("intent %s is unresolved: %w", d.PendingRequestID, ErrConflict)
 		}
-		if d.QBOID != "" {
-			mergeExtra(d, map[string]string{"previous_qbo_id": d.QBOID})
-		}
+		setIf(&d.PreviousQBOID, d.QBOID)
 		d.Generation++
 		d.QBOID, d.SyncToken, d.Fingerprint = "", "", ""
 		d.State = StatePending

@@ -54,6 +54,12 @@ func migrations() ([]migration, error) {
 	return ms, nil
 }
 
+const schemaMigrationsDDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version    INTEGER PRIMARY KEY,
+	name       TEXT NOT NULL,
+	applied_at TEXT NOT NULL
+)`
+
 // migrate applies, in order, each embedded migration not yet recorded in
 // schema_migrations. Each runs in its own write transaction together with
 // its schema_migrations row, so a failed migration leaves no trace and a
@@ -61,11 +67,7 @@ func migrations() ([]migration, error) {
 // the version as applied. Migrations are forward only: a database with a
 // version this binary does not know is refused.
 func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TEXT NOT NULL
-	)`); err != nil {
+	if _, err := s.db.ExecContext(ctx, schemaMigrationsDDL); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	ms, err := migrations()
