@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/sandbox"
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/tokenhealth"
 	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
@@ -71,18 +73,18 @@ func (h *harness) store() *schema.Store {
 }
 
 // daemonRig is a daemon running in-process: serve runs in a goroutine and
-// the test triggers runs through d.job, exactly as cron would call it, so
+// the test triggers runs through d.Trigger, exactly as cron would, so
 // no test waits for the schedule.
 type daemonRig struct {
 	t      *testing.T
-	d      *daemon
+	d      *daemon.Daemon
 	log    *syncBuffer
 	cancel context.CancelFunc // SIGTERM
 	done   chan error
 }
 
 func defaultDaemonOptions() daemonOptions {
-	return daemonOptions{grace: time.Hour, blockedRuns: 3, tokenDays: tokenWarnDays}
+	return daemonOptions{grace: time.Hour, blockedRuns: 3, tokenDays: tokenhealth.WarnDays}
 }
 
 func startDaemon(t *testing.T, h *harness, o daemonOptions) *daemonRig {
@@ -105,7 +107,7 @@ func startDaemonWith(t *testing.T, h *harness, o daemonOptions, adjust func(*Mai
 		t.Fatalf("newDaemon: %v", err)
 	}
 	r.d, r.cancel = d, cancel
-	go func() { r.done <- d.serve(ctx) }()
+	go func() { r.done <- d.Serve(ctx) }()
 	t.Cleanup(func() { r.stop() })
 	return r
 }
@@ -228,11 +230,11 @@ func TestDaemon_OverlappingTriggersOneRun(t *testing.T) {
 	defer release()
 
 	first := make(chan struct{})
-	go func() { rig.d.job.Run(); close(first) }()
+	go func() { rig.d.Trigger(); close(first) }()
 	wait(t, held, "the first run's first write")
 
 	// A second trigger while the first is in flight returns at once.
-	rig.d.job.Run()
+	rig.d.Trigger()
 
 	// A manual run and a second daemon on the same database are refused
 	// with exit code 3 and told who holds it.
@@ -241,8 +243,8 @@ func TestDaemon_OverlappingTriggersOneRun(t *testing.T) {
 		t.Errorf("manual run: stderr %q; want it to name the daemon holding the lease", r.Stderr)
 	}
 	r = h.MustRun(exitUnavailable, "", "daemon")
-	if !strings.Contains(r.Stderr, "another daemon runs on") || !strings.Contains(r.Stderr, rig.d.holder) {
-		t.Errorf("second daemon: stderr %q; want it to name %q", r.Stderr, rig.d.holder)
+	if !strings.Contains(r.Stderr, "another daemon runs on") || !strings.Contains(r.Stderr, rig.d.Holder()) {
+		t.Errorf("second daemon: stderr %q; want it to name %q", r.Stderr, rig.d.Holder())
 	}
 
 	release()
@@ -307,10 +309,10 @@ func TestDaemon_SIGTERMMidRun(t *testing.T) {
 	defer release()
 
 	triggered := make(chan struct{})
-	go func() { rig.d.job.Run(); close(triggered) }()
+	go func() { rig.d.Trigger(); close(triggered) }()
 	wait(t, held, "the first write")
 	rig.cancel() // SIGTERM while the first batch is in flight
-	wait(t, rig.d.stopping, "the drain to start")
+	wait(t, rig.d.Stopping(), "the drain to start")
 	release() // the write in flight finishes
 	if err := rig.stop(); err != nil {
 		t.Fatalf("serve: %v", err)
@@ -382,7 +384,7 @@ func TestDaemon_HealthAndMetrics(t *testing.T) {
 
 	// Before any run: the database answers, but nothing has run yet.
 	code, body := rig.get("/healthz")
-	var hv healthView
+	var hv daemon.HealthView
 	if err := json.Unmarshal([]byte(body), &hv); err != nil {
 		t.Fatalf("/healthz: %v (%q)", err, body)
 	}
@@ -393,7 +395,7 @@ func TestDaemon_HealthAndMetrics(t *testing.T) {
 	h.QBO.Inject(qbotest.Injection{Times: 1, Throttle: true, Match: func(c *qbotest.Call) bool {
 		return c.Operation == "create" || c.Operation == "batch"
 	}})
-	rig.d.job.Run()
+	rig.d.Trigger()
 
 	st := h.store()
 	runs, err := st.LastRuns(t.Context(), 1)
@@ -438,7 +440,7 @@ func TestDaemon_HealthAndMetrics(t *testing.T) {
 	}
 
 	code, body = rig.get("/healthz")
-	hv = healthView{}
+	hv = daemon.HealthView{}
 	if err := json.Unmarshal([]byte(body), &hv); err != nil {
 		t.Fatal(err)
 	}
@@ -450,9 +452,9 @@ func TestDaemon_HealthAndMetrics(t *testing.T) {
 
 	// Velocity refuses the token: the next run fails and /healthz says so.
 	failVelocity(h)
-	rig.d.job.Run()
+	rig.d.Trigger()
 	code, body = rig.get("/healthz")
-	hv = healthView{}
+	hv = daemon.HealthView{}
 	if err := json.Unmarshal([]byte(body), &hv); err != nil {
 		t.Fatal(err)
 	}

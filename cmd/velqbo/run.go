@@ -14,6 +14,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
@@ -215,7 +216,7 @@ func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(),
 	}
 	if err != nil {
 		if errors.As(err, &held) {
-			return nil, unavailable(fmt.Errorf("%w: %s (pid %d on %s) since %s; try again when it finishes", errRunLeaseHeld, held.Holder, held.PID, held.Host, held.Since.Format(time.RFC3339)))
+			return nil, unavailable(fmt.Errorf("%w: %s (pid %d on %s) since %s; try again when it finishes", daemon.ErrRunLeaseHeld, held.Holder, held.PID, held.Host, held.Since.Format(time.RFC3339)))
 		}
 		return nil, err
 	}

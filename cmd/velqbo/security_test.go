@@ -25,6 +25,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
 	"github.com/velqbo/velqbo/schema"
 )
 
@@ -258,12 +259,12 @@ func TestSecurity_ListenerLoopbackByDefault(t *testing.T) {
 	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		t.Errorf("DefaultConfig().Listen = %q; want a loopback address", addr)
 	}
-	if !isLoopback(addr) {
-		t.Errorf("isLoopback(%q) = false; want true", addr)
+	if !daemon.IsLoopback(addr) {
+		t.Errorf("daemon.IsLoopback(%q) = false; want true", addr)
 	}
 	for _, a := range []string{"0.0.0.0:8089", ":8089", "[::]:8089", "192.168.1.5:8089"} {
-		if isLoopback(a) {
-			t.Errorf("isLoopback(%q) = true; want false (reachable from the network)", a)
+		if daemon.IsLoopback(a) {
+			t.Errorf("daemon.IsLoopback(%q) = true; want false (reachable from the network)", a)
 		}
 	}
 	c := DefaultConfig()

@@ -9,32 +9,22 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/tokenhealth"
 	"github.com/velqbo/velqbo/schema"
 )
 
 // statusView is `velqbo status --json`.
 type statusView struct {
-	Connected  bool            `json:"connected"`
-	Token      *tokenHealth    `json:"token,omitempty"`
-	Runs       []runView       `json:"runs"`
-	Blocked    []blockedView   `json:"blocked"`
-	Failed     []blockedView   `json:"failed"`
-	Unknown    []blockedView   `json:"unknown_outcome"`
-	Deleted    []blockedView   `json:"deleted_in_qbo"`
-	Documents  map[string]int  `json:"documents"` // "<kind>/<state>" -> n
-	LeaseOwner *schema.Lease   `json:"lease,omitempty"`
-	Settings   map[string]bool `json:"-"`
-}
-
-type tokenHealth struct {
-	Realm            string     `json:"realm"`
-	RefreshRotatedAt *time.Time `json:"refresh_rotated_at,omitempty"`
-	RefreshExpiresAt *time.Time `json:"refresh_expires_at,omitempty"`
-	HardExpiresAt    *time.Time `json:"hard_expires_at,omitempty"`
-	AccessExpiresAt  *time.Time `json:"access_expires_at,omitempty"`
-	// DaysLeft is the refresh token's remaining life in whole days.
-	DaysLeft *int   `json:"refresh_days_left,omitempty"`
-	Warning  string `json:"warning,omitempty"`
+	Connected  bool                `json:"connected"`
+	Token      *tokenhealth.Health `json:"token,omitempty"`
+	Runs       []runView           `json:"runs"`
+	Blocked    []blockedView       `json:"blocked"`
+	Failed     []blockedView       `json:"failed"`
+	Unknown    []blockedView       `json:"unknown_outcome"`
+	Deleted    []blockedView       `json:"deleted_in_qbo"`
+	Documents  map[string]int      `json:"documents"` // "<kind>/<state>" -> n
+	LeaseOwner *schema.Lease       `json:"lease,omitempty"`
+	Settings   map[string]bool     `json:"-"`
 }
 
 type runView struct {
@@ -57,9 +47,6 @@ type blockedView struct {
 	Runs        int       `json:"runs,omitempty"`
 	Since       time.Time `json:"updated_at"`
 }
-
-// tokenWarnDays is when status starts warning about a refresh token's end.
-const tokenWarnDays = 14
 
 func statusCommand() command {
 	var asJSON bool
@@ -108,7 +95,7 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 	}
 	if len(infos) > 0 {
 		v.Connected = true
-		v.Token = tokenHealthOf(infos[0], m.Now())
+		v.Token = tokenhealth.Of(infos[0], m.Now())
 	}
 	runs, err := st.LastRuns(ctx, nRuns)
 	if err != nil {
@@ -162,25 +149,6 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 		v.LeaseOwner = &l
 	}
 	return v, nil
-}
-
-func tokenHealthOf(info schema.TokenInfo, now time.Time) *tokenHealth {
-	h := &tokenHealth{Realm: info.Realm, RefreshRotatedAt: ptime(info.RefreshRotatedAt), RefreshExpiresAt: ptime(info.RefreshExpiresAt), HardExpiresAt: ptime(info.HardExpiresAt), AccessExpiresAt: ptime(info.AccessExpiresAt)}
-	end := info.RefreshExpiresAt
-	if !info.HardExpiresAt.IsZero() && (end.IsZero() || info.HardExpiresAt.Before(end)) {
-		end = info.HardExpiresAt
-	}
-	if !end.IsZero() {
-		days := int(end.Sub(now).Hours() / 24)
-		h.DaysLeft = &days
-		switch {
-		case !end.After(now):
-			h.Warning = "the refresh token has expired: run `velqbo connect`"
-		case days < tokenWarnDays:
-			h.Warning = fmt.Sprintf("the refresh token expires in %d days unless a run refreshes it; if it is the hard limit, run `velqbo connect`", days)
-		}
-	}
-	return h
 }
 
 func (m *Main) printStatus(v *statusView) {

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/tokenhealth"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
@@ -177,21 +178,11 @@ func (m *metrics) refresh(ctx context.Context, st *schema.Store, now time.Time) 
 		return err
 	}
 	if len(infos) > 0 {
-		if end := tokenEnd(infos[0]); !end.IsZero() {
+		if end := tokenhealth.End(infos[0]); !end.IsZero() {
 			m.tokenExpiry.Set(end.Sub(now).Seconds())
 		}
 	}
 	return nil
-}
-
-// tokenEnd is when the refresh token stops working: the earlier of the
-// rolling expiry and the hard limit; zero when neither is known.
-func tokenEnd(info schema.TokenInfo) time.Time {
-	end := info.RefreshExpiresAt
-	if !info.HardExpiresAt.IsZero() && (end.IsZero() || info.HardExpiresAt.Before(end)) {
-		end = info.HardExpiresAt
-	}
-	return end
 }
 
 // handler serves /metrics, refreshing the database gauges first. A database

@@ -1,8 +1,10 @@
-package main
+package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +18,23 @@ func scrape(t *testing.T, m *metrics) map[string]float64 {
 	rec := httptest.NewRecorder()
 	m.handler(func(_ context.Context) {}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	return parseMetrics(rec.Body.String())
+}
+
+// parseMetrics parses the Prometheus text format into series → value,
+// keyed as printed ("name{label=\"v\"}").
+func parseMetrics(body string) map[string]float64 {
+	out := map[string]float64{}
+	for line := range strings.SplitSeq(body, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		var v float64
+		if err := json.Unmarshal([]byte(line[i+1:]), &v); err == nil {
+			out[line[:i]] = v
+		}
+	}
+	return out
 }
 
 func TestMetrics_ObserveRun(t *testing.T) {
@@ -86,11 +105,11 @@ func TestIsLoopback(t *testing.T) {
 	t.Parallel()
 	got := map[string]bool{}
 	for _, a := range []string{"127.0.0.1:8089", "[::1]:8089", "localhost:1", "0.0.0.0:8089", ":8089", "10.0.0.5:80", "nonsense"} {
-		got[a] = isLoopback(a)
+		got[a] = IsLoopback(a)
 	}
 	want := map[string]bool{"127.0.0.1:8089": true, "[::1]:8089": true, "localhost:1": true, "0.0.0.0:8089": false,
 		":8089": false, "10.0.0.5:80": false, "nonsense": false}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("isLoopback (-want +got):\n%s", diff)
+		t.Errorf("IsLoopback (-want +got):\n%s", diff)
 	}
 }

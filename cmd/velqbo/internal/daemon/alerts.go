@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"bytes"
@@ -20,21 +20,21 @@ import (
 
 // Alert events, the "event" field of the webhook's JSON.
 const (
-	alertRunFailed     = "run_failed"     // a scheduled run could not run or could not finish
-	alertItemsBlocked  = "items_blocked"  // items blocked for more than N consecutive runs
-	alertDriftFound    = "drift_found"    // verify found documents changed or deleted in QBO
-	alertTokenExpiring = "token_expiring" // the QBO refresh token nears (or passed) its end
+	EventRunFailed     = "run_failed"     // a scheduled run could not run or could not finish
+	EventItemsBlocked  = "items_blocked"  // items blocked for more than N consecutive runs
+	EventDriftFound    = "drift_found"    // verify found documents changed or deleted in QBO
+	EventTokenExpiring = "token_expiring" // the QBO refresh token nears (or passed) its end
 )
 
 // Alert severities.
 const (
-	severityCritical = "critical"
-	severityWarning  = "warning"
+	SeverityCritical = "critical"
+	SeverityWarning  = "warning"
 )
 
-// alert is the JSON message POSTed to VELQBO_ALERT_WEBHOOK. It never holds a
+// Alert is the JSON message POSTed to VELQBO_ALERT_WEBHOOK. It never holds a
 // token or secret: only run ids, item ids, counts and reasons.
-type alert struct {
+type Alert struct {
 	Event    string         `json:"event"`
 	Severity string         `json:"severity"`
 	Message  string         `json:"message"`
@@ -48,15 +48,16 @@ type alert struct {
 // is retried a few times with a short timeout each, then given up (and
 // logged); an alert is a courtesy, the truth is in `velqbo status`.
 type alerter struct {
-	url    string
-	client *http.Client
-	log    logrus.FieldLogger
-	now    func() time.Time
+	url       string
+	client    *http.Client
+	userAgent string // "velqbo/<version>"
+	log       logrus.FieldLogger
+	now       func() time.Time
 	// clock waits between delivery attempts; tests use a clock.Fake.
 	clock clock.Clock
 	retry retry.Policy
 
-	queue chan alert
+	queue chan Alert
 	done  chan struct{}
 	ctx   context.Context // the sender's; cancelled by close when the flush times out
 	stop  context.CancelFunc
@@ -84,7 +85,7 @@ func newAlerter(webhook string, client *http.Client, log logrus.FieldLogger, now
 	}
 	a := &alerter{url: webhook, client: client, log: log, now: now, clock: clock.Real{},
 		retry: retry.Policy{MaxAttempts: alertAttempts, Base: 2 * time.Second, Max: 10 * time.Second},
-		queue: make(chan alert, alertQueue), done: make(chan struct{}), last: map[string]time.Time{}}
+		queue: make(chan Alert, alertQueue), done: make(chan struct{}), last: map[string]time.Time{}}
 	a.ctx, a.stop = context.WithCancel(context.Background())
 	if webhook == "" {
 		close(a.done)
@@ -107,7 +108,7 @@ func webhookHost(raw string) string {
 // send queues al unless an alert with the same dedupe key was queued less
 // than every ago (every 0: never deduplicated). It never blocks: when the
 // queue is full the alert is dropped and logged.
-func (a *alerter) send(al alert, key string, every time.Duration) {
+func (a *alerter) send(al Alert, key string, every time.Duration) {
 	if a.url == "" {
 		return
 	}
@@ -138,7 +139,7 @@ func (a *alerter) loop() {
 	}
 }
 
-func (a *alerter) deliver(al alert) {
+func (a *alerter) deliver(al Alert) {
 	body, err := json.Marshal(al)
 	if err != nil {
 		a.log.WithError(err).Error("encode alert")
@@ -170,7 +171,9 @@ func (a *alerter) post(body []byte) error {
 		return retry.Permanent(fmt.Errorf("alert request: %w", err))
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "velqbo/"+version)
+	if a.userAgent != "" {
+		req.Header.Set("User-Agent", a.userAgent)
+	}
 	resp, err := a.client.Do(req)
 	if err != nil {
 		// The error names the URL; keep only the host in what is logged.
