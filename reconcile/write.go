@@ -1,0 +1,372 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/schema"
+)
+
+// The write protocol: every write to QBO is recorded as an intent first
+// (its request id derives from the row and the attempt), then sent, then
+// its outcome is recorded. A run that dies in between leaves the intent,
+// and the next run looks the write up before sending anything
+// (recover.go), so that no document is ever created twice.
+
+// one sends one change's write.
+func (a *applier) one(ctx context.Context, c *Change) {
+	if !a.mayStart() {
+		return
+	}
+	switch c.Action {
+	case ActionCreate:
+		a.create(ctx, c)
+	case ActionUpdate:
+		a.update(ctx, c)
+	case ActionVoid:
+		a.void(ctx, c)
+	}
+}
+
+func (a *applier) rid(c *Change, action, fingerprint string, attempt int) string {
+	return requestID(a.r.Realm, c.Key.Kind, c.Key.SourceID, c.generation(), action, fingerprint, attempt)
+}
+
+// intent records the write intent: action on the QBO document typ/id (id
+// empty for a create); false means do not send.
+func (a *applier) intent(ctx context.Context, c *Change, action, typ, id, rid, fp string) bool {
+	if a.stopped() {
+		return false
+	}
+	in := schema.Intent{Key: c.Key, Action: schema.WriteAction(action), TargetType: typ, TargetID: id, RequestID: rid,
+		Fingerprint: fp, OrderNumber: c.OrderNumber, DocNumber: c.DocNumber}
+	if c.replaces == "" && !c.voidReceipt {
+		in.QBOType = typ
+	}
+	if action == ActionVoid {
+		in.DocNumber = ""
+		if c.voidReceipt {
+			in.Action = schema.WriteVoidReplaced
+		}
+	}
+	if err := a.r.Store.RecordIntent(ctx, in); err != nil {
+		if errors.Is(err, schema.ErrConflict) {
+			c.Action, c.Reason = ActionFailed, reasonUnknownOutcome
+			a.report(c.item(), true)
+			return false
+		}
+		a.storeErr(err)
+		return false
+	}
+	// A run stopped by a fatal error meanwhile sends nothing more; the
+	// next run looks this intent up.
+	return !a.stopped()
+}
+
+func (a *applier) create(ctx context.Context, c *Change) {
+	fp := c.Desired.Fingerprint
+	rid := a.rid(c, ActionCreate, fp, c.attempt())
+	if !a.intent(ctx, c, ActionCreate, c.QBOType, "", rid, fp) {
+		return
+	}
+	doc, err := a.r.QBO.Create(ctx, c.QBOType, a.prepare(c, "", "", false), rid)
+	if a.stopped() {
+		return
+	}
+	a.outcome(ctx, c, rid, doc, err)
+}
+
+// createBatch sends up to 30 creates in one batch request. The batch's
+// request id derives from its items' ids; when its answer is lost every
+// item keeps its intent and is looked up on the next run.
+func (a *applier) createBatch(ctx context.Context, cs []*Change) {
+	if !a.mayStart() {
+		return
+	}
+	var sent []*Change
+	var rids []string
+	var ents []any
+	for _, c := range cs {
+		fp := c.Desired.Fingerprint
+		rid := a.rid(c, ActionCreate, fp, c.attempt())
+		if !a.intent(ctx, c, ActionCreate, c.QBOType, "", rid, fp) {
+			if a.stopped() {
+				return
+			}
+			continue
+		}
+		sent, rids, ents = append(sent, c), append(rids, rid), append(ents, a.prepare(c, "", "", false))
+	}
+	if len(sent) == 0 {
+		return
+	}
+	outs, err := a.r.QBO.CreateBatch(ctx, ents, batchRequestID(rids))
+	for i, c := range sent {
+		if a.stopped() {
+			return
+		}
+		if err != nil {
+			a.outcome(ctx, c, rids[i], DocRef{}, err)
+			continue
+		}
+		a.outcome(ctx, c, rids[i], outs[i].Doc, outs[i].Err)
+	}
+}
+
+// outcome records what QBO answered to a create or update.
+func (a *applier) outcome(ctx context.Context, c *Change, rid string, doc DocRef, err error) {
+	if err == nil {
+		dn := doc.DocNumber
+		if dn == "" {
+			dn = c.DocNumber
+		}
+		// A success resets the attempt: the next change of the payload
+		// starts a fresh request id series.
+		o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateSent,
+			OrderNumber: c.OrderNumber, QBOType: c.QBOType, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: dn,
+			Fingerprint: c.Desired.Fingerprint, RequestAttempt: new(0), NotApplicable: new(false),
+			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "ok", IntuitTID: doc.IntuitTID}}
+		if !c.sourceUpdated.IsZero() {
+			o.SourceUpdatedAt = new(c.sourceUpdated)
+		}
+		if c.replaces != "" {
+			o.VoidReceiptID = new(c.replaces)
+		}
+		werr := a.r.Store.RecordOutcome(ctx, recordSent(o, doc))
+		if werr != nil {
+			a.storeErr(werr)
+			return
+		}
+		if !c.Desired.Total.IsZero() && !doc.TotalAmt.IsZero() && !doc.TotalAmt.Equal(c.Desired.Total) {
+			a.log.WithFields(logrus.Fields{"order": c.OrderNumber, "qbo_id": doc.ID, "qbo_total": doc.TotalAmt.String(),
+				"want": c.Desired.Total.String()}).Warn("QBO total differs from the order's")
+		}
+		c.done, c.resultID, c.QBOID, c.tid = true, doc.ID, doc.ID, doc.IntuitTID
+		a.report(c.item(), true)
+		return
+	}
+	a.failure(ctx, c, rid, err)
+}
+
+// failure records a failed write: a definitive fault clears the intent and
+// bumps the attempt (so a corrected retry gets a new request id); an unknown
+// outcome keeps the intent for the next run's lookup.
+func (a *applier) failure(ctx context.Context, c *Change, rid string, err error) {
+	if qbo.IsAuth(err) {
+		a.stop(fmt.Errorf("%w: %w", ErrQBOAuth, err))
+		return
+	}
+	if definitive(err) {
+		reason := err.Error()
+		werr := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateFailed,
+			OrderNumber: c.OrderNumber, Error: reason, RequestAttempt: new(c.attempt() + 1),
+			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "rejected",
+				Detail: reason, IntuitTID: intuitTID(err)}})
+		if werr != nil {
+			a.storeErr(werr)
+			return
+		}
+		c.Action, c.Reason, c.tid = ActionFailed, reason, intuitTID(err)
+		a.report(c.item(), true)
+		return
+	}
+	if a.stopped() {
+		return
+	}
+	a.log.WithError(err).WithField("item", c.Key.String()).Warn("write outcome unknown")
+	if werr := a.r.Store.RecordFailed(ctx, schema.Problem{Key: c.Key, RunID: a.runID,
+		Reason: reasonUnknownOutcome + ": " + err.Error(), OrderNumber: c.OrderNumber}); werr != nil {
+		a.storeErr(werr)
+		return
+	}
+	c.Action, c.Reason = ActionFailed, reasonUnknownOutcome
+	a.report(c.item(), true)
+}
+
+// update sends a sparse update with the ledger's SyncToken. A stale token
+// (5010: a person edited the document, or a payment changed the invoice)
+// is refreshed by a GET and the update retried once; a document that is
+// gone (610) is recorded deleted_in_qbo and reported, never re-created.
+func (a *applier) update(ctx context.Context, c *Change) {
+	fp, typ, id := c.Desired.Fingerprint, c.QBOType, c.Prior.QBOID
+	rid := a.rid(c, ActionUpdate, fp, c.attempt())
+	if !a.intent(ctx, c, ActionUpdate, typ, id, rid, fp) {
+		return
+	}
+	doc, err := a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, c.Prior.SyncToken, true), rid)
+	if a.stopped() {
+		return
+	}
+	if qbo.IsStaleObject(err) || qbo.IsNotFound(err) {
+		cur, gerr := a.r.QBO.Get(ctx, typ, id)
+		switch {
+		case qbo.IsNotFound(gerr):
+			a.deletedInQBO(ctx, c, rid)
+			return
+		case gerr != nil:
+			err = gerr
+		case qbo.IsStaleObject(err):
+			// The first write definitely did not happen: clear its intent
+			// and retry under a request id of its own.
+			if werr := a.r.Store.ClearIntent(ctx, c.Key, rid); werr != nil {
+				a.storeErr(werr)
+				return
+			}
+			rid = a.rid(c, ActionUpdate+":"+cur.SyncToken, fp, c.attempt())
+			if !a.intent(ctx, c, ActionUpdate, typ, id, rid, fp) {
+				return
+			}
+			doc, err = a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, cur.SyncToken, true), rid)
+			if a.stopped() {
+				return
+			}
+		}
+	}
+	a.outcome(ctx, c, rid, doc, err)
+}
+
+func (a *applier) deletedInQBO(ctx context.Context, c *Change, rid string) {
+	reason := deletedReason(c.OrderNumber)
+	if err := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid,
+		State: schema.StateDeletedInQBO, Error: reason,
+		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "deleted_in_qbo"}}); err != nil {
+		a.storeErr(err)
+		return
+	}
+	c.Action, c.Reason = ActionBlocked, reason
+	a.report(c.item(), true)
+}
+
+// void voids a document: a cancelled order's, or the SalesReceipt that an
+// Invoice replaced (then the row keeps the Invoice and only forgets the
+// receipt). The SyncToken is read first for a replaced receipt (the ledger
+// holds the Invoice's); a stale token is refreshed once.
+func (a *applier) void(ctx context.Context, c *Change) {
+	typ, id := c.VoidType, c.VoidID
+	token := ""
+	if c.Prior != nil && !c.voidReceipt {
+		token = c.Prior.SyncToken
+	}
+	rid := a.rid(c, ActionVoid+":"+typ+":"+id, "", c.attempt())
+	if !a.intent(ctx, c, ActionVoid, typ, id, rid, "") {
+		return
+	}
+	var doc DocRef
+	var err error
+	if token == "" {
+		doc, err = a.r.QBO.Get(ctx, typ, id)
+		token = doc.SyncToken
+	}
+	if err == nil && !doc.Voided {
+		doc, err = a.r.QBO.Void(ctx, typ, id, token, rid)
+	}
+	if a.stopped() {
+		return
+	}
+	if qbo.IsStaleObject(err) || qbo.IsNotFound(err) {
+		cur, gerr := a.r.QBO.Get(ctx, typ, id)
+		switch {
+		case qbo.IsNotFound(gerr):
+			a.voidDone(ctx, c, rid, DocRef{}, true)
+			return
+		case gerr != nil:
+			err = gerr
+		case cur.Voided:
+			doc, err = cur, nil
+		case qbo.IsStaleObject(err):
+			if werr := a.r.Store.ClearIntent(ctx, c.Key, rid); werr != nil {
+				a.storeErr(werr)
+				return
+			}
+			rid = a.rid(c, ActionVoid+":"+typ+":"+id+":"+cur.SyncToken, "", c.attempt())
+			if !a.intent(ctx, c, ActionVoid, typ, id, rid, "") {
+				return
+			}
+			doc, err = a.r.QBO.Void(ctx, typ, id, cur.SyncToken, rid)
+			if a.stopped() {
+				return
+			}
+		}
+	}
+	if err != nil {
+		a.failure(ctx, c, rid, err)
+		return
+	}
+	a.voidDone(ctx, c, rid, doc, false)
+}
+
+func (a *applier) voidDone(ctx context.Context, c *Change, rid string, doc DocRef, gone bool) {
+	o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateVoided, SyncToken: doc.SyncToken, RequestAttempt: new(0),
+		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.VoidType, Operation: ActionVoid, QBOID: c.VoidID, Outcome: "ok", IntuitTID: doc.IntuitTID}}
+	if gone {
+		o.State, o.Audit.Outcome = schema.StateDeletedInQBO, "deleted_in_qbo"
+		c.Reason = "already deleted in QBO"
+	}
+	if c.voidReceipt {
+		// The row keeps its Invoice; it only forgets the receipt.
+		o.State, o.SyncToken, o.VoidReceiptID = schema.StateSent, "", new("")
+	}
+	if err := a.r.Store.RecordOutcome(ctx, o); err != nil {
+		a.storeErr(err)
+		return
+	}
+	c.done, c.tid = true, doc.IntuitTID
+	a.report(c.item(), true)
+}
+
+// prepare copies the desired entity for sending: PrivateNote gets the
+// ledger marker, an update gets Id/SyncToken/sparse, a payment the Id of
+// the invoice it pays.
+func (a *applier) prepare(c *Change, id, syncToken string, sparse bool) any {
+	m := marker(c.Key.Kind, c.Key.SourceID, c.generation())
+	note := func(base *string) *string {
+		b := ""
+		if base != nil {
+			b = strings.TrimSpace(*base)
+		}
+		if b == "" {
+			b = "Velocity order " + c.OrderNumber
+		}
+		s := b + " [" + m + "]"
+		return &s
+	}
+	switch e := c.Desired.Entity.(type) {
+	case *qbo.SalesReceipt:
+		v := *e
+		v.Id, v.SyncToken, v.Sparse, v.PrivateNote = id, syncToken, sparse, note(e.PrivateNote)
+		return &v
+	case *qbo.Invoice:
+		v := *e
+		v.Id, v.SyncToken, v.Sparse, v.PrivateNote = id, syncToken, sparse, note(e.PrivateNote)
+		return &v
+	case *qbo.RefundReceipt:
+		v := *e
+		v.Id, v.SyncToken, v.Sparse, v.PrivateNote = id, syncToken, sparse, note(e.PrivateNote)
+		return &v
+	case *qbo.Payment:
+		v := *e
+		v.Id, v.SyncToken, v.Sparse, v.PrivateNote = id, syncToken, sparse, note(e.PrivateNote)
+		v.Line = slices.Clone(e.Line)
+		linked := false
+		for i := range v.Line {
+			v.Line[i].LinkedTxn = slices.Clone(v.Line[i].LinkedTxn)
+			for j := range v.Line[i].LinkedTxn {
+				if lt := &v.Line[i].LinkedTxn[j]; lt.TxnType == TypeInvoice {
+					lt.TxnId, linked = c.invoiceID, true
+				}
+			}
+		}
+		if !linked && c.invoiceID != "" {
+			v.Line = append(v.Line, qbo.Line{Amount: e.TotalAmt,
+				LinkedTxn: []qbo.LinkedTxn{{TxnId: c.invoiceID, TxnType: TypeInvoice}}})
+		}
+		return &v
+	}
+	return c.Desired.Entity
+}
