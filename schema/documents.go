@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,6 +129,13 @@ func (d Document) Key() DocumentKey { return DocumentKey{Kind: d.Kind, SourceID:
 // HasPendingIntent reports whether a write was intended and its outcome not
 // recorded: QBO must be searched before writing again.
 func (d Document) HasPendingIntent() bool { return d.PendingRequestID != "" }
+
+// PendingWrite describes the pending intent for messages: its action and
+// the QBO document it acts on, e.g. "void Invoice 146"; empty when none.
+func (d Document) PendingWrite() string {
+	return strings.Join(slices.DeleteFunc([]string{string(d.PendingAction), d.PendingQBOType, d.PendingQBOID},
+		func(s string) bool { return s == "" }), " ")
+}
 
 const documentCols = `source_kind, source_id, order_number, generation, qbo_type, qbo_id, sync_token,
 	doc_number, fingerprint, state, pending_request_id, pending_action, pending_qbo_type, pending_qbo_id,

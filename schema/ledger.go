@@ -39,6 +39,15 @@ const (
 	WriteVoidReplaced WriteAction = "voidreplaced"
 )
 
+// Valid reports whether a is one of the write actions.
+func (a WriteAction) Valid() bool {
+	switch a {
+	case WriteCreate, WriteUpdate, WriteVoid, WriteVoidReplaced:
+		return true
+	}
+	return false
+}
+
 // Intent is a write about to be sent to QBO.
 type Intent struct {
 	Key DocumentKey
@@ -66,15 +75,16 @@ type Intent struct {
 // nothing) is allowed.
 //
 // Returns ErrConflict when the row already carries an unresolved intent with
-// another request id, or is StateDeletedInQBO.
+// another request id, or is StateDeletedInQBO; an error without a request id
+// or a valid action.
 func (s *Store) RecordIntent(ctx context.Context, in Intent) error {
-	if in.RequestID == "" || in.Action == "" {
-		return fmt.Errorf("record intent %s: request id and action are required", in.Key)
+	if in.RequestID == "" || !in.Action.Valid() {
+		return fmt.Errorf("record intent %s: request id and a valid action are required (got %q)", in.Key, in.Action)
 	}
 	_, err := s.mutateDocument(ctx, in.Key, true, func(_ *sql.Tx, d *Document, _ bool, now time.Time) error {
 		if d.PendingRequestID != "" && d.PendingRequestID != in.RequestID {
-			return fmt.Errorf("unresolved intent %s (%s %s %s) pending since %s: look it up in QBO first: %w",
-				d.PendingRequestID, d.PendingAction, d.PendingQBOType, d.PendingQBOID, formatTime(d.PendingAt), ErrConflict)
+			return fmt.Errorf("unresolved intent %s (%s) pending since %s: look it up in QBO first: %w",
+				d.PendingRequestID, d.PendingWrite(), formatTime(d.PendingAt), ErrConflict)
 		}
 		// A document a person deleted in QBO is reported, never silently
 		// re-created: only resync (BumpGeneration) makes it writable again.

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -63,17 +64,19 @@ func TestStore_RecordOutcome_Facts(t *testing.T) {
 func TestStore_Intent_Target(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		in      Intent
-		resolve func(context.Context, *Store, Intent) error
+		name      string
+		in        Intent
+		wantWrite string // PendingWrite
+		resolve   func(context.Context, *Store, Intent) error
 	}{
-		{name: "CreateCleared", in: Intent{Action: WriteCreate, TargetType: "Invoice"},
+		{name: "CreateCleared", in: Intent{Action: WriteCreate, TargetType: "Invoice"}, wantWrite: "create Invoice",
 			resolve: func(ctx context.Context, s *Store, in Intent) error { return s.ClearIntent(ctx, in.Key, in.RequestID) }},
-		{name: "VoidRecorded", in: Intent{Action: WriteVoid, TargetType: "Invoice", TargetID: "146"},
+		{name: "VoidRecorded", in: Intent{Action: WriteVoid, TargetType: "Invoice", TargetID: "146"}, wantWrite: "void Invoice 146",
 			resolve: func(ctx context.Context, s *Store, in Intent) error {
 				return s.RecordOutcome(ctx, DocumentOutcome{Key: in.Key, RequestID: in.RequestID, State: StateVoided})
 			}},
 		{name: "VoidReplacedFailed", in: Intent{Action: WriteVoidReplaced, TargetType: "SalesReceipt", TargetID: "12"},
+			wantWrite: "voidreplaced SalesReceipt 12",
 			resolve: func(ctx context.Context, s *Store, in Intent) error {
 				return s.RecordOutcome(ctx, DocumentOutcome{Key: in.Key, RequestID: in.RequestID, State: StateFailed})
 			}},
@@ -100,6 +103,9 @@ func TestStore_Intent_Target(t *testing.T) {
 				[4]string{in.RequestID, string(in.Action), in.TargetType, in.TargetID}; got != want {
 				t.Errorf("pending intent: got %q; want %q", got, want)
 			}
+			if got := p.PendingWrite(); got != tt.wantWrite {
+				t.Errorf("PendingWrite: got %q; want %q", got, tt.wantWrite)
+			}
 			if err := tt.resolve(ctx, s, in); err != nil {
 				t.Fatal(err)
 			}
@@ -111,5 +117,21 @@ func TestStore_Intent_Target(t *testing.T) {
 				t.Errorf("after resolving: intent %q left; want none", got)
 			}
 		})
+	}
+}
+
+// TestStore_RecordIntent_InvalidAction: an action outside the four is
+// refused, and nothing is recorded.
+func TestStore_RecordIntent_InvalidAction(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := MustOpenStore(t)
+	for _, a := range []WriteAction{"", "delete", "create:Invoice"} {
+		if err := s.RecordIntent(ctx, Intent{Key: orderKey, Action: a, RequestID: "req-1"}); err == nil {
+			t.Errorf("action %q: got no error; want one", a)
+		}
+	}
+	if _, err := s.GetDocument(ctx, "order", "ord_1001"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("row after refused intents: got %v; want ErrNotFound", err)
 	}
 }
