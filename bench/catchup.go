@@ -118,7 +118,7 @@ func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchu
 			continue
 		}
 		for _, d := range append(append([]*reconcile.Desired{docs.Doc}, docs.Refunds...), docs.Payments...) {
-			if d.Blocked == "" && d.NotApplicable == "" {
+			if len(d.Blocked) == 0 && d.NotApplicable == "" {
 				want++
 			}
 		}

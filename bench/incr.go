@@ -116,7 +116,7 @@ func benchIncremental(ctx context.Context, bin, dir string, n int) (incrResult, 
 		if i%100 != 0 {
 			continue
 		}
-		if d := reconcile.MapOrder(o, &env2); d.Skip == "" && !d.Cancelled && d.Doc != nil && d.Doc.Blocked == "" {
+		if d := reconcile.MapOrder(o, &env2); d.Skip == "" && !d.Cancelled && d.Doc != nil && len(d.Doc.Blocked) == 0 {
 			ids = append(ids, o.ID)
 		}
 	}
@@ -139,7 +139,7 @@ func benchIncremental(ctx context.Context, bin, dir string, n int) (incrResult, 
 			old[d.Kind+"/"+d.SourceID] = d.Fingerprint
 		}
 		for _, d := range append(append([]*reconcile.Desired{after.Doc}, after.Refunds...), after.Payments...) {
-			if d.Blocked == "" && d.NotApplicable == "" && old[d.Kind+"/"+d.SourceID] != d.Fingerprint {
+			if len(d.Blocked) == 0 && d.NotApplicable == "" && old[d.Kind+"/"+d.SourceID] != d.Fingerprint {
 				wantUpdated++
 			}
 		}

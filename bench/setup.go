@@ -167,8 +167,8 @@ func seedLedger(ctx context.Context, st *schema.Store, env *reconcile.Env, order
 				row.State, row.Fingerprint, row.QBOType = schema.StateSent, "n/a", d.QBOType
 				row.NotApplicable = true
 				ss.notApplicable++
-			case d.Blocked != "":
-				row.State, row.LastError, row.BlockedRuns = schema.StateBlocked, d.Blocked, 1
+			case len(d.Blocked) > 0:
+				row.State, row.LastError, row.BlockedRuns = schema.StateBlocked, d.Blocked.String(), 1
 				ss.blocked++
 			default:
 				next++

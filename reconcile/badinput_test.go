@@ -59,6 +59,8 @@ type badCase struct {
 	id, kind string
 	// reason holds substrings the reason must contain (the cause).
 	reason []string
+	// code is the code one of the item's reasons must have.
+	code reconcile.ReasonCode
 	// number is the Velocity order number of the bad object's order.
 	number string
 	// posted lists DocNumbers of the bad object's order that are fine and
@@ -76,86 +78,86 @@ func badCases() []badCase {
 	}
 	return []badCase{
 		{name: "amount with 3 decimals", raw: bad(func(m map[string]any) { badLine(m, 0)["unit_price"] = "19.999" }),
-			id: "ord_bad", reason: []string{"unit_price", "19.999"}, number: "1009"},
+			id: "ord_bad", reason: []string{"unit_price", "19.999"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "total with 3 decimals", raw: bad(func(m map[string]any) { m["total"] = "39.980" }),
-			id: "ord_bad", reason: []string{"total"}, number: "1009"},
+			id: "ord_bad", reason: []string{"total"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "amount as a JSON float", raw: bad(func(m map[string]any) { m["total"] = json.Number("39.98") }),
-			id: "ord_bad", reason: []string{"total"}, number: "1009"},
+			id: "ord_bad", reason: []string{"total"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "negative quantity", raw: bad(func(m map[string]any) {
 			badLine(m, 0)["quantity"] = "-2"
 			m["total"] = "-39.98"
-		}), id: "ord_bad", reason: []string{"quantity", "-2"}, number: "1009"},
+		}), id: "ord_bad", reason: []string{"quantity", "-2"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "fractional quantity off the cent", raw: bad(func(m map[string]any) {
 			badLine(m, 0)["quantity"] = "1.5"
 			m["total"] = "29.99"
-		}), id: "ord_bad", reason: []string{"29.985"}, number: "1009"},
+		}), id: "ord_bad", reason: []string{"29.985"}, code: reconcile.CodeNotWholeCents, number: "1009"},
 		{name: "totals that do not add up", raw: bad(func(m map[string]any) { m["total"] = "50.00" }),
-			id: "ord_bad", reason: []string{"50.00", "39.98"}, number: "1009"},
+			id: "ord_bad", reason: []string{"50.00", "39.98"}, code: reconcile.CodeTotalMismatch, number: "1009"},
 		{name: "not a number", raw: bad(func(m map[string]any) { m["total"] = "abc" }),
-			id: "ord_bad", reason: []string{"total", "abc"}, number: "1009"},
+			id: "ord_bad", reason: []string{"total", "abc"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "lines of the wrong type", raw: bad(func(m map[string]any) { m["lines"] = map[string]any{"x": 1} }),
-			id: "ord_bad", reason: []string{"lines"}, number: "1009"},
+			id: "ord_bad", reason: []string{"lines"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "missing customer", raw: bad(func(m map[string]any) { delete(m, "customer_id") }),
-			id: "ord_bad", reason: []string{"customer_id"}, number: "1009"},
+			id: "ord_bad", reason: []string{"customer_id"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "unknown payment method", order: func() *velocity.Order {
 			o := engOrder("ord_bad", "1009", 2)
 			o.PaymentMethod = "bitcoin"
 			return o
-		}, id: "ord_bad", reason: []string{"bitcoin"}, number: "1009"},
+		}, id: "ord_bad", reason: []string{"bitcoin"}, code: reconcile.CodePaymentMethodUnmapped, number: "1009"},
 		{name: "order number too long for a DocNumber", order: func() *velocity.Order {
 			return engOrder("ord_bad", "1009000000000000000000000", 2)
-		}, id: "ord_bad", reason: []string{"1009000000000000000000000", "21"}, number: "1009000000000000000000000"},
+		}, id: "ord_bad", reason: []string{"1009000000000000000000000", "21"}, code: reconcile.CodeDocNumberInvalid, number: "1009000000000000000000000"},
 		{name: "order number too long for RF-<n>-<k>", order: func() *velocity.Order {
 			o := engOrder("ord_bad", "12345678901234567", 2) // RF-<n> is 20 characters, RF-<n>-2 is 22
 			o.Refunds = []velocity.Refund{refund("ref_a", "5.00"), refund("ref_b", "6.00")}
 			o.Refunds[1].CreatedAt = engStart.Add(1)
 			return o
-		}, id: "ref_b", kind: "refund", reason: []string{"RF-12345678901234567-2", "21"}, number: "12345678901234567",
+		}, id: "ref_b", kind: "refund", reason: []string{"RF-12345678901234567-2", "21"}, code: reconcile.CodeDocNumberInvalid, number: "12345678901234567",
 			posted: map[string]string{"12345678901234567": "SalesReceipt", "RF-12345678901234567": "RefundReceipt"}},
 		{name: "refund larger than the order", order: func() *velocity.Order {
 			o := engOrder("ord_bad", "1009", 2)
 			o.Refunds = []velocity.Refund{refund("ref_big", "100.00")}
 			return o
-		}, id: "ref_big", kind: "refund", reason: []string{"100.00", "39.98"}, number: "1009",
+		}, id: "ref_big", kind: "refund", reason: []string{"100.00", "39.98"}, code: reconcile.CodeRefundsExceedTotal, number: "1009",
 			posted: map[string]string{"1009": "SalesReceipt"}},
 		{name: "payment larger than the invoice", order: func() *velocity.Order {
 			o := engTermsOrder("ord_bad", "1009", 2)
 			o.Payments = []velocity.Payment{{ID: "pay_big", CreatedAt: engStart, Amount: engDec("40.00"), Method: velocity.MethodCheck}}
 			return o
-		}, id: "pay_big", kind: "payment", reason: []string{"40.00", "39.98"}, number: "1009",
+		}, id: "pay_big", kind: "payment", reason: []string{"40.00", "39.98"}, code: reconcile.CodePaymentsExceedTotal, number: "1009",
 			posted: map[string]string{"1009": "Invoice"}},
 		{name: "payment with 3 decimals", raw: func(t *testing.T) []byte {
 			o := engTermsOrder("ord_bad", "1009", 2)
 			o.Payments = []velocity.Payment{{ID: "pay_odd", CreatedAt: engStart, Amount: engDec("1.00"), Method: velocity.MethodCheck}}
 			return badRaw(t, o, func(m map[string]any) { m["payments"].([]any)[0].(map[string]any)["amount"] = "1.005" })
-		}, id: "ord_bad", reason: []string{"amount", "1.005"}, number: "1009"},
+		}, id: "ord_bad", reason: []string{"amount", "1.005"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "duplicate refund ids", order: func() *velocity.Order {
 			o := engOrder("ord_bad", "1009", 2)
 			o.Refunds = []velocity.Refund{refund("ref_dup", "5.00"), refund("ref_dup", "6.00")}
 			return o
-		}, id: "ord_bad", reason: []string{"ref_dup"}, number: "1009"},
+		}, id: "ord_bad", reason: []string{"ref_dup"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "duplicate payment ids", order: func() *velocity.Order {
 			o := engTermsOrder("ord_bad", "1009", 2)
 			o.Payments = []velocity.Payment{
 				{ID: "pay_dup", CreatedAt: engStart, Amount: engDec("1.00"), Method: velocity.MethodCheck},
 				{ID: "pay_dup", CreatedAt: engStart, Amount: engDec("2.00"), Method: velocity.MethodCheck}}
 			return o
-		}, id: "ord_bad", reason: []string{"pay_dup"}, number: "1009"},
+		}, id: "ord_bad", reason: []string{"pay_dup"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "control characters in the order number", order: func() *velocity.Order {
 			return engOrder("ord_bad", "10\x0009\x1b[31m", 2)
-		}, id: "ord_bad", reason: []string{"control characters"}, number: "10\x0009\x1b[31m"},
+		}, id: "ord_bad", reason: []string{"control characters"}, code: reconcile.CodeDocNumberInvalid, number: "10\x0009\x1b[31m"},
 		{name: "huge order number", order: func() *velocity.Order {
 			return engOrder("ord_bad", strings.Repeat("9", 1<<20), 2)
-		}, id: "ord_bad", reason: []string{"1048576 characters", "21"}, number: strings.Repeat("9", 1<<20)},
+		}, id: "ord_bad", reason: []string{"1048576 characters", "21"}, code: reconcile.CodeDocNumberInvalid, number: strings.Repeat("9", 1<<20)},
 		{name: "malformed JSON line", line: func(*testing.T) string {
 			return `{"type":"order","id":"ord_bad","number":"1009","lines":[{"product_id":`
-		}, id: "", reason: []string{"line 5"}, number: "1009"},
+		}, id: "", reason: []string{"line 5"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "control characters in a JSON line", line: func(*testing.T) string {
 			return "{\"type\":\"order\",\"id\":\"ord_bad\",\"number\":\"10\x0109\"}"
-		}, id: "", reason: []string{"line 5"}, number: "1009"},
+		}, id: "", reason: []string{"line 5"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		{name: "huge JSON line", line: func(t *testing.T) string {
 			return `{"type":"order","id":"ord_bad","number":"1009","x":"` + strings.Repeat("x", 20<<20) + `"}`
-		}, id: "", reason: []string{"line 5", "longer than"}, number: "1009"},
+		}, id: "", reason: []string{"line 5", "longer than"}, code: reconcile.CodeInvalidInSource, number: "1009"},
 		// The same order id twice in one read has its own table:
 		// TestRunDuplicateOrderInOneRead in dedupe_test.go.
 	}
@@ -205,6 +207,9 @@ func TestBadInput(t *testing.T) {
 				if !strings.Contains(it.Reason, sub) {
 					t.Errorf("reason %q; want it to name %q", badTrunc(it.Reason), sub)
 				}
+			}
+			if !it.Reasons.Has(tc.code) {
+				t.Errorf("reasons %+v; want one with code %s", it.Reasons, tc.code)
 			}
 			if len(it.Reason) > 2000 {
 				t.Errorf("reason is %d bytes; want hostile text capped", len(it.Reason))

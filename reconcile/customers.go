@@ -82,9 +82,25 @@ type NameTakenError struct {
 	Names      [2]string // the plain and the numbered DisplayName
 }
 
-func (e *NameTakenError) Error() string {
-	return fmt.Sprintf("QBO already has a customer, vendor or employee named %q and one named %q: rename one in QBO, or link by hand with `velqbo customers link %s QBO_ID`",
-		e.Names[0], e.Names[1], e.VelocityID)
+func (e *NameTakenError) Error() string { return e.Reason().Text }
+
+// Reason is e as a reason, with its fix: rename in QBO or link by hand.
+func (e *NameTakenError) Reason() Reason {
+	return Reason{Code: CodeCustomerNameTaken, Subject: Subject{Kind: SubjectCustomer, ID: e.VelocityID},
+		Text: fmt.Sprintf("QBO already has a customer, vendor or employee named %q and one named %q", e.Names[0], e.Names[1]),
+		Fix:  Fix{Action: FixRenameOrLinkCustomer, ID: e.VelocityID}}
+}
+
+// customerReason is a reason about Velocity customer id.
+func customerReason(code ReasonCode, id, text string) Reason {
+	return Reason{Code: code, Subject: Subject{Kind: SubjectCustomer, ID: id}, Text: text}
+}
+
+// cannotCreate is the reason a run cannot create customer id itself.
+func cannotCreate(id, why string) Reason {
+	r := customerReason(CodeCannotCreate, id, why)
+	r.Fix = Fix{Action: FixCreateCustomer, ID: id}
+	return r
 }
 
 // CreateCustomer makes the QBO customer of the Velocity customer c: named
@@ -172,24 +188,24 @@ func customerItem(id string) Item {
 }
 
 // velocityCustomer reads one customer for a create. A customer that is
-// missing or invalid is a failed item (reason set); any other error means
+// missing or invalid is a failed item (why set); any other error means
 // the source is unavailable.
-func (r *Reconciler) velocityCustomer(ctx context.Context, id string) (c *velocity.Customer, reason string, err error) {
+func (r *Reconciler) velocityCustomer(ctx context.Context, id string) (c *velocity.Customer, why Reasons, err error) {
 	cs, ok := r.Source.(CustomerSource)
 	if !ok {
-		return nil, "the order source cannot read customers; create it with `velqbo customers create " + id + "`", nil
+		return nil, Reasons{cannotCreate(id, "the order source cannot read customers")}, nil
 	}
 	c, err = cs.GetCustomer(ctx, id)
 	var oe *velocity.ObjectError
 	switch {
 	case err == nil:
-		return c, "", nil
+		return c, nil, nil
 	case errors.As(err, &oe):
-		return nil, "invalid customer in Velocity: " + oe.Reason, nil
+		return nil, Reasons{customerReason(CodeInvalidInSource, id, "invalid customer in Velocity: "+oe.Reason)}, nil
 	case errors.Is(err, velocity.ErrNotFound):
-		return nil, "customer " + id + " is not in Velocity", nil
+		return nil, Reasons{customerReason(CodeNotInSource, id, "customer "+id+" is not in Velocity")}, nil
 	}
-	return nil, "", fmt.Errorf("read customer %s: %w: %w", id, ErrSourceUnavailable, err)
+	return nil, nil, fmt.Errorf("read customer %s: %w: %w", id, ErrSourceUnavailable, err)
 }
 
 // createCustomers is phase B: with auto_create_customers on, it creates
@@ -266,29 +282,29 @@ func (a *applier) createCustomers(ctx context.Context, opts Options, res *scan, 
 func (a *applier) createCustomer(ctx context.Context, cw CustomerWriter, id string) bool {
 	r := a.r
 	it := customerItem(id)
-	fail := func(reason string) bool {
-		it.Action, it.Reason = ActionFailed, reason
+	fail := func(why ...Reason) bool {
+		it.Action, it.Reasons, it.Reason = ActionFailed, why, r.text(why)
 		a.logChange(it)
 		a.report(it, false)
 		return false
 	}
-	vc, reason, err := r.velocityCustomer(ctx, id)
+	vc, why, err := r.velocityCustomer(ctx, id)
 	if err != nil {
 		a.stop(err)
 		return false
 	}
-	if reason != "" {
-		return fail(reason)
+	if len(why) > 0 {
+		return fail(why...)
 	}
 	if cw == nil {
-		return fail("the QBO connection cannot create customers; create it with `velqbo customers create " + id + "`")
+		return fail(cannotCreate(id, "the QBO connection cannot create customers"))
 	}
 	out, err := CreateCustomer(ctx, cw, r.Realm, vc)
 	var nt *NameTakenError
 	switch {
 	case err == nil:
 	case errors.As(err, &nt):
-		return fail(nt.Error())
+		return fail(nt.Reason())
 	case qbo.IsAuth(err):
 		a.stop(r.qboFatal(err))
 		return false
@@ -296,11 +312,11 @@ func (a *applier) createCustomer(ctx context.Context, cw CustomerWriter, id stri
 		a.stop(ctx.Err())
 		return false
 	case definitive(err):
-		return fail(err.Error())
+		return fail(customerReason(CodeQBORejected, id, err.Error()))
 	default:
 		// The create may have gone through: the next run finds it by its
 		// marker instead of making another.
-		return fail(reasonUnknownOutcome)
+		return fail(customerReason(CodeOutcomeUnknown, id, reasonUnknownOutcome))
 	}
 	if a.stopped() {
 		return false
@@ -345,15 +361,15 @@ func (r *Reconciler) planCustomers(ctx context.Context, opts Options, res *scan,
 			continue
 		}
 		it := customerItem(id)
-		_, reason, err := r.velocityCustomer(ctx, id)
+		_, why, err := r.velocityCustomer(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		if reason == "" && !canCreate {
-			reason = "the QBO connection cannot create customers; create it with `velqbo customers create " + id + "`"
+		if len(why) == 0 && !canCreate {
+			why = Reasons{cannotCreate(id, "the QBO connection cannot create customers")}
 		}
-		if reason != "" {
-			it.Action, it.Reason = ActionFailed, reason
+		if len(why) > 0 {
+			it.Action, it.Reasons, it.Reason = ActionFailed, why, r.text(why)
 			sum.add(it)
 			continue
 		}

@@ -130,8 +130,10 @@ func TestAutoCreateCustomersOffBlocks(t *testing.T) {
 	if diff := cmp.Diff([]engItem{{"order", "ord_2", "blocked", "SalesReceipt"}}, engItems(sum)); diff != "" {
 		t.Fatalf("items (-want +got):\n%s", diff)
 	}
-	if r := sum.Items[0].Reason; !contains(r, "cus_2") || !contains(r, "velqbo customers create cus_2") {
-		t.Errorf("reason %q; want it to name cus_2 and `velqbo customers create cus_2`", r)
+	link := reconcile.Fix{Action: reconcile.FixLinkCustomer, ID: "cus_2"}
+	if it := sum.Items[0]; !contains(it.Reason, "cus_2") || !contains(it.Reason, "[link_customer cus_2]") ||
+		!hasReason(it.Reasons, reconcile.CodeCustomerNotLinked, link) {
+		t.Errorf("reason %q %+v; want it to name cus_2, %s, with the fix %+v rendered", it.Reason, it.Reasons, reconcile.CodeCustomerNotLinked, link)
 	}
 	if n := len(h.customersFrom("cus_2")); n != 0 {
 		t.Errorf("customers created: %d; want 0", n)
@@ -153,8 +155,10 @@ func TestAutoCreateCustomerFails(t *testing.T) {
 		if diff := cmp.Diff(want, engItems(sum)); diff != "" {
 			t.Fatalf("run %d items (-want +got):\n%s", run, diff)
 		}
-		if r := sum.Items[0].Reason; !contains(r, `"Bo Jones (C-2)"`) || !contains(r, "velqbo customers link cus_2") {
-			t.Errorf("customer reason %q; want the names and `velqbo customers link cus_2`", r)
+		fix := reconcile.Fix{Action: reconcile.FixRenameOrLinkCustomer, ID: "cus_2"}
+		if it := sum.Items[0]; !contains(it.Reason, `"Bo Jones (C-2)"`) || !contains(it.Reason, "[rename_or_link_customer cus_2]") ||
+			!hasReason(it.Reasons, reconcile.CodeCustomerNameTaken, fix) {
+			t.Errorf("customer reason %q %+v; want the names, %s, with the fix %+v rendered", it.Reason, it.Reasons, reconcile.CodeCustomerNameTaken, fix)
 		}
 		if r := sum.Items[1].Reason; !contains(r, "not linked") {
 			t.Errorf("order reason %q; want the unlinked-customer reason", r)

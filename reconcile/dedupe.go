@@ -1,16 +1,18 @@
 package reconcile
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
 
-// reasonDuplicateSource blocks an order that appears twice in one read
-// with the same updated_at but different content: velqbo cannot tell which
-// copy is the truth, and guessing would post the wrong money.
-func reasonDuplicateSource(orderID string, at time.Time) string {
-	return fmt.Sprintf("order %s appears more than once in the source with the same updated_at (%s) but different content; fix the export or wait for Velocity to settle, then run again",
-		orderID, at.UTC().Format(time.RFC3339))
+// duplicateInSource blocks an order that appears twice in one read with
+// the same updated_at but different content: velqbo cannot tell which copy
+// is the truth, and guessing would post the wrong money.
+func duplicateInSource(orderID, number string, at time.Time) Reason {
+	return Reason{Code: CodeDuplicateInSource, Subject: Subject{Kind: SubjectOrder, ID: cmp.Or(number, orderID)},
+		Text: fmt.Sprintf("order %s appears more than once in the source with the same updated_at (%s) but different content; fix the export or wait for Velocity to settle, then run again",
+			orderID, at.UTC().Format(time.RFC3339))}
 }
 
 // dedupeChanges resolves an order that one read returned more than once (a
@@ -76,7 +78,8 @@ func dedupeChanges(changes []*Change) []*Change {
 		}
 		kept[k] = true
 		if conflict[c.OrderID] {
-			c.Action, c.Reason = ActionBlocked, reasonDuplicateSource(c.OrderID, newest[c.OrderID])
+			c.Action, c.Why = ActionBlocked, Reasons{duplicateInSource(c.OrderID, c.OrderNumber, newest[c.OrderID])}
+			c.Reason = c.Why.String()
 		}
 		out = append(out, c)
 	}
@@ -87,7 +90,7 @@ func dedupeChanges(changes []*Change) []*Change {
 func changeSignature(c *Change) string {
 	fp := ""
 	if c.Desired != nil {
-		fp = c.Desired.Fingerprint + "|" + c.Desired.Blocked
+		fp = c.Desired.Fingerprint + "|" + c.Desired.Blocked.String()
 	}
 	return c.Action + "|" + c.QBOType + "|" + c.DocNumber + "|" + fp
 }

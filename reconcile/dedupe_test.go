@@ -68,8 +68,9 @@ func TestRunDuplicateOrderInOneRead(t *testing.T) {
 					if len(live) != 0 || sum.Counts.Blocked != 1 {
 						t.Fatalf("run %d: got %d receipts, counts %+v; want none and 1 blocked", run, len(live), sum.Counts)
 					}
-					if it := sum.Items[0]; !strings.Contains(it.Reason, "appears more than once") {
-						t.Errorf("reason: got %q; want it to say the order appears more than once", it.Reason)
+					if it := sum.Items[0]; !strings.Contains(it.Reason, "appears more than once") ||
+						!it.Reasons.Has(reconcile.CodeDuplicateInSource) {
+						t.Errorf("reason: got %q %+v; want it to say the order appears more than once (%s)", it.Reason, it.Reasons, reconcile.CodeDuplicateInSource)
 					}
 					continue
 				}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,9 +81,18 @@ func newEngHarness(t *testing.T, qopts ...qbotest.Option) *engHarness {
 	h.link(schema.ProductLinks, "prod_2", h.seed.Products["SKU-2"])
 	h.rec = &reconcile.Reconciler{
 		Source: vc, Store: h.store, QBO: reconcile.QBOClient{C: qc}, Realm: h.q.Realm(),
-		Now: h.clk.Now, Concurrency: 4,
+		Now: h.clk.Now, Concurrency: 4, FixText: engFixText,
 	}
 	return h
+}
+
+// engFixText stands in for the CLI's renderer (cmd/velqbo's fixCommand):
+// a reason's text must show its fix as the Reconciler's FixText phrases it.
+func engFixText(f reconcile.Fix) string { return fmt.Sprintf("[%s %s]", f.Action, f.ID) }
+
+// hasReason reports whether rs holds a reason with code c and fix f.
+func hasReason(rs reconcile.Reasons, c reconcile.ReasonCode, f reconcile.Fix) bool {
+	return slices.ContainsFunc(rs, func(r reconcile.Reason) bool { return r.Code == c && r.Fix == f })
 }
 
 func (h *engHarness) must(err error) {
@@ -456,11 +467,13 @@ func TestRunDeletedInQBOThenResync(t *testing.T) {
 	h.must(h.q.PersonDelete("SalesReceipt", first.ID))
 	h.must(h.v.UpdateOrder("ord_1", func(o *velocity.Order) { o.Email = "new@example.com" }))
 	sum := h.run(reconcile.Options{})
-	if len(sum.Items) != 1 || sum.Items[0].Action != "blocked" || !contains(sum.Items[0].Reason, "velqbo resync 1001") {
-		t.Fatalf("items %+v; want one blocked naming `velqbo resync 1001`", sum.Items)
+	resync := reconcile.Fix{Action: reconcile.FixResync, ID: "1001"}
+	if len(sum.Items) != 1 || sum.Items[0].Action != "blocked" || !contains(sum.Items[0].Reason, "deleted in QBO; [resync 1001]") ||
+		!hasReason(sum.Items[0].Reasons, reconcile.CodeDeletedInQBO, resync) {
+		t.Fatalf("items %+v; want one blocked, %s, with the fix %+v rendered", sum.Items, reconcile.CodeDeletedInQBO, resync)
 	}
-	if d := h.doc("order", "ord_1"); d.State != schema.StateDeletedInQBO {
-		t.Errorf("state %s; want deleted_in_qbo", d.State)
+	if d := h.doc("order", "ord_1"); d.State != schema.StateDeletedInQBO || !contains(d.LastError, "[resync 1001]") {
+		t.Errorf("state %s, last error %q; want deleted_in_qbo with the fix rendered", d.State, d.LastError)
 	}
 	// Not re-created by later runs.
 	m := h.mark()

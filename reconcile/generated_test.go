@@ -49,17 +49,17 @@ func engExpected(orders []*velocity.Order, env *reconcile.Env) map[string]int {
 	want := map[string]int{}
 	for _, o := range orders {
 		d := reconcile.MapOrder(o, env)
-		if d.Skip != "" || d.Cancelled || d.Doc == nil || d.Doc.Blocked != "" {
+		if d.Skip != "" || d.Cancelled || d.Doc == nil || len(d.Doc.Blocked) > 0 {
 			continue
 		}
 		want[d.Doc.QBOType]++
 		for _, r := range d.Refunds {
-			if r.Blocked == "" {
+			if len(r.Blocked) == 0 {
 				want[r.QBOType]++
 			}
 		}
 		for _, p := range d.Payments {
-			if p.Blocked == "" && p.NotApplicable == "" {
+			if len(p.Blocked) == 0 && p.NotApplicable == "" {
 				want[p.QBOType]++
 			}
 		}

@@ -38,8 +38,9 @@ const NotApplicableOnReceipt = "not applicable: the sales receipt already record
 // The result is never nil. When the order is not to be reported at all,
 // OrderDocs.Skip says why and nothing else is set. Otherwise Doc is the
 // SalesReceipt or Invoice, Refunds and Payments one Desired each; a
-// document that cannot be sent has Blocked set (and a nil Entity) with a
-// reason a bookkeeper can act on. Several reasons are joined with "; ".
+// document that cannot be sent has Blocked set (and a nil Entity): each
+// reason with its code, the record it is about and, when a person can fix
+// it with a link or a setting, the fix.
 //
 // Choices this mapping makes, beyond design.md:
 //   - A cancelled order (cancelled after approval) still maps its Doc, so
@@ -81,11 +82,11 @@ func MapOrder(o *velocity.Order, env *Env) *OrderDocs {
 		docs.UnlinkedCustomer = o.CustomerID
 	}
 	docs.Doc = m.orderDoc()
-	if docs.Cancelled && docs.Doc.Blocked != "" {
+	if docs.Cancelled && len(docs.Doc.Blocked) > 0 {
 		// Nothing is created for a cancelled order, only a reported one
 		// voided (which needs no payload): reporting it blocked would keep
 		// it on every run's list for nothing.
-		docs.Doc.Blocked = ""
+		docs.Doc.Blocked = nil
 	}
 	docs.Refunds = m.refunds(docs.Doc)
 	docs.Payments = m.payments(docs.Doc)
@@ -102,11 +103,12 @@ type mapper struct {
 
 	customerID  string   // linked QBO customer id, "" when unlinked
 	currencyRef *qbo.Ref // set only for a foreign-currency order in a multicurrency company
-	common      reasons  // blocks every document of the order (customer, currency)
+	common      reasons  // blocks every document of the order (customer, currency); about the order
 }
 
 func newMapper(o *velocity.Order, env *Env) *mapper {
-	m := &mapper{o: o, env: env, s: &env.Settings, loc: env.Location, taxCode: env.Settings.NonTaxableTaxCode}
+	m := &mapper{o: o, env: env, s: &env.Settings, loc: env.Location, taxCode: env.Settings.NonTaxableTaxCode,
+		common: reasons{on: Subject{Kind: SubjectOrder, ID: o.Number}}}
 	if m.loc == nil {
 		m.loc = time.UTC
 	}
@@ -116,8 +118,9 @@ func newMapper(o *velocity.Order, env *Env) *mapper {
 	if l, ok := env.Customers[o.CustomerID]; ok && l.QBOID != "" {
 		m.customerID = l.QBOID
 	} else {
-		m.common.addf("customer %s is not linked to a QBO customer: run `velqbo customers link %s QBO_CUSTOMER_ID`, `velqbo customers match --apply` or `velqbo customers create %s`",
-			m.customerLabel(), o.CustomerID, o.CustomerID)
+		m.common.add(Reason{Code: CodeCustomerNotLinked, Subject: Subject{Kind: SubjectCustomer, ID: o.CustomerID},
+			Text: fmt.Sprintf("customer %s is not linked to a QBO customer", m.customerLabel()),
+			Fix:  Fix{Action: FixLinkCustomer, ID: o.CustomerID}})
 	}
 	m.checkCurrency()
 	return m
@@ -144,7 +147,7 @@ func (m *mapper) checkCurrency() {
 	}
 	if !m.env.MultiCurrency {
 		if cur != home {
-			m.common.addf("order currency %s is not the QBO company's home currency %s (multicurrency is off)", cur, home)
+			m.common.addf(CodeCurrencyMismatch, "order currency %s is not the QBO company's home currency %s (multicurrency is off)", cur, home)
 		}
 		return
 	}
@@ -153,7 +156,7 @@ func (m *mapper) checkCurrency() {
 		want = strings.ToUpper(c)
 	}
 	if cur != want {
-		m.common.addf("order currency %s is not the currency %s of QBO customer %s", cur, want, m.customerID)
+		m.common.addf(CodeCurrencyMismatch, "order currency %s is not the currency %s of QBO customer %s", cur, want, m.customerID)
 		return
 	}
 	if cur != home {
@@ -201,7 +204,7 @@ func (m *mapper) orderDoc() *Desired {
 	if invoice {
 		d.QBOType = TypeInvoice
 	}
-	why := m.common.clone()
+	why := m.common.about(m.common.on)
 	checkDocNumber(&why, "order number", o.Number)
 
 	lines := m.orderLines(&why)
@@ -256,8 +259,8 @@ func (m *mapper) orderDoc() *Desired {
 
 // finish sets Blocked, or the fingerprint of a sendable document.
 func (m *mapper) finish(d *Desired, why reasons) {
-	if len(why) > 0 {
-		d.Blocked = why.String()
+	if len(why.list) > 0 {
+		d.Blocked = why.list
 		d.Entity = nil
 		return
 	}
@@ -281,7 +284,7 @@ func (m *mapper) orderLines(why *reasons) []qbo.Line {
 		item := m.productItem(why, l, unlinked)
 		amt := l.Amount()
 		if !wholeCents(amt) {
-			why.addf("line %s amount %s × %s = %s is not whole cents", lineLabel(i, l), l.Quantity, money(l.UnitPrice), amt)
+			why.addf(CodeNotWholeCents, "line %s amount %s × %s = %s is not whole cents", lineLabel(i, l), l.Quantity, money(l.UnitPrice), amt)
 		}
 		lines = append(lines, m.itemLine(cmp.Or(l.Name, l.SKU), item, l.Quantity, l.UnitPrice, amt))
 	}
@@ -312,7 +315,7 @@ func (m *mapper) orderLines(why *reasons) []qbo.Line {
 	}
 	if disc := o.DiscountTotal; !disc.IsZero() {
 		if disc.IsNegative() {
-			why.addf("discount_total %s is negative", disc)
+			why.addf(CodeNegativeAmount, "discount_total %s is negative", disc)
 		}
 		m.checkCents(why, "discount total", disc)
 		var acct *qbo.Ref
@@ -365,8 +368,9 @@ func (m *mapper) productItem(why *reasons, l velocity.OrderLine, seen map[string
 		if s := cmp.Or(l.SKU, l.Name); s != "" {
 			name = fmt.Sprintf("%s (Velocity id %s)", s, l.ProductID)
 		}
-		why.addf("product %s is not linked to a QBO item: run `velqbo products link %s QBO_ITEM_ID` or `velqbo products match --apply`",
-			name, l.ProductID)
+		why.add(Reason{Code: CodeProductNotLinked, Subject: Subject{Kind: SubjectProduct, ID: l.ProductID},
+			Text: fmt.Sprintf("product %s is not linked to a QBO item", name),
+			Fix:  Fix{Action: FixLinkProduct, ID: l.ProductID}})
 	}
 	return nil
 }
@@ -402,20 +406,24 @@ func (m *mapper) paymentMethod(why *reasons, method string, required bool) *qbo.
 		return &qbo.Ref{Value: id}
 	}
 	if required && method != velocity.MethodTerms {
-		why.addf("payment method %q is not mapped to a QBO payment method: run `velqbo settings set %s%s=ID`",
-			method, SettingPaymentMethodPrefix, method)
+		why.add(Reason{Code: CodePaymentMethodUnmapped, Subject: Subject{Kind: SubjectPaymentMethod, ID: method},
+			Text: fmt.Sprintf("payment method %q is not mapped to a QBO payment method", method),
+			Fix:  Fix{Action: FixMapPaymentMethod, ID: method}})
 	}
 	return nil
 }
 
-func missingSetting(key, list, forWhat string) string {
-	return fmt.Sprintf("setting %s is not set (needed for %s): run `velqbo settings %s` to choose one, then `velqbo settings set %s=ID`",
-		key, forWhat, list, key)
+// missingSetting is the reason of an unset setting key, chosen from the
+// QBO records of list ("items" or "accounts").
+func missingSetting(key, list, forWhat string) Reason {
+	return Reason{Code: CodeSettingMissing, Subject: Subject{Kind: SubjectSetting, ID: key},
+		Text: fmt.Sprintf("setting %s is not set (needed for %s)", key, forWhat),
+		Fix:  Fix{Action: FixSetSetting, ID: key, List: list}}
 }
 
 func (m *mapper) checkCents(why *reasons, what string, d decimal.Decimal) {
 	if !wholeCents(d) {
-		why.addf("%s %s is not whole cents", what, d)
+		why.addf(CodeNotWholeCents, "%s %s is not whole cents", what, d)
 	}
 }
 
@@ -425,14 +433,14 @@ func (m *mapper) checkOrderMoney(why *reasons, lines []qbo.Line) {
 	o := m.o
 	m.checkCents(why, "order total", o.Total)
 	if o.Total.IsNegative() {
-		why.addf("order total %s is negative", money(o.Total))
+		why.addf(CodeNegativeAmount, "order total %s is negative", money(o.Total))
 	}
 	if parts := o.ComputedTotal(); !parts.Equal(o.Total) {
-		why.addf("order total %s does not equal its parts %s", money(o.Total), money(parts))
+		why.addf(CodeTotalMismatch, "order total %s does not equal its parts %s", money(o.Total), money(parts))
 		return
 	}
 	if doc := DocumentTotal(lines); !doc.Equal(o.Total) {
-		why.addf("document total %s does not equal order total %s", money(doc), money(o.Total))
+		why.addf(CodeTotalMismatch, "document total %s does not equal order total %s", money(doc), money(o.Total))
 	}
 }
 
@@ -513,25 +521,26 @@ func (m *mapper) refunds(doc *Desired) []*Desired {
 			Kind: KindRefund, SourceID: r.ID, OrderID: o.ID, OrderNumber: o.Number,
 			QBOType: TypeRefundReceipt, DocNumber: docNumber, Total: r.Total,
 		}
-		why := m.common.clone()
+		why := m.common.about(Subject{Kind: SubjectRefund, ID: r.ID})
 		checkDocNumber(&why, "refund number", docNumber)
 		lines := m.refundLines(&why, r)
 
 		m.checkCents(&why, "refund total", r.Total)
 		if !r.Total.IsPositive() {
-			why.addf("refund total %s is not positive", money(r.Total))
+			why.addf(CodeAmountNotPositive, "refund total %s is not positive", money(r.Total))
 		}
 		if sum := DocumentTotal(lines); !sum.Equal(r.Total) {
-			why.addf("refund total %s does not equal its lines %s", money(r.Total), money(sum))
+			why.addf(CodeTotalMismatch, "refund total %s does not equal its lines %s", money(r.Total), money(sum))
 		}
 		// Refunds are checked cumulatively in refund order: the one that
 		// takes the sum past the order total, and any after it, block.
 		cum = cum.Add(r.Total)
 		if cum.GreaterThan(o.Total) {
-			why.addf("refunds through %s total %s, more than the order total %s", docNumber, money(cum), money(o.Total))
+			why.addf(CodeRefundsExceedTotal, "refunds through %s total %s, more than the order total %s", docNumber, money(cum), money(o.Total))
 		}
-		if doc.Blocked != "" && len(why) == 0 {
-			why.addf("waits for order %s, which is blocked", o.Number)
+		if len(doc.Blocked) > 0 && len(why.list) == 0 {
+			why.add(Reason{Code: CodeWaitsForOrder, Subject: Subject{Kind: SubjectOrder, ID: o.Number},
+				Text: fmt.Sprintf("waits for order %s, which is blocked", o.Number)})
 		}
 
 		txnDate := m.date(*o.ApprovedAt)
@@ -568,13 +577,13 @@ func (m *mapper) refundLines(why *reasons, r velocity.Refund) []qbo.Line {
 	for j, rl := range r.Lines {
 		m.checkCents(why, fmt.Sprintf("refund line %d amount", j+1), rl.Amount)
 		if !rl.Amount.IsPositive() {
-			why.addf("refund line %d amount %s is not positive", j+1, money(rl.Amount))
+			why.addf(CodeAmountNotPositive, "refund line %d amount %s is not positive", j+1, money(rl.Amount))
 		}
 		switch rl.Kind {
 		case velocity.RefundProduct:
 			ol, ok := m.orderLine(rl.LineID)
 			if !ok {
-				why.addf("refund line %d refers to order line %q, which the order does not have", j+1, rl.LineID)
+				why.addf(CodeUnknownOrderLine, "refund line %d refers to order line %q, which the order does not have", j+1, rl.LineID)
 				lines = append(lines, m.amountLine(rl.Description, nil, rl.Amount))
 				continue
 			}
@@ -597,7 +606,7 @@ func (m *mapper) refundLines(why *reasons, r velocity.Refund) []qbo.Line {
 			desc := cmp.Or(rl.Description, strings.ToUpper(rl.Kind[:1])+rl.Kind[1:]+" refund")
 			lines = append(lines, m.itemLine(desc, item, decimal.NewFromInt(1), rl.Amount, rl.Amount))
 		default:
-			why.addf("refund line %d has unknown kind %q", j+1, rl.Kind)
+			why.addf(CodeUnknownRefundKind, "refund line %d has unknown kind %q", j+1, rl.Kind)
 		}
 	}
 	return lines
@@ -664,17 +673,18 @@ func (m *mapper) payments(doc *Desired) []*Desired {
 			d.NotApplicable = NotApplicableOnReceipt
 			continue
 		}
-		why := m.common.clone()
+		why := m.common.about(Subject{Kind: SubjectPayment, ID: p.ID})
 		m.checkCents(&why, "payment amount", p.Amount)
 		if !p.Amount.IsPositive() {
-			why.addf("payment amount %s is not positive", money(p.Amount))
+			why.addf(CodeAmountNotPositive, "payment amount %s is not positive", money(p.Amount))
 		}
 		cum = cum.Add(p.Amount)
 		if cum.GreaterThan(o.Total) {
-			why.addf("payments through %s total %s, more than the order total %s", p.ID, money(cum), money(o.Total))
+			why.addf(CodePaymentsExceedTotal, "payments through %s total %s, more than the order total %s", p.ID, money(cum), money(o.Total))
 		}
-		if doc.Blocked != "" && len(why) == 0 {
-			why.addf("waits for invoice %s, which is blocked", o.Number)
+		if len(doc.Blocked) > 0 && len(why.list) == 0 {
+			why.add(Reason{Code: CodeWaitsForOrder, Subject: Subject{Kind: SubjectOrder, ID: o.Number},
+				Text: fmt.Sprintf("waits for invoice %s, which is blocked", o.Number)})
 		}
 		txnDate := m.date(*o.ApprovedAt)
 		if !p.CreatedAt.IsZero() {
@@ -722,12 +732,12 @@ func capNote(s string) string {
 
 func checkDocNumber(why *reasons, what, n string) {
 	if c := utf8.RuneCountInString(n); c > MaxDocNumber {
-		why.addf("%s %q is %d characters; QBO allows at most %d in a DocNumber", what, quoteCap(n), c, MaxDocNumber)
+		why.addf(CodeDocNumberInvalid, "%s %q is %d characters; QBO allows at most %d in a DocNumber", what, quoteCap(n), c, MaxDocNumber)
 	}
 	// A control character (NUL, an ANSI escape) is no document number: QBO
 	// would refuse or garble it, and it would reach terminals and logs.
 	if !utf8.ValidString(n) || strings.IndexFunc(n, unicode.IsControl) >= 0 {
-		why.addf("%s %q holds control characters or invalid UTF-8; QBO cannot store it in a DocNumber", what, quoteCap(n))
+		why.addf(CodeDocNumberInvalid, "%s %q holds control characters or invalid UTF-8; QBO cannot store it in a DocNumber", what, quoteCap(n))
 	}
 }
 
@@ -801,16 +811,17 @@ func email(s string) *qbo.EmailAddress {
 }
 
 // reasons collects why a document is blocked.
-type reasons []string
-
-func (r *reasons) add(s string) {
-	if !slices.Contains(*r, s) {
-		*r = append(*r, s)
-	}
+type reasons struct {
+	on   Subject // the document's own record: its order, refund or payment
+	list Reasons
 }
 
-func (r *reasons) addf(format string, args ...any) { r.add(fmt.Sprintf(format, args...)) }
+func (r *reasons) add(x Reason) { r.list.add(x) }
 
-func (r reasons) clone() reasons { return slices.Clone(r) }
+// addf adds a reason about the document's own record, with no fix.
+func (r *reasons) addf(code ReasonCode, format string, args ...any) {
+	r.add(Reason{Code: code, Subject: r.on, Text: fmt.Sprintf(format, args...)})
+}
 
-func (r reasons) String() string { return strings.Join(r, "; ") }
+// about copies r for a document whose own record is on.
+func (r reasons) about(on Subject) reasons { return reasons{on: on, list: r.list.clone()} }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,7 +135,7 @@ func mapDoc(t *testing.T, o *velocity.Order, env *reconcile.Env) *reconcile.Orde
 	if docs.Doc == nil {
 		t.Fatal("Doc: got nil; want a document")
 	}
-	if docs.Doc.Blocked != "" {
+	if len(docs.Doc.Blocked) > 0 {
 		t.Fatalf("Doc.Blocked: got %q; want sendable", docs.Doc.Blocked)
 	}
 	return docs
@@ -305,14 +306,14 @@ func TestMapOrder_CancelledAfterApproval(t *testing.T) {
 	if docs.Doc.QBOType != reconcile.TypeSalesReceipt || docs.Doc.Entity == nil {
 		t.Errorf("Doc: got type %q entity %T; want the SalesReceipt still mapped (the engine voids it)", docs.Doc.QBOType, docs.Doc.Entity)
 	}
-	if len(docs.Refunds) != 1 || docs.Refunds[0].Blocked != "" {
+	if len(docs.Refunds) != 1 || len(docs.Refunds[0].Blocked) > 0 {
 		t.Errorf("Refunds: got %+v; want the refund mapped (money really went back)", docs.Refunds)
 	}
 	// A cancelled order is never reported blocked: nothing is created for it.
 	env := mapEnv(t)
 	delete(env.Customers, "cus_1")
 	docs = reconcile.MapOrder(o, env)
-	if !docs.Cancelled || docs.Doc == nil || docs.Doc.Blocked != "" || docs.Doc.Entity != nil || docs.Doc.QBOType != reconcile.TypeSalesReceipt {
+	if !docs.Cancelled || docs.Doc == nil || len(docs.Doc.Blocked) > 0 || docs.Doc.Entity != nil || docs.Doc.QBOType != reconcile.TypeSalesReceipt {
 		t.Errorf("cancelled, unmappable: got Cancelled %v Doc %+v; want cancelled, type kept, no block, no entity", docs.Cancelled, docs.Doc)
 	}
 	// Status cancelled without a timestamp: treated as after approval.
@@ -335,7 +336,7 @@ func TestMapOrder_Payments(t *testing.T) {
 			t.Fatalf("Payments: got %d; want 2", len(docs.Payments))
 		}
 		p1 := docs.Payments[0]
-		if p1.SourceID != "p1" || p1.Kind != reconcile.KindPayment || p1.QBOType != reconcile.TypePayment || p1.Blocked != "" || p1.NotApplicable != "" {
+		if p1.SourceID != "p1" || p1.Kind != reconcile.KindPayment || p1.QBOType != reconcile.TypePayment || len(p1.Blocked) > 0 || p1.NotApplicable != "" {
 			t.Fatalf("first payment: got %+v; want p1 (by created_at), sendable", p1)
 		}
 		note := "Velocity order 100234 payment"
@@ -358,7 +359,7 @@ func TestMapOrder_Payments(t *testing.T) {
 		}
 		// wire is not mapped: the payment is sent without a method.
 		p2 := docs.Payments[1]
-		if p2.Blocked != "" {
+		if len(p2.Blocked) > 0 {
 			t.Fatalf("unmapped method: Blocked got %q; want sendable", p2.Blocked)
 		}
 		if got := p2.Entity.(*qbo.Payment).PaymentMethodRef; got != nil {
@@ -373,7 +374,7 @@ func TestMapOrder_Payments(t *testing.T) {
 			t.Fatalf("Payments: got %d; want 1", len(docs.Payments))
 		}
 		p := docs.Payments[0]
-		if p.NotApplicable != reconcile.NotApplicableOnReceipt || p.Blocked != "" || p.Entity != nil {
+		if p.NotApplicable != reconcile.NotApplicableOnReceipt || len(p.Blocked) > 0 || p.Entity != nil {
 			t.Errorf("payment on a receipt: got NotApplicable %q Blocked %q Entity %v; want %q, no block, no entity",
 				p.NotApplicable, p.Blocked, p.Entity, reconcile.NotApplicableOnReceipt)
 		}
@@ -414,7 +415,7 @@ func TestMapOrder_RefundNumbering(t *testing.T) {
 	var got [][2]string
 	for _, r := range docs.Refunds {
 		got = append(got, [2]string{r.SourceID, r.DocNumber})
-		if r.Blocked != "" {
+		if len(r.Blocked) > 0 {
 			t.Errorf("refund %s: Blocked %q; want sendable", r.SourceID, r.Blocked)
 		}
 	}
@@ -431,12 +432,13 @@ func TestMapOrder_RefundNumbering(t *testing.T) {
 			mapRefund("r2", "2026-03-06T12:00:00Z", "1.00", mapShipRefund("1.00")),
 		}
 		docs := mapDoc(t, o, mapEnv(t))
-		if r := docs.Refunds[0]; r.Blocked != "" || r.DocNumber != "RF-123456789012345678" {
+		if r := docs.Refunds[0]; len(r.Blocked) > 0 || r.DocNumber != "RF-123456789012345678" {
 			t.Errorf("first refund: got %q blocked %q; want RF-123456789012345678 sendable", r.DocNumber, r.Blocked)
 		}
 		r := docs.Refunds[1]
-		if !strings.Contains(r.Blocked, `refund number "RF-123456789012345678-2" is 23 characters; QBO allows at most 21`) {
-			t.Errorf("second refund: Blocked got %q; want the DocNumber length reason", r.Blocked)
+		if !strings.Contains(r.Blocked.String(), `refund number "RF-123456789012345678-2" is 23 characters; QBO allows at most 21`) ||
+			!r.Blocked.Has(reconcile.CodeDocNumberInvalid) {
+			t.Errorf("second refund: Blocked got %q; want the DocNumber length reason (%s)", r.Blocked, reconcile.CodeDocNumberInvalid)
 		}
 		if r.Entity != nil || r.Fingerprint != "" {
 			t.Errorf("blocked refund: got Entity %v Fingerprint %q; want none", r.Entity, r.Fingerprint)
@@ -459,7 +461,7 @@ func TestMapOrder_RefundPayload(t *testing.T) {
 	}}
 	docs := mapDoc(t, o, mapEnv(t))
 	r := docs.Refunds[0]
-	if r.Blocked != "" {
+	if len(r.Blocked) > 0 {
 		t.Fatalf("Blocked: got %q; want sendable", r.Blocked)
 	}
 	note := "Velocity order 100234 refund 1: damaged in transit"
@@ -498,78 +500,106 @@ func TestMapOrder_RefundPayload(t *testing.T) {
 
 func TestMapOrder_Blocked(t *testing.T) {
 	type mutate func(o *velocity.Order, env *reconcile.Env)
+	subj := func(k reconcile.SubjectKind, id string) reconcile.Subject { return reconcile.Subject{Kind: k, ID: id} }
+	setFix := func(key, list string) reconcile.Fix {
+		return reconcile.Fix{Action: reconcile.FixSetSetting, ID: key, List: list}
+	}
+	order, noFix := subj(reconcile.SubjectOrder, "100234"), reconcile.Fix{}
 	tests := []struct {
 		name   string
 		mutate mutate
 		// Where the block must show: "doc", "refund" (only the second
 		// refund of the fixture's two), "refunds" (both), "payment".
 		where string
-		want  string
+		// The reason's code, subject and fix, and what its text says. The
+		// command each fix renders to is cmd/velqbo's (TestReasonText).
+		code    reconcile.ReasonCode
+		subject reconcile.Subject
+		fix     reconcile.Fix
+		want    string
 	}{
-		{"unlinked customer", func(_ *velocity.Order, env *reconcile.Env) { delete(env.Customers, "cus_1") }, "doc",
-			"customer cus_1 (Acme Supply Co.) is not linked to a QBO customer: run `velqbo customers link cus_1 QBO_CUSTOMER_ID`, `velqbo customers match --apply` or `velqbo customers create cus_1`"},
+		{"unlinked customer", func(_ *velocity.Order, env *reconcile.Env) { delete(env.Customers, "cus_1") }, "doc", reconcile.CodeCustomerNotLinked, subj(reconcile.SubjectCustomer, "cus_1"), reconcile.Fix{Action: reconcile.FixLinkCustomer, ID: "cus_1"},
+			"customer cus_1 (Acme Supply Co.) is not linked to a QBO customer"},
 		{"unlinked product", func(o *velocity.Order, _ *reconcile.Env) {
 			o.Lines[1].ProductID, o.Lines[1].SKU = "77", "SKU-9"
-		}, "doc", "product SKU-9 (Velocity id 77) is not linked to a QBO item: run `velqbo products link 77 QBO_ITEM_ID` or `velqbo products match --apply`"},
-		{"missing deposit_account on a receipt", func(_ *velocity.Order, env *reconcile.Env) { env.Settings.DepositAccount = "" }, "doc",
-			"setting deposit_account is not set (needed for the sales receipt): run `velqbo settings accounts` to choose one, then `velqbo settings set deposit_account=ID`"},
-		{"missing payment method mapping", func(_ *velocity.Order, env *reconcile.Env) { delete(env.Settings.PaymentMethods, "credit_card") }, "doc",
-			"payment method \"credit_card\" is not mapped to a QBO payment method: run `velqbo settings set payment_method.credit_card=ID`"},
-		{"missing shipping_item", func(_ *velocity.Order, env *reconcile.Env) { env.Settings.ShippingItem = "" }, "doc",
-			"setting shipping_item is not set (needed for shipping of 7.50): run `velqbo settings items` to choose one, then `velqbo settings set shipping_item=ID`"},
-		{"missing tax_item", func(_ *velocity.Order, env *reconcile.Env) { env.Settings.TaxItem = "" }, "doc",
-			"`velqbo settings set tax_item=ID`"},
+		}, "doc", reconcile.CodeProductNotLinked, subj(reconcile.SubjectProduct, "77"), reconcile.Fix{Action: reconcile.FixLinkProduct, ID: "77"},
+			"product SKU-9 (Velocity id 77) is not linked to a QBO item"},
+		{"missing deposit_account on a receipt", func(_ *velocity.Order, env *reconcile.Env) { env.Settings.DepositAccount = "" }, "doc", reconcile.CodeSettingMissing, subj(reconcile.SubjectSetting, "deposit_account"), setFix("deposit_account", "accounts"),
+			"setting deposit_account is not set (needed for the sales receipt)"},
+		{"missing payment method mapping", func(_ *velocity.Order, env *reconcile.Env) { delete(env.Settings.PaymentMethods, "credit_card") }, "doc", reconcile.CodePaymentMethodUnmapped, subj(reconcile.SubjectPaymentMethod, "credit_card"), reconcile.Fix{Action: reconcile.FixMapPaymentMethod, ID: "credit_card"},
+			"payment method \"credit_card\" is not mapped to a QBO payment method"},
+		{"missing shipping_item", func(_ *velocity.Order, env *reconcile.Env) { env.Settings.ShippingItem = "" }, "doc", reconcile.CodeSettingMissing, subj(reconcile.SubjectSetting, "shipping_item"), setFix("shipping_item", "items"),
+			"setting shipping_item is not set (needed for shipping of 7.50)"},
+		{"missing tax_item", func(_ *velocity.Order, env *reconcile.Env) { env.Settings.TaxItem = "" }, "doc", reconcile.CodeSettingMissing, subj(reconcile.SubjectSetting, "tax_item"), setFix("tax_item", "items"),
+			"setting tax_item is not set"},
 		{"missing handling_item", func(o *velocity.Order, env *reconcile.Env) {
 			env.Settings.HandlingItem = ""
 			o.HandlingTotal, o.Total = mapDec("2.00"), mapDec("57.83")
-		}, "doc", "`velqbo settings set handling_item=ID`"},
+		}, "doc", reconcile.CodeSettingMissing, subj(reconcile.SubjectSetting, "handling_item"), setFix("handling_item", "items"),
+			"setting handling_item is not set"},
 		{"missing custom_item", func(o *velocity.Order, env *reconcile.Env) {
 			env.Settings.CustomItem = ""
 			o.CustomAmounts = []velocity.CustomAmount{{ID: "c1", Description: "Rush fee", Amount: mapDec("4.00")}}
 			o.Total = mapDec("59.83")
-		}, "doc", "setting custom_item is not set (needed for custom amount \"Rush fee\" of 4.00)"},
+		}, "doc", reconcile.CodeSettingMissing, subj(reconcile.SubjectSetting, "custom_item"), setFix("custom_item", "items"),
+			"setting custom_item is not set (needed for custom amount \"Rush fee\" of 4.00)"},
 		{"missing discount_account", func(o *velocity.Order, env *reconcile.Env) {
 			env.Settings.DiscountAccount = ""
 			o.DiscountTotal, o.Total = mapDec("5.00"), mapDec("50.83")
-		}, "doc", "`velqbo settings set discount_account=ID`"},
-		{"missing refund_account", func(_ *velocity.Order, env *reconcile.Env) { env.Settings.RefundAccount = "" }, "refunds",
-			"setting refund_account is not set (needed for refund RF-100234-2): run `velqbo settings accounts`"},
-		{"unmapped refund payment method", func(o *velocity.Order, _ *reconcile.Env) { o.Refunds[1].PaymentMethod = "store_credit" }, "refund",
-			"`velqbo settings set payment_method.store_credit=ID`"},
+		}, "doc", reconcile.CodeSettingMissing, subj(reconcile.SubjectSetting, "discount_account"), setFix("discount_account", "accounts"),
+			"setting discount_account is not set"},
+		{"missing refund_account", func(_ *velocity.Order, env *reconcile.Env) { env.Settings.RefundAccount = "" }, "refunds", reconcile.CodeSettingMissing, subj(reconcile.SubjectSetting, "refund_account"), setFix("refund_account", "accounts"),
+			"setting refund_account is not set (needed for refund RF-100234-2)"},
+		{"unmapped refund payment method", func(o *velocity.Order, _ *reconcile.Env) { o.Refunds[1].PaymentMethod = "store_credit" }, "refund", reconcile.CodePaymentMethodUnmapped, subj(reconcile.SubjectPaymentMethod, "store_credit"), reconcile.Fix{Action: reconcile.FixMapPaymentMethod, ID: "store_credit"},
+			"payment method \"store_credit\" is not mapped"},
 		{"missing deposit_account for a payment", func(o *velocity.Order, env *reconcile.Env) {
 			o.PaymentTerms = &velocity.PaymentTerms{NetDays: 30}
 			env.Settings.DepositAccount = ""
-		}, "payment", "setting deposit_account is not set (needed for payment p1)"},
-		{"foreign currency, multicurrency off", func(o *velocity.Order, _ *reconcile.Env) { o.Currency = "EUR" }, "doc",
+		}, "payment", reconcile.CodeSettingMissing, subj(reconcile.SubjectSetting, "deposit_account"), setFix("deposit_account", "accounts"),
+			"setting deposit_account is not set (needed for payment p1)"},
+		{"foreign currency, multicurrency off", func(o *velocity.Order, _ *reconcile.Env) { o.Currency = "EUR" }, "doc", reconcile.CodeCurrencyMismatch, order, noFix,
 			"order currency EUR is not the QBO company's home currency USD (multicurrency is off)"},
 		{"currency differs from the customer's", func(o *velocity.Order, env *reconcile.Env) {
 			o.Currency = "EUR"
 			env.MultiCurrency = true
 			env.CustomerCurrency = map[string]string{"58": "CAD"}
-		}, "doc", "order currency EUR is not the currency CAD of QBO customer 58"},
-		{"order number too long", func(o *velocity.Order, _ *reconcile.Env) { o.Number = "1234567890123456789012" }, "doc",
+		}, "doc", reconcile.CodeCurrencyMismatch, order, noFix,
+			"order currency EUR is not the currency CAD of QBO customer 58"},
+		{"order number too long", func(o *velocity.Order, _ *reconcile.Env) { o.Number = "1234567890123456789012" }, "doc", reconcile.CodeDocNumberInvalid, subj(reconcile.SubjectOrder, "1234567890123456789012"), noFix,
 			`order number "1234567890123456789012" is 22 characters; QBO allows at most 21 in a DocNumber`},
 		{"line amount not whole cents", func(o *velocity.Order, _ *reconcile.Env) {
 			o.Lines[1].Quantity, o.Lines[1].UnitPrice = mapDec("1.5"), mapDec("0.99")
-		}, "doc", "line 2 (SKU-2) amount 1.5 × 0.99 = 1.485 is not whole cents"},
+		}, "doc", reconcile.CodeNotWholeCents, order, noFix,
+			"line 2 (SKU-2) amount 1.5 × 0.99 = 1.485 is not whole cents"},
 		{"three-decimal quantity", func(o *velocity.Order, _ *reconcile.Env) {
 			o.Lines[1].Quantity, o.Lines[1].UnitPrice = mapDec("0.333"), mapDec("3.00")
-		}, "doc", "amount 0.333 × 3.00 = 0.999 is not whole cents"},
-		{"total does not equal its parts", func(o *velocity.Order, _ *reconcile.Env) { o.Total = mapDec("55.84") }, "doc",
+		}, "doc", reconcile.CodeNotWholeCents, order, noFix,
+			"amount 0.333 × 3.00 = 0.999 is not whole cents"},
+		{"total does not equal its parts", func(o *velocity.Order, _ *reconcile.Env) { o.Total = mapDec("55.84") }, "doc", reconcile.CodeTotalMismatch, order, noFix,
 			"order total 55.84 does not equal its parts 55.83"},
 		{"negative total", func(o *velocity.Order, _ *reconcile.Env) {
 			o.Lines[0].UnitPrice, o.Total = mapDec("-40.00"), mapDec("-64.15")
-		}, "doc", "order total -64.15 is negative"},
+		}, "doc", reconcile.CodeNegativeAmount, order, noFix,
+			"order total -64.15 is negative"},
 		{"refunds exceed the order", func(o *velocity.Order, _ *reconcile.Env) {
 			o.Refunds[1].Lines[0].Amount, o.Refunds[1].Total = mapDec("50.84"), mapDec("50.84")
-		}, "refund", "refunds through RF-100234-2 total 55.84, more than the order total 55.83"},
+		}, "refund", reconcile.CodeRefundsExceedTotal, subj(reconcile.SubjectRefund, "r2"), noFix,
+			"refunds through RF-100234-2 total 55.84, more than the order total 55.83"},
 		{"refund of an unknown line", func(o *velocity.Order, _ *reconcile.Env) {
 			o.Refunds[1].Lines[0] = velocity.RefundLine{Kind: velocity.RefundProduct, LineID: "nope", Quantity: mapDec("1"), Amount: mapDec("5.00")}
-		}, "refund", `refund line 1 refers to order line "nope", which the order does not have`},
+		}, "refund", reconcile.CodeUnknownOrderLine, subj(reconcile.SubjectRefund, "r2"), noFix,
+			`refund line 1 refers to order line "nope", which the order does not have`},
+		{"refund total not positive", func(o *velocity.Order, _ *reconcile.Env) {
+			o.Refunds[1].Lines[0].Amount, o.Refunds[1].Total = mapDec("-2.50"), mapDec("-2.50")
+		}, "refund", reconcile.CodeAmountNotPositive, subj(reconcile.SubjectRefund, "r2"), noFix,
+			"refund line 1 amount -2.50 is not positive"},
+		{"refund line of an unknown kind", func(o *velocity.Order, _ *reconcile.Env) { o.Refunds[1].Lines[0].Kind = "gift_wrap" }, "refund",
+			reconcile.CodeUnknownRefundKind, subj(reconcile.SubjectRefund, "r2"), noFix, `refund line 1 has unknown kind "gift_wrap"`},
 		{"payments exceed the order", func(o *velocity.Order, _ *reconcile.Env) {
 			o.PaymentTerms = &velocity.PaymentTerms{NetDays: 30}
 			o.Payments[0].Amount = mapDec("55.84")
-		}, "payment", "payments through p1 total 55.84, more than the order total 55.83"},
+		}, "payment", reconcile.CodePaymentsExceedTotal, subj(reconcile.SubjectPayment, "p1"), noFix,
+			"payments through p1 total 55.84, more than the order total 55.83"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -590,29 +620,36 @@ func TestMapOrder_Blocked(t *testing.T) {
 				d = docs.Doc
 			case "refund":
 				d = docs.Refunds[1]
-				if docs.Doc.Blocked != "" || docs.Refunds[0].Blocked != "" {
+				if len(docs.Doc.Blocked) > 0 || len(docs.Refunds[0].Blocked) > 0 {
 					t.Errorf("only the second refund should block: Doc %q, first refund %q", docs.Doc.Blocked, docs.Refunds[0].Blocked)
 				}
 			case "refunds":
 				d = docs.Refunds[1]
-				if docs.Doc.Blocked != "" || docs.Refunds[0].Blocked == "" {
+				if len(docs.Doc.Blocked) > 0 || len(docs.Refunds[0].Blocked) == 0 {
 					t.Errorf("both refunds and not the order should block: Doc %q, first refund %q", docs.Doc.Blocked, docs.Refunds[0].Blocked)
 				}
 			case "payment":
 				d = docs.Payments[0]
-				if docs.Doc.Blocked != "" {
+				if len(docs.Doc.Blocked) > 0 {
 					t.Errorf("only the payment should block: Doc %q", docs.Doc.Blocked)
 				}
 			}
-			if !strings.Contains(d.Blocked, tt.want) {
+			if !strings.Contains(d.Blocked.String(), tt.want) {
 				t.Errorf("Blocked: got %q; want it to contain %q", d.Blocked, tt.want)
+			}
+			i := slices.IndexFunc(d.Blocked, func(r reconcile.Reason) bool { return r.Code == tt.code && r.Subject == tt.subject })
+			if i < 0 {
+				t.Fatalf("Blocked: got %+v; want a reason with code %s about %+v", d.Blocked, tt.code, tt.subject)
+			}
+			if got := d.Blocked[i]; got.Fix != tt.fix || !strings.Contains(got.Text, tt.want) {
+				t.Errorf("reason %s: got fix %+v text %q; want fix %+v, text containing %q", tt.code, got.Fix, got.Text, tt.fix, tt.want)
 			}
 			if d.Entity != nil || d.Fingerprint != "" {
 				t.Errorf("blocked: got Entity %T Fingerprint %q; want none", d.Entity, d.Fingerprint)
 			}
 			if tt.where == "doc" {
 				for _, r := range docs.Refunds {
-					if r.Blocked == "" {
+					if len(r.Blocked) == 0 {
 						t.Errorf("refund %s of a blocked order: got sendable; want it held", r.SourceID)
 					}
 				}
@@ -628,11 +665,15 @@ func TestMapOrder_BlockedDependents(t *testing.T) {
 	o.Refunds = []velocity.Refund{mapRefund("r1", "2026-03-05T12:00:00Z", "5.00", mapShipRefund("5.00"))}
 	o.Payments = []velocity.Payment{{ID: "p1", CreatedAt: *mapTime("2026-03-10T18:00:00Z"), Amount: mapDec("10.00")}}
 	docs := reconcile.MapOrder(o, env)
-	if got, want := docs.Refunds[0].Blocked, "waits for order 100234, which is blocked"; got != want {
-		t.Errorf("refund: Blocked got %q; want %q", got, want)
+	waits := func(text string) reconcile.Reasons {
+		return reconcile.Reasons{{Code: reconcile.CodeWaitsForOrder,
+			Subject: reconcile.Subject{Kind: reconcile.SubjectOrder, ID: "100234"}, Text: text}}
 	}
-	if got, want := docs.Payments[0].Blocked, "waits for invoice 100234, which is blocked"; got != want {
-		t.Errorf("payment: Blocked got %q; want %q", got, want)
+	if diff := cmp.Diff(waits("waits for order 100234, which is blocked"), docs.Refunds[0].Blocked); diff != "" {
+		t.Errorf("refund: Blocked (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(waits("waits for invoice 100234, which is blocked"), docs.Payments[0].Blocked); diff != "" {
+		t.Errorf("payment: Blocked (-want +got):\n%s", diff)
 	}
 }
 
@@ -851,7 +892,7 @@ func TestMapOrder_TermsMethodNeverBlocks(t *testing.T) {
 	r.PaymentMethod = velocity.MethodTerms
 	o.Refunds = []velocity.Refund{r}
 	docs := mapDoc(t, o, mapEnv(t))
-	if got := docs.Refunds[0]; got.Blocked != "" || got.Entity.(*qbo.RefundReceipt).PaymentMethodRef != nil {
+	if got := docs.Refunds[0]; len(got.Blocked) > 0 || got.Entity.(*qbo.RefundReceipt).PaymentMethodRef != nil {
 		t.Errorf("refund paid back on terms: got Blocked %q; want sendable with no PaymentMethodRef", got.Blocked)
 	}
 	env := mapEnv(t)

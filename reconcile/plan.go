@@ -37,9 +37,12 @@ type Change struct {
 	QBOType     string
 	QBOID       string
 	DocNumber   string
-	Reason      string
-	Desired     *Desired
-	Prior       *schema.Document // nil when the ledger has no row
+	// Reason is the text of a blocked or failed change (or a note on a
+	// noop); Why is its structure when known (Reconciler.explain sets both).
+	Reason  string
+	Why     Reasons
+	Desired *Desired
+	Prior   *schema.Document // nil when the ledger has no row
 
 	// VoidType and VoidID name the document a void acts on (the prior
 	// document, or the SalesReceipt replaced by an Invoice).
@@ -74,7 +77,7 @@ type Change struct {
 
 func (c *Change) item() Item {
 	return Item{Kind: c.Kind, SourceID: c.Key.SourceID, OrderNumber: c.OrderNumber, Action: c.Action,
-		QBOType: c.QBOType, QBOID: c.QBOID, DocNumber: c.DocNumber, Reason: c.Reason, tid: c.tid}
+		QBOType: c.QBOType, QBOID: c.QBOID, DocNumber: c.DocNumber, Reason: c.Reason, Reasons: c.Why, tid: c.tid}
 }
 
 func (c *Change) generation() int {
@@ -91,11 +94,8 @@ func (c *Change) attempt() int {
 	return c.Prior.RequestAttempt
 }
 
-func deletedReason(number string) string {
-	return fmt.Sprintf("deleted in QBO; run `velqbo resync %s` to re-create it", number)
-}
-
-// diffDoc compares one desired document with its ledger row.
+// diffDoc compares one desired document with its ledger row. A blocked
+// change gets Why; its Reason is rendered by the caller (diffChunk).
 func diffDoc(kind string, want *Desired, row *schema.Document) *Change {
 	c := &Change{Kind: kind, Key: schema.DocumentKey{Kind: kind, SourceID: want.SourceID}, OrderID: want.OrderID,
 		OrderNumber: want.OrderNumber, QBOType: want.QBOType, DocNumber: want.DocNumber, Desired: want, Prior: row}
@@ -104,10 +104,10 @@ func diffDoc(kind string, want *Desired, row *schema.Document) *Change {
 		c.pending = row.HasPendingIntent()
 	}
 	switch {
-	case want.Blocked != "":
-		c.Action, c.Reason = ActionBlocked, want.Blocked
+	case len(want.Blocked) > 0:
+		c.Action, c.Why = ActionBlocked, want.Blocked
 	case row != nil && row.State == schema.StateDeletedInQBO:
-		c.Action, c.Reason = ActionBlocked, deletedReason(want.OrderNumber)
+		c.Action, c.Why = ActionBlocked, Reasons{DeletedInQBO(want.OrderNumber)}
 	case row == nil || row.QBOID == "":
 		c.Action = ActionCreate
 	case kind == KindOrder && row.QBOType != "" && row.QBOType != want.QBOType:
@@ -471,8 +471,10 @@ func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velo
 			}
 			addChange(objectErrorChange(oe))
 		case errors.Is(err, velocity.ErrNotFound):
+			why := Reasons{{Code: CodeNotInSource, Subject: Subject{Kind: SubjectOrder, ID: id},
+				Text: "order " + id + " is no longer in Velocity"}}
 			addChange(&Change{Kind: KindOrder, Key: schema.DocumentKey{Kind: KindOrder, SourceID: id},
-				OrderID: id, Action: ActionBlocked, Reason: "order " + id + " is no longer in Velocity"})
+				OrderID: id, Action: ActionBlocked, Reason: why.String(), Why: why})
 		case err != nil:
 			if ctx.Err() == nil {
 				setErr(fmt.Errorf("read order %s: %w: %w", id, ErrSourceUnavailable, err))
@@ -489,8 +491,10 @@ func objectErrorChange(oe *velocity.ObjectError) *Change {
 	if oe.Line > 0 {
 		reason = fmt.Sprintf("line %d: %s", oe.Line, reason)
 	}
+	why := Reasons{{Code: CodeInvalidInSource, Subject: Subject{Kind: SubjectOrder, ID: oe.ID},
+		Text: "invalid order in Velocity: " + reason}}
 	return &Change{Kind: KindOrder, Key: schema.DocumentKey{Kind: KindOrder, SourceID: oe.ID}, OrderID: oe.ID,
-		Action: ActionBlocked, Reason: "invalid order in Velocity: " + reason}
+		Action: ActionBlocked, Reason: why.String(), Why: why}
 }
 
 // loadedChunk is a chunk of orders with its ledger rows and links.
@@ -563,12 +567,15 @@ func (r *Reconciler) diffChunk(l *loadedChunk) (changes []*Change, unchanged int
 	for _, o := range l.orders {
 		docs := mapFn(o, &l.env)
 		for _, c := range diffOrder(docs, l.orderRows, l.refundRows, l.payments) {
+			if len(c.Why) > 0 {
+				r.explain(c, c.Action, c.Why)
+			}
 			c.sourceUpdated = o.UpdatedAt
 			if staleCopy(c) {
 				unchanged++ // an older copy of an order QBO already has newer
 				continue
 			}
-			if docs.UnlinkedCustomer != "" && c.Action == ActionBlocked && c.Desired != nil && c.Desired == docs.Doc && c.Desired.Blocked != "" {
+			if docs.UnlinkedCustomer != "" && c.Action == ActionBlocked && c.Desired != nil && c.Desired == docs.Doc && len(c.Desired.Blocked) > 0 {
 				c.unlinkedCustomer = docs.UnlinkedCustomer
 			}
 			if c.Action == ActionNoop && c.Reason == "" && !c.restoreState {
@@ -671,7 +678,7 @@ func (r *Reconciler) Plan(ctx context.Context, opts Options) (*Summary, error) {
 	return sum, nil
 }
 
-func modeName(m string) string {
+func modeName(m Mode) Mode {
 	if m == "" {
 		return ModeIncremental
 	}

@@ -116,7 +116,7 @@ func (co *propCompany) checkOrder(ctx context.Context, t *testing.T, o *velocity
 		return
 	}
 	d := docs.Doc
-	if d.Blocked != "" {
+	if len(d.Blocked) > 0 {
 		t.Errorf("order %s: blocked %q; want a valid, fully linked order sendable", o.Number, d.Blocked)
 		return
 	}
@@ -155,7 +155,7 @@ func (co *propCompany) checkOrder(ctx context.Context, t *testing.T, o *velocity
 	}
 
 	for i, r := range docs.Refunds {
-		if r.Blocked != "" {
+		if len(r.Blocked) > 0 {
 			t.Errorf("order %s refund %s: blocked %q; want sendable", o.Number, r.SourceID, r.Blocked)
 			continue
 		}
@@ -182,7 +182,7 @@ func (co *propCompany) checkOrder(ctx context.Context, t *testing.T, o *velocity
 			}
 			continue
 		}
-		if p.Blocked != "" {
+		if len(p.Blocked) > 0 {
 			t.Errorf("order %s payment %s: blocked %q; want sendable", o.Number, p.SourceID, p.Blocked)
 			continue
 		}

@@ -36,7 +36,7 @@ func (r *Reconciler) Resync(ctx context.Context, orderNumber string) ([]schema.D
 	var targets []schema.Document
 	for _, d := range rows {
 		if d.HasPendingIntent() {
-			return nil, fmt.Errorf("resync %s: %s has a write whose outcome is unknown; run `velqbo run` first: %w",
+			return nil, fmt.Errorf("resync %s: %s has a write whose outcome is unknown; a run must look it up first: %w",
 				orderNumber, d.Key(), schema.ErrConflict)
 		}
 		if d.QBOID == "" || d.QBOType == "" {

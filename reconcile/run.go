@@ -32,6 +32,10 @@ type Reconciler struct {
 	ChunkSize int
 	// Map is the mapping; nil means MapOrder.
 	Map func(o *velocity.Order, env *Env) *OrderDocs
+	// FixText phrases the fix of a reason in Item.Reason and the ledger's
+	// last error (the CLI gives the command that fixes it). Nil leaves the
+	// fix out of the text; Item.Reasons carries it as data either way.
+	FixText func(Fix) string
 }
 
 func (r *Reconciler) now() time.Time {
@@ -78,7 +82,7 @@ func (r *Reconciler) qboFatal(err error) error {
 // returned with it.
 func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 	mode := modeName(opts.Mode)
-	run, err := r.Store.StartRun(ctx, mode)
+	run, err := r.Store.StartRun(ctx, string(mode))
 	if err != nil {
 		return nil, err
 	}

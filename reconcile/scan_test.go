@@ -116,7 +116,7 @@ func engSyncedStore(tb testing.TB, n int) (*schema.Store, *engNoQBO, *reconcile.
 	var batch []schema.Document
 	for i := range n {
 		d := reconcile.MapOrder(engSynthOrder(i), env).Doc
-		if d.Blocked != "" {
+		if len(d.Blocked) > 0 {
 			tb.Fatalf("synthetic order blocked: %s", d.Blocked)
 		}
 		batch = append(batch, schema.Document{Kind: "order", SourceID: d.SourceID, OrderNumber: d.OrderNumber,

@@ -574,7 +574,7 @@ func (s *soak) check() {
 			}
 			continue
 		}
-		if d.Doc.Blocked != "" {
+		if len(d.Doc.Blocked) > 0 {
 			t.Errorf("order %s blocked: %s", o.Number, d.Doc.Blocked)
 			continue
 		}
@@ -607,7 +607,7 @@ func (s *soak) check() {
 		}
 		voidedReceipts += len(voided)
 		for i, r := range d.Refunds {
-			if r.Blocked != "" {
+			if len(r.Blocked) > 0 {
 				t.Errorf("refund %s of %s blocked: %s", r.SourceID, o.Number, r.Blocked)
 				continue
 			}
@@ -628,7 +628,7 @@ func (s *soak) check() {
 				}
 				continue
 			}
-			if p.Blocked != "" {
+			if len(p.Blocked) > 0 {
 				t.Errorf("payment %s of %s blocked: %s", p.SourceID, o.Number, p.Blocked)
 				continue
 			}

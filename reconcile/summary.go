@@ -19,11 +19,14 @@ const (
 	ActionFailed  = "failed"
 )
 
+// Mode says which orders a run reads.
+type Mode string
+
 // Run modes.
 const (
-	ModeIncremental = "incremental"
-	ModeSince       = "since"
-	ModeFull        = "full"
+	ModeIncremental Mode = "incremental"
+	ModeSince       Mode = "since"
+	ModeFull        Mode = "full"
 )
 
 var (
@@ -44,7 +47,7 @@ var (
 // Options say which orders a run or plan reads.
 type Options struct {
 	// Mode is ModeIncremental (default), ModeSince or ModeFull.
-	Mode string
+	Mode Mode
 	// Since is the start of the window in ModeSince.
 	Since time.Time
 	// Progress, when set, is called as documents are sent: done of total.
@@ -81,7 +84,12 @@ type Item struct {
 	QBOType     string `json:"qbo_type"`
 	QBOID       string `json:"qbo_id"`
 	DocNumber   string `json:"doc_number"`
-	Reason      string `json:"reason"`
+	// Reason is why the item is blocked or failed (or a note on one that
+	// went through), as a person reads it: Reasons rendered with the
+	// Reconciler's FixText, or a message without structure (a QBO fault).
+	Reason string `json:"reason"`
+	// Reasons is Reason as data, when the engine knows its structure.
+	Reasons Reasons `json:"reasons,omitempty"`
 
 	tid string // intuit_tid of the write, logged but not part of the JSON
 }
@@ -94,7 +102,7 @@ type Item struct {
 // by order number, kind and source id.
 type Summary struct {
 	RunID      string    `json:"run_id"`
-	Mode       string    `json:"mode"`
+	Mode       Mode      `json:"mode"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	Counts     Counts    `json:"counts"`

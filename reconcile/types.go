@@ -80,10 +80,10 @@ type Desired struct {
 	// before sending and against QBO's TotalAmt after.
 	Total decimal.Decimal
 
-	// Blocked, when set, is why this document cannot be sent, phrased so a
-	// bookkeeper can act on it (which link or setting, and the command that
-	// fixes it). Entity may be nil then.
-	Blocked string
+	// Blocked, when set, is why this document cannot be sent: what is
+	// wrong, about which record, and the fix as data (which link or
+	// setting). Entity may be nil then.
+	Blocked Reasons
 	// NotApplicable, when set, says why nothing is sent and nothing is
 	// wrong (a payment on an order reported as a SalesReceipt).
 	NotApplicable string

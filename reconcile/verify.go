@@ -96,7 +96,11 @@ type Drift struct {
 	QBOID       string `json:"qbo_id"`
 	DocNumber   string `json:"doc_number"`
 	Drift       string `json:"drift"`
-	Detail      string `json:"detail"`
+	// Detail says what differs, with the fix rendered by the Reconciler's
+	// FixText when there is one (a deleted document: resync).
+	Detail string `json:"detail"`
+	// Fix is the fix as data; zero when the drift is only reported.
+	Fix Fix `json:"fix,omitzero"`
 }
 
 // DriftReport is the result of one verify.
@@ -398,7 +402,9 @@ func (v *verifier) check(ctx context.Context, d schema.Document, doc DocRef, del
 	switch {
 	case deleted:
 		dr.Drift = DriftDeleted
-		dr.Detail = fmt.Sprintf("%s %s was deleted in QBO; `velqbo resync %s` re-creates it", d.QBOType, d.QBOID, d.OrderNumber)
+		why := DeletedInQBO(d.OrderNumber)
+		why.Text = fmt.Sprintf("%s %s was deleted in QBO", d.QBOType, d.QBOID)
+		dr.Detail, dr.Fix = v.r.text(Reasons{why}), why.Fix
 	case doc.Voided:
 		dr.Drift = DriftVoided
 		dr.Detail = fmt.Sprintf("%s %s was voided in QBO by someone else", d.QBOType, d.QBOID)

@@ -232,14 +232,15 @@ func (a *applier) update(ctx context.Context, c *Change) {
 }
 
 func (a *applier) deletedInQBO(ctx context.Context, c *Change, rid string) {
-	reason := deletedReason(c.OrderNumber)
+	why := Reasons{DeletedInQBO(c.OrderNumber)}
+	reason := a.r.text(why)
 	if err := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid,
 		State: schema.StateDeletedInQBO, Error: reason,
 		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "deleted_in_qbo"}}); err != nil {
 		a.storeErr(err)
 		return
 	}
-	c.Action, c.Reason = ActionBlocked, reason
+	a.r.explain(c, ActionBlocked, why)
 	a.report(c.item(), true)
 }
 

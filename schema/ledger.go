@@ -89,7 +89,7 @@ func (s *Store) RecordIntent(ctx context.Context, in Intent) error {
 		// A document a person deleted in QBO is reported, never silently
 		// re-created: only resync (BumpGeneration) makes it writable again.
 		if d.State == StateDeletedInQBO {
-			return fmt.Errorf("%s %s was deleted in QBO: run velqbo resync to re-create it: %w", d.QBOType, d.QBOID, ErrConflict)
+			return fmt.Errorf("%s %s was deleted in QBO; only a resync (BumpGeneration) makes it writable again: %w", d.QBOType, d.QBOID, ErrConflict)
 		}
 		d.PendingRequestID, d.PendingAction, d.PendingFingerprint, d.PendingAt = in.RequestID, in.Action, in.Fingerprint, now
 		d.PendingQBOType, d.PendingQBOID = in.TargetType, in.TargetID

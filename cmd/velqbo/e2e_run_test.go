@@ -612,6 +612,14 @@ func TestE2E_ReportingRules(t *testing.T) {
 						t.Errorf("blocked reason: got %q; want it to contain %q", reason, want)
 					}
 				}
+				// --json carries the same reason as data for the console.
+				wantWhy := reconcile.Reasons{{Code: reconcile.CodeProductNotLinked,
+					Subject: reconcile.Subject{Kind: reconcile.SubjectProduct, ID: "prod_3"},
+					Text:    "product SKU-9 (Velocity id prod_3) is not linked to a QBO item",
+					Fix:     reconcile.Fix{Action: reconcile.FixLinkProduct, ID: "prod_3"}}}
+				if diff := cmp.Diff(wantWhy, sum.Items[1].Reasons); diff != "" {
+					t.Errorf("blocked reasons (-want +got):\n%s", diff)
+				}
 				if n := len(e.docs("SalesReceipt", "1014")); n != 0 {
 					t.Errorf("blocked order sent: %d receipts 1014", n)
 				}

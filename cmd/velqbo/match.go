@@ -227,7 +227,7 @@ func (m *Main) createCustomer(ctx context.Context, st *schema.Store, f linkFlags
 	var taken *reconcile.NameTakenError
 	switch {
 	case errors.As(err, &taken):
-		return usageErrorf("%s", taken)
+		return usageErrorf("%s", reasonText(taken.Reason()))
 	case err != nil:
 		return qboError(err)
 	}

@@ -119,6 +119,9 @@ func resyncCommand() command {
 			if errors.Is(err, reconcile.ErrNothingToResync) {
 				return usageErrorf("%v", err)
 			}
+			if errors.Is(err, schema.ErrConflict) {
+				err = fmt.Errorf("%w (run `velqbo run` first)", err)
+			}
 			if err != nil {
 				return exitFor(err)
 			}
@@ -156,6 +159,7 @@ func (m *Main) newReconciler(ctx context.Context, st *schema.Store) (*reconcile.
 		Log:         m.Log,
 		Now:         m.Now,
 		Concurrency: m.Config.QBO.Concurrency,
+		FixText:     fixCommand,
 	}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/tokenhealth"
+	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
 )
 
@@ -129,7 +130,7 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 		return nil, err
 	}
 	for _, d := range deleted {
-		v.Deleted = append(v.Deleted, docView(d, fmt.Sprintf("deleted in QBO; run `velqbo resync %s` to re-create it", d.OrderNumber)))
+		v.Deleted = append(v.Deleted, docView(d, reasonText(reconcile.DeletedInQBO(d.OrderNumber))))
 	}
 	pending, err := st.PendingIntents(ctx)
 	if err != nil {

@@ -75,6 +75,7 @@ func (m *Main) verifyWith(ctx context.Context, opts reconcile.VerifyOptions) (*r
 		Location: m.Config.Location(),
 		Log:      m.Log,
 		Now:      m.Now,
+		FixText:  fixCommand,
 	}
 	rep, err := r.Verify(ctx, opts)
 	if err != nil {

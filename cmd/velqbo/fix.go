@@ -1,0 +1,38 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/velqbo/velqbo/reconcile"
+)
+
+// fixCommand phrases a reason's fix as the command lines that apply it.
+// It is the one place that names commands in the engine's reasons: the
+// Reconciler renders Item.Reason and the ledger's last error with it.
+// An unknown action gives "" (the reason's text then stands alone).
+func fixCommand(f reconcile.Fix) string {
+	switch f.Action {
+	case reconcile.FixLinkCustomer:
+		return fmt.Sprintf("run `velqbo customers link %s QBO_CUSTOMER_ID`, `velqbo customers match --apply` or `velqbo customers create %s`", f.ID, f.ID)
+	case reconcile.FixCreateCustomer:
+		return fmt.Sprintf("create it with `velqbo customers create %s`", f.ID)
+	case reconcile.FixRenameOrLinkCustomer:
+		return fmt.Sprintf("rename one in QBO, or link by hand with `velqbo customers link %s QBO_ID`", f.ID)
+	case reconcile.FixLinkProduct:
+		return fmt.Sprintf("run `velqbo products link %s QBO_ITEM_ID` or `velqbo products match --apply`", f.ID)
+	case reconcile.FixSetSetting:
+		if f.List == "" {
+			return fmt.Sprintf("run `velqbo settings set %s=ID`", f.ID)
+		}
+		return fmt.Sprintf("run `velqbo settings %s` to choose one, then `velqbo settings set %s=ID`", f.List, f.ID)
+	case reconcile.FixMapPaymentMethod:
+		return fmt.Sprintf("run `velqbo settings set %s%s=ID`", reconcile.SettingPaymentMethodPrefix, f.ID)
+	case reconcile.FixResync:
+		return fmt.Sprintf("run `velqbo resync %s` to re-create it", f.ID)
+	}
+	return ""
+}
+
+// reasonText is r as the CLI prints it: its text and the command that
+// fixes it.
+func reasonText(r reconcile.Reason) string { return r.Render(fixCommand) }

@@ -1,0 +1,180 @@
+package reconcile
+
+import (
+	"slices"
+	"strings"
+)
+
+// ReasonCode names why an item is blocked or failed. Codes are stable: the
+// console and scripts branch on them, so a code is never renamed or reused.
+type ReasonCode string
+
+// Reason codes.
+const (
+	// Links and settings a person must add.
+	CodeCustomerNotLinked     ReasonCode = "customer_not_linked"
+	CodeProductNotLinked      ReasonCode = "product_not_linked"
+	CodeSettingMissing        ReasonCode = "setting_missing"
+	CodePaymentMethodUnmapped ReasonCode = "payment_method_unmapped"
+	CodeCurrencyMismatch      ReasonCode = "currency_mismatch"
+
+	// Money or numbers QBO cannot take as they are.
+	CodeDocNumberInvalid    ReasonCode = "doc_number_invalid"
+	CodeNotWholeCents       ReasonCode = "not_whole_cents"
+	CodeNegativeAmount      ReasonCode = "negative_amount"
+	CodeAmountNotPositive   ReasonCode = "amount_not_positive"
+	CodeTotalMismatch       ReasonCode = "total_mismatch"
+	CodeRefundsExceedTotal  ReasonCode = "refunds_exceed_total"
+	CodePaymentsExceedTotal ReasonCode = "payments_exceed_total"
+	CodeUnknownOrderLine    ReasonCode = "unknown_order_line"
+	CodeUnknownRefundKind   ReasonCode = "unknown_refund_kind"
+
+	// The source's data.
+	CodeInvalidInSource   ReasonCode = "invalid_in_source"
+	CodeNotInSource       ReasonCode = "not_in_source"
+	CodeDuplicateInSource ReasonCode = "duplicate_in_source"
+
+	// Order of work and QBO's side.
+	CodeWaitsForOrder     ReasonCode = "waits_for_order"
+	CodeDeletedInQBO      ReasonCode = "deleted_in_qbo"
+	CodeCustomerNameTaken ReasonCode = "customer_name_taken"
+	CodeCannotCreate      ReasonCode = "cannot_create_customer"
+	CodeQBORejected       ReasonCode = "qbo_rejected"    // QBO refused the write; Text is its fault
+	CodeOutcomeUnknown    ReasonCode = "outcome_unknown" // looked up before anything is written again
+)
+
+// SubjectKind says what a reason is about.
+type SubjectKind string
+
+// Subject kinds.
+const (
+	SubjectCustomer      SubjectKind = "customer"       // ID: Velocity customer id
+	SubjectProduct       SubjectKind = "product"        // ID: Velocity product id
+	SubjectSetting       SubjectKind = "setting"        // ID: setting key, e.g. shipping_item
+	SubjectPaymentMethod SubjectKind = "payment_method" // ID: the source's method name
+	SubjectOrder         SubjectKind = "order"          // ID: order number, or Velocity order id when unknown
+	SubjectRefund        SubjectKind = "refund"         // ID: Velocity refund id
+	SubjectPayment       SubjectKind = "payment"        // ID: Velocity payment id
+)
+
+// Subject is the record a reason is about.
+type Subject struct {
+	Kind SubjectKind `json:"kind"`
+	ID   string      `json:"id"`
+}
+
+// FixAction is what a person does to clear a reason.
+type FixAction string
+
+// Fix actions. Each names one thing to do; how it is shown (a command line,
+// a link) is the caller's.
+const (
+	// FixLinkCustomer: link Velocity customer ID to a QBO customer (by
+	// hand, by matching, or by creating it).
+	FixLinkCustomer FixAction = "link_customer"
+	// FixCreateCustomer: create the QBO customer of Velocity customer ID.
+	FixCreateCustomer FixAction = "create_customer"
+	// FixRenameOrLinkCustomer: rename the QBO record that holds the name,
+	// or link Velocity customer ID by hand.
+	FixRenameOrLinkCustomer FixAction = "rename_or_link_customer"
+	// FixLinkProduct: link Velocity product ID to a QBO item.
+	FixLinkProduct FixAction = "link_product"
+	// FixSetSetting: choose a QBO record from List and set setting ID to it.
+	FixSetSetting FixAction = "set_setting"
+	// FixMapPaymentMethod: map the source's payment method ID to a QBO
+	// payment method.
+	FixMapPaymentMethod FixAction = "map_payment_method"
+	// FixResync: re-create the documents of order number ID deleted in QBO.
+	FixResync FixAction = "resync"
+)
+
+// Fix is the remedy of a reason, as data. The zero Fix means there is
+// nothing to run: the source's data or QBO's must change.
+type Fix struct {
+	Action FixAction `json:"action"`
+	// ID is what the action takes: a Velocity customer or product id, a
+	// setting key, a payment method name, an order number.
+	ID string `json:"id"`
+	// List, for FixSetSetting, is the kind of QBO record to choose from:
+	// "items" or "accounts".
+	List string `json:"list,omitempty"`
+}
+
+// IsZero reports whether f is no fix.
+func (f Fix) IsZero() bool { return f.Action == "" }
+
+// Reason is why one item is blocked or failed: a stable code, the record
+// it is about, the sentence a bookkeeper reads, and the fix as data.
+type Reason struct {
+	Code    ReasonCode `json:"code"`
+	Subject Subject    `json:"subject"`
+	// Text states the problem for a person, without the remedy: callers
+	// render Fix their own way (a command line, a link).
+	Text string `json:"text"`
+	Fix  Fix    `json:"fix,omitzero"`
+}
+
+// Render is the reason as one sentence: Text, then the fix as fixText
+// phrases it. A nil fixText (or an empty phrase) gives Text alone.
+func (r Reason) Render(fixText func(Fix) string) string {
+	if r.Fix.IsZero() || fixText == nil {
+		return r.Text
+	}
+	phrase := fixText(r.Fix)
+	if phrase == "" {
+		return r.Text
+	}
+	sep := ": "
+	switch r.Fix.Action {
+	case FixResync, FixCreateCustomer:
+		// These remedies read as a second clause: "deleted in QBO; run …".
+		sep = "; "
+	}
+	return r.Text + sep + phrase
+}
+
+// Reasons are all the reasons of one item, in the order they were found.
+type Reasons []Reason
+
+// Render joins the rendered reasons with "; ".
+func (rs Reasons) Render(fixText func(Fix) string) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.Render(fixText)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// String is the reasons without their fixes.
+func (rs Reasons) String() string { return rs.Render(nil) }
+
+// Has reports whether one of the reasons has code c.
+func (rs Reasons) Has(c ReasonCode) bool {
+	return slices.ContainsFunc(rs, func(r Reason) bool { return r.Code == c })
+}
+
+// add appends r unless an equal reason is already there.
+func (rs *Reasons) add(r Reason) {
+	if !slices.Contains(*rs, r) {
+		*rs = append(*rs, r)
+	}
+}
+
+func (rs Reasons) clone() Reasons { return slices.Clone(rs) }
+
+// text renders reasons for Item.Reason and the ledger with the
+// Reconciler's FixText.
+func (r *Reconciler) text(rs Reasons) string { return rs.Render(r.FixText) }
+
+// explain sets c's action and structured reasons, and renders them as its
+// Reason.
+func (r *Reconciler) explain(c *Change, action string, why Reasons) {
+	c.Action, c.Why, c.Reason = action, why, r.text(why)
+}
+
+// DeletedInQBO is the reason of a document of order orderNumber that a
+// person deleted in QBO: resync re-creates it.
+func DeletedInQBO(orderNumber string) Reason {
+	return Reason{Code: CodeDeletedInQBO, Subject: Subject{Kind: SubjectOrder, ID: orderNumber},
+		Text: "deleted in QBO", Fix: Fix{Action: FixResync, ID: orderNumber}}
+}
