@@ -84,14 +84,13 @@ func (a *applier) lookupFailed(d schema.Document, err error) {
 func (a *applier) adopt(ctx context.Context, d schema.Document, typ string, doc DocRef) {
 	o := schema.DocumentOutcome{Key: d.Key(), RequestID: d.PendingRequestID,
 		State: schema.StateSent, QBOType: typ, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: doc.DocNumber,
-		RequestAttempt: new(0), Audit: &schema.AuditEntry{RunID: a.runID, Entity: typ, Operation: ActionCreate,
-			Outcome: "found_by_lookup"}}
+		RequestAttempt: new(0), Audit: &schema.AuditEntry{Entity: typ, Operation: ActionCreate, Outcome: "found_by_lookup"}}
 	if d.QBOID != "" && d.QBOType != "" && d.QBOType != typ {
 		o.VoidReceiptID = new(d.QBOID)
 	}
 	a.log.WithFields(logrus.Fields{"item": d.Key().String(), "qbo_type": typ, "qbo_id": doc.ID}).
 		Info("found the document of an unknown outcome; adopted")
-	a.storeErr(a.r.Store.RecordOutcome(ctx, recordSent(o, doc)))
+	a.finish(ctx, nil, written{outcome: recordSent(o, doc)}, nil)
 }
 
 func (a *applier) resolveCreates(ctx context.Context, typ string, ds []schema.Document) {
@@ -109,13 +108,13 @@ func (a *applier) resolveCreates(ctx context.Context, typ string, ds []schema.Do
 			continue
 		}
 		for _, d := range chunk {
-			a.settle(ctx, d, typ, found)
+			a.adoptOrClear(ctx, d, typ, found)
 		}
 	}
 }
 
-// settle adopts the document carrying d's marker, or clears d's intent.
-func (a *applier) settle(ctx context.Context, d schema.Document, typ string, found []DocRef) {
+// adoptOrClear adopts the document carrying d's marker, or clears d's intent.
+func (a *applier) adoptOrClear(ctx context.Context, d schema.Document, typ string, found []DocRef) {
 	m := marker(d.Kind, d.SourceID, d.Generation)
 	for _, doc := range found {
 		if hasMarker(doc.PrivateNote, m) {
@@ -160,7 +159,7 @@ func (a *applier) resolvePayments(ctx context.Context, ds []schema.Document) {
 			}
 			byCustomer[inv.CustomerID] = pays
 		}
-		a.settle(ctx, d, TypePayment, pays)
+		a.adoptOrClear(ctx, d, TypePayment, pays)
 	}
 }
 
@@ -178,13 +177,13 @@ func (a *applier) resolveVoid(ctx context.Context, d schema.Document, typ, id st
 		return
 	}
 	o := schema.DocumentOutcome{Key: d.Key(), RequestID: d.PendingRequestID, State: schema.StateVoided,
-		SyncToken: doc.SyncToken, Audit: &schema.AuditEntry{RunID: a.runID, Entity: typ, Operation: ActionVoid,
-			QBOID: id, Outcome: "found_by_lookup"}}
+		SyncToken: doc.SyncToken, Audit: &schema.AuditEntry{Entity: typ, Operation: ActionVoid, QBOID: id,
+			Outcome: "found_by_lookup"}}
 	if gone {
 		o.State = schema.StateDeletedInQBO
 	}
 	if receipt {
 		o.State, o.SyncToken, o.VoidReceiptID = schema.StateSent, "", new("")
 	}
-	a.storeErr(a.r.Store.RecordOutcome(ctx, o))
+	a.finish(ctx, nil, written{outcome: o}, nil)
 }

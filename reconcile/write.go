@@ -119,39 +119,78 @@ func (a *applier) createBatch(ctx context.Context, cs []*Change) {
 	}
 }
 
+// written is how a write ended, as the ledger is to record it.
+type written struct {
+	// outcome is what became of the write, for RecordOutcome; its audit
+	// entry gets the run's id.
+	outcome schema.DocumentOutcome
+	// unknown, when set, says why nobody knows whether QBO applied the
+	// write: RecordFailed keeps the intent for the next run's lookup, and
+	// of outcome only Key and OrderNumber are used.
+	unknown string
+}
+
+// finish is the last step of every write, and of every lookup that
+// settles an earlier run's write: it records how the write ended, and
+// only once the ledger holds that does it mark the change (mark) and
+// report it. So no change is reported done, and no write that depends on
+// it (a payment on its invoice, the void of the receipt it replaced)
+// starts, on an outcome the ledger could lose. On a ledger fault the run
+// stops and c is not reported; the next run looks its write up. c is nil
+// for an earlier run's write, which is only recorded.
+func (a *applier) finish(ctx context.Context, c *Change, w written, mark func()) {
+	var err error
+	if w.unknown != "" {
+		err = a.r.Store.RecordFailed(ctx, schema.Problem{Key: w.outcome.Key, RunID: a.runID, Reason: w.unknown,
+			OrderNumber: w.outcome.OrderNumber})
+	} else {
+		if w.outcome.Audit != nil {
+			w.outcome.Audit.RunID = a.runID
+		}
+		err = a.r.Store.RecordOutcome(ctx, w.outcome)
+	}
+	if err != nil {
+		a.storeErr(err)
+		return
+	}
+	if c == nil {
+		return
+	}
+	if mark != nil {
+		mark()
+	}
+	a.report(c.item(), true)
+}
+
 // outcome records what QBO answered to a create or update.
 func (a *applier) outcome(ctx context.Context, c *Change, rid string, doc DocRef, err error) {
-	if err == nil {
-		dn := doc.DocNumber
-		if dn == "" {
-			dn = c.DocNumber
-		}
-		// A success resets the attempt: the next change of the payload
-		// starts a fresh request id series.
-		o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateSent,
-			OrderNumber: c.OrderNumber, QBOType: c.QBOType, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: dn,
-			Fingerprint: c.Desired.Fingerprint, RequestAttempt: new(0), NotApplicable: new(false),
-			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "ok", IntuitTID: doc.IntuitTID}}
-		if !c.sourceUpdated.IsZero() {
-			o.SourceUpdatedAt = new(c.sourceUpdated)
-		}
-		if c.replaces != "" {
-			o.VoidReceiptID = new(c.replaces)
-		}
-		werr := a.r.Store.RecordOutcome(ctx, recordSent(o, doc))
-		if werr != nil {
-			a.storeErr(werr)
-			return
-		}
+	if err != nil {
+		a.failure(ctx, c, rid, err)
+		return
+	}
+	dn := doc.DocNumber
+	if dn == "" {
+		dn = c.DocNumber
+	}
+	// A success resets the attempt: the next change of the payload
+	// starts a fresh request id series.
+	o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateSent,
+		OrderNumber: c.OrderNumber, QBOType: c.QBOType, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: dn,
+		Fingerprint: c.Desired.Fingerprint, RequestAttempt: new(0), NotApplicable: new(false),
+		Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: c.Action, Outcome: "ok", IntuitTID: doc.IntuitTID}}
+	if !c.sourceUpdated.IsZero() {
+		o.SourceUpdatedAt = new(c.sourceUpdated)
+	}
+	if c.replaces != "" {
+		o.VoidReceiptID = new(c.replaces)
+	}
+	a.finish(ctx, c, written{outcome: recordSent(o, doc)}, func() {
 		if !c.Desired.Total.IsZero() && !doc.TotalAmt.IsZero() && !doc.TotalAmt.Equal(c.Desired.Total) {
 			a.log.WithFields(logrus.Fields{"order": c.OrderNumber, "qbo_id": doc.ID, "qbo_total": doc.TotalAmt.String(),
 				"want": c.Desired.Total.String()}).Warn("QBO total differs from the order's")
 		}
 		c.done, c.resultID, c.QBOID, c.tid = true, doc.ID, doc.ID, doc.IntuitTID
-		a.report(c.item(), true)
-		return
-	}
-	a.failure(ctx, c, rid, err)
+	})
 }
 
 // failure records a failed write: a definitive fault clears the intent and
@@ -163,30 +202,21 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 		return
 	}
 	if definitive(err) {
-		reason := err.Error()
-		werr := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateFailed,
+		reason, tid := err.Error(), intuitTID(err)
+		a.finish(ctx, c, written{outcome: schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateFailed,
 			OrderNumber: c.OrderNumber, Error: reason, RequestAttempt: new(c.attempt() + 1),
-			Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "rejected",
-				Detail: reason, IntuitTID: intuitTID(err)}})
-		if werr != nil {
-			a.storeErr(werr)
-			return
-		}
-		c.Action, c.Reason, c.tid = ActionFailed, reason, intuitTID(err)
-		a.report(c.item(), true)
+			Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: c.Action, Outcome: "rejected",
+				Detail: reason, IntuitTID: tid}}},
+			func() { c.Action, c.Reason, c.tid = ActionFailed, reason, tid })
 		return
 	}
 	if a.stopped() {
 		return
 	}
 	a.log.WithError(err).WithField("item", c.Key.String()).Warn("write outcome unknown")
-	if werr := a.r.Store.RecordFailed(ctx, schema.Problem{Key: c.Key, RunID: a.runID,
-		Reason: reasonUnknownOutcome + ": " + err.Error(), OrderNumber: c.OrderNumber}); werr != nil {
-		a.storeErr(werr)
-		return
-	}
-	c.Action, c.Reason = ActionFailed, reasonUnknownOutcome
-	a.report(c.item(), true)
+	a.finish(ctx, c, written{outcome: schema.DocumentOutcome{Key: c.Key, OrderNumber: c.OrderNumber},
+		unknown: reasonUnknownOutcome + ": " + err.Error()},
+		func() { c.Action, c.Reason = ActionFailed, reasonUnknownOutcome })
 }
 
 // update sends a sparse update with the ledger's SyncToken. A stale token
@@ -233,15 +263,10 @@ func (a *applier) update(ctx context.Context, c *Change) {
 
 func (a *applier) deletedInQBO(ctx context.Context, c *Change, rid string) {
 	why := Reasons{DeletedInQBO(c.OrderNumber)}
-	reason := a.r.text(why)
-	if err := a.r.Store.RecordOutcome(ctx, schema.DocumentOutcome{Key: c.Key, RequestID: rid,
-		State: schema.StateDeletedInQBO, Error: reason,
-		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.QBOType, Operation: c.Action, Outcome: "deleted_in_qbo"}}); err != nil {
-		a.storeErr(err)
-		return
-	}
-	a.r.explain(c, ActionBlocked, why)
-	a.report(c.item(), true)
+	a.finish(ctx, c, written{outcome: schema.DocumentOutcome{Key: c.Key, RequestID: rid,
+		State: schema.StateDeletedInQBO, Error: a.r.text(why),
+		Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: c.Action, Outcome: "deleted_in_qbo"}}},
+		func() { a.r.explain(c, ActionBlocked, why) })
 }
 
 // void voids a document: a cancelled order's, or the SalesReceipt that an
@@ -304,21 +329,20 @@ func (a *applier) void(ctx context.Context, c *Change) {
 
 func (a *applier) voidDone(ctx context.Context, c *Change, rid string, doc DocRef, gone bool) {
 	o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateVoided, SyncToken: doc.SyncToken, RequestAttempt: new(0),
-		Audit: &schema.AuditEntry{RunID: a.runID, Entity: c.VoidType, Operation: ActionVoid, QBOID: c.VoidID, Outcome: "ok", IntuitTID: doc.IntuitTID}}
+		Audit: &schema.AuditEntry{Entity: c.VoidType, Operation: ActionVoid, QBOID: c.VoidID, Outcome: "ok", IntuitTID: doc.IntuitTID}}
 	if gone {
 		o.State, o.Audit.Outcome = schema.StateDeletedInQBO, "deleted_in_qbo"
-		c.Reason = "already deleted in QBO"
 	}
 	if c.voidReceipt {
 		// The row keeps its Invoice; it only forgets the receipt.
 		o.State, o.SyncToken, o.VoidReceiptID = schema.StateSent, "", new("")
 	}
-	if err := a.r.Store.RecordOutcome(ctx, o); err != nil {
-		a.storeErr(err)
-		return
-	}
-	c.done, c.tid = true, doc.IntuitTID
-	a.report(c.item(), true)
+	a.finish(ctx, c, written{outcome: o}, func() {
+		if gone {
+			c.Reason = "already deleted in QBO"
+		}
+		c.done, c.tid = true, doc.IntuitTID
+	})
 }
 
 // prepare copies the desired entity for sending: PrivateNote gets the
