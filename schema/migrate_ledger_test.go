@@ -118,6 +118,8 @@ func TestMigrate_TypedLedger(t *testing.T) {
 			wantIntentAction: WriteVoid, wantIntentType: "Invoice", wantIntentID: "9"},
 		{id: "void_bare", qboType: "RefundReceipt", qboID: "8", extra: `{}`, pendingAction: "void",
 			wantIntentAction: WriteVoid, wantIntentType: "RefundReceipt", wantIntentID: "8"},
+		{id: "empty_parts", qboType: "Invoice", qboID: "5", extra: `{}`, pendingAction: "void::",
+			wantIntentAction: WriteVoid, wantIntentType: "Invoice", wantIntentID: "5"},
 		{id: "void_colon_id", qboType: "Invoice", qboID: "1", extra: `{}`, pendingAction: "void:Invoice:a:b",
 			wantIntentAction: WriteVoid, wantIntentType: "Invoice", wantIntentID: "a:b"},
 		{id: "voidreplaced", qboType: "Invoice", qboID: "146", extra: `{"void_sales_receipt":"12"}`,

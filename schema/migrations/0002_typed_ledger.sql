@@ -62,12 +62,11 @@ WHERE extra NOT IN ('', '{}');
 -- may itself hold colons). The code took a missing type from qbo_type and a
 -- missing void target from qbo_id, and so does the copy; an update applies
 -- to the row's own document. As with every pending_* column, a value that
--- is not there is NULL.
+-- is not there (or empty) is NULL.
 UPDATE documents SET
-	pending_qbo_type = CASE WHEN rest IS NULL THEN NULL
-		WHEN instr(rest, ':') = 0 THEN rest
-		ELSE substr(rest, 1, instr(rest, ':') - 1) END,
-	pending_qbo_id = CASE WHEN instr(rest, ':') > 0 THEN substr(rest, instr(rest, ':') + 1) END,
+	pending_qbo_type = NULLIF(CASE WHEN instr(rest, ':') = 0 THEN rest
+		ELSE substr(rest, 1, instr(rest, ':') - 1) END, ''),
+	pending_qbo_id = NULLIF(CASE WHEN instr(rest, ':') > 0 THEN substr(rest, instr(rest, ':') + 1) END, ''),
 	pending_action = CASE WHEN rest IS NULL THEN pending_action
 		ELSE substr(pending_action, 1, instr(pending_action, ':') - 1) END
 FROM (SELECT source_kind AS k, source_id AS i,
