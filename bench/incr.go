@@ -136,10 +136,10 @@ func benchIncremental(ctx context.Context, bin, dir string, n int) (incrResult, 
 		after := reconcile.MapOrder(o, &env2)
 		old := map[string]string{}
 		for _, d := range append(append([]*reconcile.Desired{before.Doc}, before.Refunds...), before.Payments...) {
-			old[d.Kind+"/"+d.SourceID] = d.Fingerprint
+			old[string(d.Kind)+"/"+d.SourceID] = d.Fingerprint
 		}
 		for _, d := range append(append([]*reconcile.Desired{after.Doc}, after.Refunds...), after.Payments...) {
-			if len(d.Blocked) == 0 && d.NotApplicable == "" && old[d.Kind+"/"+d.SourceID] != d.Fingerprint {
+			if len(d.Blocked) == 0 && d.NotApplicable == "" && old[string(d.Kind)+"/"+d.SourceID] != d.Fingerprint {
 				wantUpdated++
 			}
 		}

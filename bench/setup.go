@@ -160,7 +160,7 @@ func seedLedger(ctx context.Context, st *schema.Store, env *reconcile.Env, order
 		}
 		all := append(append([]*reconcile.Desired{docs.Doc}, docs.Refunds...), docs.Payments...)
 		for _, d := range all {
-			row := schema.Document{Kind: d.Kind, SourceID: d.SourceID, OrderNumber: d.OrderNumber, QBOType: d.QBOType,
+			row := schema.Document{Kind: string(d.Kind), SourceID: d.SourceID, OrderNumber: d.OrderNumber, QBOType: d.QBOType,
 				DocNumber: d.DocNumber}
 			switch {
 			case d.NotApplicable != "":
@@ -215,7 +215,7 @@ func createInQBO(srv *qbotest.Server, d *reconcile.Desired, generation int) (str
 		return "", err
 	}
 	note, _ := m["PrivateNote"].(string)
-	letter := map[string]string{reconcile.KindRefund: "r", reconcile.KindPayment: "p"}[d.Kind]
+	letter := map[reconcile.Kind]string{reconcile.KindRefund: "r", reconcile.KindPayment: "p"}[d.Kind]
 	if letter == "" {
 		letter = "o"
 	}

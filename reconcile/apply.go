@@ -92,8 +92,8 @@ func (a *applier) report(it Item, sent bool) {
 // logChange writes the one log line of an applied (or refused) change,
 // with the stable field names operators grep for.
 func (a *applier) logChange(it Item) {
-	l := a.log.WithFields(logrus.Fields{"kind": it.Kind, "source_id": it.SourceID, "order_number": it.OrderNumber,
-		"action": it.Action, "qbo_type": it.QBOType, "qbo_id": it.QBOID, "doc_number": it.DocNumber})
+	l := a.log.WithFields(logrus.Fields{"kind": string(it.Kind), "source_id": it.SourceID, "order_number": it.OrderNumber,
+		"action": string(it.Action), "qbo_type": it.QBOType, "qbo_id": it.QBOID, "doc_number": it.DocNumber})
 	if it.tid != "" {
 		l = l.WithField("intuit_tid", it.tid)
 	}
@@ -148,9 +148,9 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 			a.report(c.item(), false)
 		case c.voidReceipt:
 			receiptVoids = append(receiptVoids, c)
-		case c.Key.Kind == KindPayment:
+		case c.Key.Kind == string(KindPayment):
 			payments = append(payments, c)
-		case c.Key.Kind == KindRefund:
+		case c.Key.Kind == string(KindRefund):
 			refunds = append(refunds, c)
 		default:
 			docs = append(docs, c)
@@ -186,7 +186,7 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 	}
 	for _, c := range docs {
 		if c.replaces != "" && c.done {
-			prior := schema.Document{Kind: KindOrder, SourceID: c.Key.SourceID, Generation: c.generation()}
+			prior := schema.Document{Kind: string(KindOrder), SourceID: c.Key.SourceID, Generation: c.generation()}
 			voids = append(voids, receiptVoidChange(c.OrderID, c.OrderNumber, &prior, c.replaces))
 		}
 	}

@@ -181,7 +181,7 @@ func TestBadInput(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Run: %v; want the run to finish", err)
 			}
-			kind := tc.kind
+			kind := reconcile.Kind(tc.kind)
 			if kind == "" {
 				kind = reconcile.KindOrder
 			}

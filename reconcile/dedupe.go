@@ -92,7 +92,7 @@ func changeSignature(c *Change) string {
 	if c.Desired != nil {
 		fp = c.Desired.Fingerprint + "|" + c.Desired.Blocked.String()
 	}
-	return c.Action + "|" + c.QBOType + "|" + c.DocNumber + "|" + fp
+	return string(c.Action) + "|" + c.QBOType + "|" + c.DocNumber + "|" + fp
 }
 
 // staleCopy reports whether a change would write a copy of the order older

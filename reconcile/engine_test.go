@@ -189,7 +189,7 @@ type engItem struct{ Kind, SourceID, Action, QBOType string }
 func engItems(s *reconcile.Summary) []engItem {
 	out := []engItem{}
 	for _, it := range s.Items {
-		out = append(out, engItem{it.Kind, it.SourceID, it.Action, it.QBOType})
+		out = append(out, engItem{string(it.Kind), it.SourceID, string(it.Action), it.QBOType})
 	}
 	return out
 }

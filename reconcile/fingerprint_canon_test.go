@@ -56,7 +56,7 @@ func TestFastFingerprint_Generated(t *testing.T) {
 			if d == nil || d.Entity == nil {
 				continue
 			}
-			checkCanon(t, d.Kind+" "+d.SourceID, d.Entity, d.Kind == KindOrder)
+			checkCanon(t, string(d.Kind)+" "+d.SourceID, d.Entity, d.Kind == KindOrder)
 			if got := Fingerprint(d.Entity); got != d.Fingerprint {
 				t.Errorf("%s %s: Fingerprint %s; mapping recorded %s", d.Kind, d.SourceID, got, d.Fingerprint)
 			}

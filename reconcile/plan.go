@@ -29,11 +29,11 @@ const reasonUnknownOutcome = "outcome unknown; looked up next run"
 // Change is one unit of work against the ledger: plain data computed by
 // the scan, executed by apply.
 type Change struct {
-	Kind        string // item kind: order, shipment, refund, payment
+	Kind        Kind // item kind: order, shipment, refund, payment
 	Key         schema.DocumentKey
 	OrderID     string
 	OrderNumber string
-	Action      string // ActionCreate, ActionUpdate, ActionVoid, ActionNoop, ActionBlocked, ActionFailed
+	Action      Action
 	QBOType     string
 	QBOID       string
 	DocNumber   string
@@ -96,8 +96,8 @@ func (c *Change) attempt() int {
 
 // diffDoc compares one desired document with its ledger row. A blocked
 // change gets Why; its Reason is rendered by the caller (diffChunk).
-func diffDoc(kind string, want *Desired, row *schema.Document) *Change {
-	c := &Change{Kind: kind, Key: schema.DocumentKey{Kind: kind, SourceID: want.SourceID}, OrderID: want.OrderID,
+func diffDoc(kind Kind, want *Desired, row *schema.Document) *Change {
+	c := &Change{Kind: kind, Key: kind.key(want.SourceID), OrderID: want.OrderID,
 		OrderNumber: want.OrderNumber, QBOType: want.QBOType, DocNumber: want.DocNumber, Desired: want, Prior: row}
 	if row != nil {
 		c.QBOID = row.QBOID
@@ -140,14 +140,14 @@ func diffDoc(kind string, want *Desired, row *schema.Document) *Change {
 
 // voidChange voids the document recorded on row (a cancelled order).
 func voidChange(o *velocity.Order, row *schema.Document) *Change {
-	return &Change{Kind: row.Kind, Key: row.Key(), OrderID: o.ID, OrderNumber: o.Number, Action: ActionVoid,
+	return &Change{Kind: Kind(row.Kind), Key: row.Key(), OrderID: o.ID, OrderNumber: o.Number, Action: ActionVoid,
 		QBOType: row.QBOType, QBOID: row.QBOID, DocNumber: row.DocNumber, Prior: row,
 		VoidType: row.QBOType, VoidID: row.QBOID, pending: row.HasPendingIntent()}
 }
 
 // receiptVoidChange voids the SalesReceipt an Invoice replaced.
 func receiptVoidChange(orderID, number string, row *schema.Document, receiptID string) *Change {
-	return &Change{Kind: KindOrder, Key: schema.DocumentKey{Kind: KindOrder, SourceID: orderID}, OrderID: orderID,
+	return &Change{Kind: KindOrder, Key: KindOrder.key(orderID), OrderID: orderID,
 		OrderNumber: number, Action: ActionVoid, QBOType: TypeSalesReceipt, QBOID: receiptID, DocNumber: number,
 		Prior: row, VoidType: TypeSalesReceipt, VoidID: receiptID, voidReceipt: true,
 		pending: row != nil && row.HasPendingIntent()}
@@ -202,7 +202,7 @@ func diffOrder(d *OrderDocs, orders, refunds, payments map[string]schema.Documen
 	for _, p := range d.Payments {
 		prow := rowOf(payments, p.SourceID)
 		if p.NotApplicable != "" {
-			c := &Change{Kind: KindPayment, Key: schema.DocumentKey{Kind: KindPayment, SourceID: p.SourceID},
+			c := &Change{Kind: KindPayment, Key: KindPayment.key(p.SourceID),
 				OrderID: o.ID, OrderNumber: o.Number, Action: ActionNoop, QBOType: p.QBOType, Desired: p, Prior: prow}
 			if prow == nil || !prow.NotApplicable {
 				c.Reason, c.notApplicable = p.NotApplicable, true
@@ -313,7 +313,7 @@ func (r *Reconciler) loadPlanCtx(ctx context.Context, opts Options) (*planCtx, e
 	// whatever the window: read their orders by id.
 	needOrder := map[string]bool{} // order numbers of refund/payment rows
 	add := func(d schema.Document) error {
-		if d.Kind == KindOrder {
+		if d.Kind == string(KindOrder) {
 			pc.reread[d.SourceID] = true
 		} else if d.OrderNumber != "" {
 			needOrder[d.OrderNumber] = true
@@ -337,7 +337,7 @@ func (r *Reconciler) loadPlanCtx(ctx context.Context, opts Options) (*planCtx, e
 			return nil, fmt.Errorf("rows of order %s: %w", num, err)
 		}
 		for _, d := range docs {
-			if d.Kind == KindOrder {
+			if d.Kind == string(KindOrder) {
 				pc.reread[d.SourceID] = true
 			}
 		}
@@ -473,7 +473,7 @@ func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velo
 		case errors.Is(err, velocity.ErrNotFound):
 			why := Reasons{{Code: CodeNotInSource, Subject: Subject{Kind: SubjectOrder, ID: id},
 				Text: "order " + id + " is no longer in Velocity"}}
-			addChange(&Change{Kind: KindOrder, Key: schema.DocumentKey{Kind: KindOrder, SourceID: id},
+			addChange(&Change{Kind: KindOrder, Key: KindOrder.key(id),
 				OrderID: id, Action: ActionBlocked, Reason: why.String(), Why: why})
 		case err != nil:
 			if ctx.Err() == nil {
@@ -493,7 +493,7 @@ func objectErrorChange(oe *velocity.ObjectError) *Change {
 	}
 	why := Reasons{{Code: CodeInvalidInSource, Subject: Subject{Kind: SubjectOrder, ID: oe.ID},
 		Text: "invalid order in Velocity: " + reason}}
-	return &Change{Kind: KindOrder, Key: schema.DocumentKey{Kind: KindOrder, SourceID: oe.ID}, OrderID: oe.ID,
+	return &Change{Kind: KindOrder, Key: KindOrder.key(oe.ID), OrderID: oe.ID,
 		Action: ActionBlocked, Reason: why.String(), Why: why}
 }
 
@@ -532,7 +532,7 @@ func (r *Reconciler) loadChunk(ctx context.Context, orders []*velocity.Order, ba
 	}
 	l := &loadedChunk{orders: orders, env: *base}
 	var err error
-	if l.orderRows, err = r.Store.DocumentsBySource(ctx, KindOrder, orderIDs); err != nil {
+	if l.orderRows, err = r.Store.DocumentsBySource(ctx, string(KindOrder), orderIDs); err != nil {
 		return nil, err
 	}
 	if l.refundRows, err = r.rowsOf(ctx, KindRefund, refundIDs); err != nil {
@@ -550,11 +550,11 @@ func (r *Reconciler) loadChunk(ctx context.Context, orders []*velocity.Order, ba
 	return l, nil
 }
 
-func (r *Reconciler) rowsOf(ctx context.Context, kind string, ids []string) (map[string]schema.Document, error) {
+func (r *Reconciler) rowsOf(ctx context.Context, kind Kind, ids []string) (map[string]schema.Document, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return r.Store.DocumentsBySource(ctx, kind, ids)
+	return r.Store.DocumentsBySource(ctx, string(kind), ids)
 }
 
 // diffChunk maps each order of a loaded chunk and returns its changes

@@ -168,7 +168,7 @@ func (r *Reconciler) text(rs Reasons) string { return rs.Render(r.FixText) }
 
 // explain sets c's action and structured reasons, and renders them as its
 // Reason.
-func (r *Reconciler) explain(c *Change, action string, why Reasons) {
+func (r *Reconciler) explain(c *Change, action Action, why Reasons) {
 	c.Action, c.Why, c.Reason = action, why, r.text(why)
 }
 

@@ -84,7 +84,7 @@ func (a *applier) lookupFailed(d schema.Document, err error) {
 func (a *applier) adopt(ctx context.Context, d schema.Document, typ string, doc DocRef) {
 	o := schema.DocumentOutcome{Key: d.Key(), RequestID: d.PendingRequestID,
 		State: schema.StateSent, QBOType: typ, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: doc.DocNumber,
-		RequestAttempt: new(0), Audit: &schema.AuditEntry{Entity: typ, Operation: ActionCreate, Outcome: "found_by_lookup"}}
+		RequestAttempt: new(0), Audit: &schema.AuditEntry{Entity: typ, Operation: string(ActionCreate), Outcome: "found_by_lookup"}}
 	if d.QBOID != "" && d.QBOType != "" && d.QBOType != typ {
 		o.VoidReceiptID = new(d.QBOID)
 	}
@@ -137,7 +137,7 @@ func (a *applier) resolvePayments(ctx context.Context, ds []schema.Document) {
 		}
 		invoiceID := ""
 		for _, r := range rows {
-			if r.Kind == KindOrder && r.QBOType == TypeInvoice {
+			if r.Kind == string(KindOrder) && r.QBOType == TypeInvoice {
 				invoiceID = r.QBOID
 			}
 		}
@@ -177,7 +177,7 @@ func (a *applier) resolveVoid(ctx context.Context, d schema.Document, typ, id st
 		return
 	}
 	o := schema.DocumentOutcome{Key: d.Key(), RequestID: d.PendingRequestID, State: schema.StateVoided,
-		SyncToken: doc.SyncToken, Audit: &schema.AuditEntry{Entity: typ, Operation: ActionVoid, QBOID: id,
+		SyncToken: doc.SyncToken, Audit: &schema.AuditEntry{Entity: typ, Operation: string(ActionVoid), QBOID: id,
 			Outcome: "found_by_lookup"}}
 	if gone {
 		o.State = schema.StateDeletedInQBO

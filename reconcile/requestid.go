@@ -35,9 +35,9 @@ func batchRequestID(itemIDs []string) string {
 // markerLetter is the kind letter of the PrivateNote marker.
 func markerLetter(kind string) string {
 	switch kind {
-	case KindRefund:
+	case string(KindRefund):
 		return "r"
-	case KindPayment:
+	case string(KindPayment):
 		return "p"
 	}
 	return "o"

@@ -6,21 +6,23 @@ import (
 )
 
 func TestRequestID(t *testing.T) {
-	base := requestID("9130", KindOrder, "ord_1", 0, ActionCreate, "b:x;t:y", 0)
+	// The request id hashes the ledger's source kind and the write's action as text.
+	order, refund, create, update := string(KindOrder), string(KindRefund), string(ActionCreate), string(ActionUpdate)
+	base := requestID("9130", order, "ord_1", 0, create, "b:x;t:y", 0)
 	if len(base) > 50 || !strings.HasPrefix(base, "vq") {
 		t.Fatalf("requestID %q: %d characters; want ≤ 50 with prefix vq", base, len(base))
 	}
-	if again := requestID("9130", KindOrder, "ord_1", 0, ActionCreate, "b:x;t:y", 0); again != base {
+	if again := requestID("9130", order, "ord_1", 0, create, "b:x;t:y", 0); again != base {
 		t.Errorf("not deterministic: %q then %q", base, again)
 	}
 	for name, other := range map[string]string{
-		"realm":       requestID("9131", KindOrder, "ord_1", 0, ActionCreate, "b:x;t:y", 0),
-		"kind":        requestID("9130", KindRefund, "ord_1", 0, ActionCreate, "b:x;t:y", 0),
-		"source id":   requestID("9130", KindOrder, "ord_2", 0, ActionCreate, "b:x;t:y", 0),
-		"generation":  requestID("9130", KindOrder, "ord_1", 1, ActionCreate, "b:x;t:y", 0),
-		"action":      requestID("9130", KindOrder, "ord_1", 0, ActionUpdate, "b:x;t:y", 0),
-		"fingerprint": requestID("9130", KindOrder, "ord_1", 0, ActionCreate, "b:x;t:z", 0),
-		"attempt":     requestID("9130", KindOrder, "ord_1", 0, ActionCreate, "b:x;t:y", 1),
+		"realm":       requestID("9131", order, "ord_1", 0, create, "b:x;t:y", 0),
+		"kind":        requestID("9130", refund, "ord_1", 0, create, "b:x;t:y", 0),
+		"source id":   requestID("9130", order, "ord_2", 0, create, "b:x;t:y", 0),
+		"generation":  requestID("9130", order, "ord_1", 1, create, "b:x;t:y", 0),
+		"action":      requestID("9130", order, "ord_1", 0, update, "b:x;t:y", 0),
+		"fingerprint": requestID("9130", order, "ord_1", 0, create, "b:x;t:z", 0),
+		"attempt":     requestID("9130", order, "ord_1", 0, create, "b:x;t:y", 1),
 	} {
 		if other == base {
 			t.Errorf("changing the %s kept request id %q", name, base)
@@ -38,9 +40,9 @@ func TestMarker(t *testing.T) {
 		gen      int
 		want     string
 	}{
-		{KindOrder, "ord_1", 0, "velqbo:o:ord_1:g0"},
-		{KindRefund, "ref_9", 2, "velqbo:r:ref_9:g2"},
-		{KindPayment, "pay_3", 1, "velqbo:p:pay_3:g1"},
+		{string(KindOrder), "ord_1", 0, "velqbo:o:ord_1:g0"},
+		{string(KindRefund), "ref_9", 2, "velqbo:r:ref_9:g2"},
+		{string(KindPayment), "pay_3", 1, "velqbo:p:pay_3:g1"},
 	}
 	for _, tt := range tests {
 		if got := marker(tt.kind, tt.id, tt.gen); got != tt.want {

@@ -9,14 +9,17 @@ import (
 	"github.com/velqbo/velqbo/schema"
 )
 
-// Item actions, as cli.md's JSON names them.
+// Action is what a run does (or did) with an item, as `run --json` names it.
+type Action string
+
+// Item actions.
 const (
-	ActionCreate  = "create"
-	ActionUpdate  = "update"
-	ActionVoid    = "void"
-	ActionNoop    = "noop"
-	ActionBlocked = "blocked"
-	ActionFailed  = "failed"
+	ActionCreate  Action = "create"
+	ActionUpdate  Action = "update"
+	ActionVoid    Action = "void"
+	ActionNoop    Action = "noop"
+	ActionBlocked Action = "blocked"
+	ActionFailed  Action = "failed"
 )
 
 // Mode says which orders a run reads.
@@ -77,10 +80,10 @@ type Counts struct {
 
 // Item is one unit of work of a run or plan, as `run --json` lists it.
 type Item struct {
-	Kind        string `json:"kind"`
+	Kind        Kind   `json:"kind"`
 	SourceID    string `json:"source_id"`
 	OrderNumber string `json:"order_number"`
-	Action      string `json:"action"`
+	Action      Action `json:"action"`
 	QBOType     string `json:"qbo_type"`
 	QBOID       string `json:"qbo_id"`
 	DocNumber   string `json:"doc_number"`
@@ -131,7 +134,7 @@ func (s *Summary) add(it Item) {
 	s.Items = append(s.Items, it)
 }
 
-func kindRank(k string) int {
+func kindRank(k Kind) int {
 	switch k {
 	case KindCustomer:
 		return 0
@@ -147,7 +150,7 @@ func kindRank(k string) int {
 	return 5
 }
 
-func actionRank(a string) int {
+func actionRank(a Action) int {
 	switch a {
 	case ActionCreate:
 		return 0
@@ -181,8 +184,8 @@ func (s *Summary) countsMap() map[string]int {
 func (s *Summary) runItems() []schema.RunItem {
 	out := make([]schema.RunItem, len(s.Items))
 	for i, it := range s.Items {
-		out[i] = schema.RunItem{RunID: s.RunID, Kind: it.Kind, SourceID: it.SourceID, OrderNumber: it.OrderNumber,
-			Action: it.Action, QBOType: it.QBOType, QBOID: it.QBOID, DocNumber: it.DocNumber, Reason: it.Reason}
+		out[i] = schema.RunItem{RunID: s.RunID, Kind: string(it.Kind), SourceID: it.SourceID, OrderNumber: it.OrderNumber,
+			Action: string(it.Action), QBOType: it.QBOType, QBOID: it.QBOID, DocNumber: it.DocNumber, Reason: it.Reason}
 	}
 	return out
 }

@@ -10,19 +10,28 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
 )
 
-// Item kinds, as cli.md's JSON names them. Ledger rows use KindOrder,
-// KindRefund and KindPayment as their source kind; a shipment is the
-// tracking part of its order's row.
+// Kind is an item's kind, as `run --json` names it.
+type Kind string
+
+// Item kinds. Ledger rows use KindOrder, KindRefund and KindPayment as
+// their source kind (schema.DocumentKey.Kind); a shipment is the tracking
+// part of its order's row.
 const (
-	KindOrder    = "order"
-	KindShipment = "shipment"
-	KindRefund   = "refund"
-	KindPayment  = "payment"
-	KindCustomer = "customer"
+	KindOrder    Kind = "order"
+	KindShipment Kind = "shipment"
+	KindRefund   Kind = "refund"
+	KindPayment  Kind = "payment"
+	KindCustomer Kind = "customer"
 )
+
+// key is the ledger key of the object of kind k with source id id.
+func (k Kind) key(id string) schema.DocumentKey {
+	return schema.DocumentKey{Kind: string(k), SourceID: id}
+}
 
 // QBO document types.
 const (
@@ -58,7 +67,7 @@ type Env struct {
 // Desired is one QBO document that a Velocity object should produce, as
 // computed by the mapping: plain data, no I/O.
 type Desired struct {
-	Kind        string // KindOrder, KindRefund or KindPayment
+	Kind        Kind   // KindOrder, KindRefund or KindPayment
 	SourceID    string // Velocity order, refund or payment id
 	OrderID     string
 	OrderNumber string

@@ -40,16 +40,16 @@ func (a *applier) rid(c *Change, action, fingerprint string, attempt int) string
 
 // intent records the write intent: action on the QBO document typ/id (id
 // empty for a create); false means do not send.
-func (a *applier) intent(ctx context.Context, c *Change, action, typ, id, rid, fp string) bool {
+func (a *applier) intent(ctx context.Context, c *Change, action schema.WriteAction, typ, id, rid, fp string) bool {
 	if a.stopped() {
 		return false
 	}
-	in := schema.Intent{Key: c.Key, Action: schema.WriteAction(action), TargetType: typ, TargetID: id, RequestID: rid,
+	in := schema.Intent{Key: c.Key, Action: action, TargetType: typ, TargetID: id, RequestID: rid,
 		Fingerprint: fp, OrderNumber: c.OrderNumber, DocNumber: c.DocNumber}
 	if c.replaces == "" && !c.voidReceipt {
 		in.QBOType = typ
 	}
-	if action == ActionVoid {
+	if action == schema.WriteVoid {
 		in.DocNumber = ""
 		if c.voidReceipt {
 			in.Action = schema.WriteVoidReplaced
@@ -71,8 +71,8 @@ func (a *applier) intent(ctx context.Context, c *Change, action, typ, id, rid, f
 
 func (a *applier) create(ctx context.Context, c *Change) {
 	fp := c.Desired.Fingerprint
-	rid := a.rid(c, ActionCreate, fp, c.attempt())
-	if !a.intent(ctx, c, ActionCreate, c.QBOType, "", rid, fp) {
+	rid := a.rid(c, string(ActionCreate), fp, c.attempt())
+	if !a.intent(ctx, c, schema.WriteCreate, c.QBOType, "", rid, fp) {
 		return
 	}
 	doc, err := a.r.QBO.Create(ctx, c.QBOType, a.prepare(c, "", "", false), rid)
@@ -94,8 +94,8 @@ func (a *applier) createBatch(ctx context.Context, cs []*Change) {
 	var ents []any
 	for _, c := range cs {
 		fp := c.Desired.Fingerprint
-		rid := a.rid(c, ActionCreate, fp, c.attempt())
-		if !a.intent(ctx, c, ActionCreate, c.QBOType, "", rid, fp) {
+		rid := a.rid(c, string(ActionCreate), fp, c.attempt())
+		if !a.intent(ctx, c, schema.WriteCreate, c.QBOType, "", rid, fp) {
 			if a.stopped() {
 				return
 			}
@@ -177,7 +177,7 @@ func (a *applier) outcome(ctx context.Context, c *Change, rid string, doc DocRef
 	o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateSent,
 		OrderNumber: c.OrderNumber, QBOType: c.QBOType, QBOID: doc.ID, SyncToken: doc.SyncToken, DocNumber: dn,
 		Fingerprint: c.Desired.Fingerprint, RequestAttempt: new(0), NotApplicable: new(false),
-		Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: c.Action, Outcome: "ok", IntuitTID: doc.IntuitTID}}
+		Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: string(c.Action), Outcome: "ok", IntuitTID: doc.IntuitTID}}
 	if !c.sourceUpdated.IsZero() {
 		o.SourceUpdatedAt = new(c.sourceUpdated)
 	}
@@ -205,7 +205,7 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 		reason, tid := err.Error(), intuitTID(err)
 		a.finish(ctx, c, written{outcome: schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateFailed,
 			OrderNumber: c.OrderNumber, Error: reason, RequestAttempt: new(c.attempt() + 1),
-			Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: c.Action, Outcome: "rejected",
+			Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: string(c.Action), Outcome: "rejected",
 				Detail: reason, IntuitTID: tid}}},
 			func() { c.Action, c.Reason, c.tid = ActionFailed, reason, tid })
 		return
@@ -225,8 +225,8 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 // gone (610) is recorded deleted_in_qbo and reported, never re-created.
 func (a *applier) update(ctx context.Context, c *Change) {
 	fp, typ, id := c.Desired.Fingerprint, c.QBOType, c.Prior.QBOID
-	rid := a.rid(c, ActionUpdate, fp, c.attempt())
-	if !a.intent(ctx, c, ActionUpdate, typ, id, rid, fp) {
+	rid := a.rid(c, string(ActionUpdate), fp, c.attempt())
+	if !a.intent(ctx, c, schema.WriteUpdate, typ, id, rid, fp) {
 		return
 	}
 	doc, err := a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, c.Prior.SyncToken, true), rid)
@@ -248,8 +248,8 @@ func (a *applier) update(ctx context.Context, c *Change) {
 				a.storeErr(werr)
 				return
 			}
-			rid = a.rid(c, ActionUpdate+":"+cur.SyncToken, fp, c.attempt())
-			if !a.intent(ctx, c, ActionUpdate, typ, id, rid, fp) {
+			rid = a.rid(c, string(ActionUpdate)+":"+cur.SyncToken, fp, c.attempt())
+			if !a.intent(ctx, c, schema.WriteUpdate, typ, id, rid, fp) {
 				return
 			}
 			doc, err = a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, cur.SyncToken, true), rid)
@@ -265,7 +265,7 @@ func (a *applier) deletedInQBO(ctx context.Context, c *Change, rid string) {
 	why := Reasons{DeletedInQBO(c.OrderNumber)}
 	a.finish(ctx, c, written{outcome: schema.DocumentOutcome{Key: c.Key, RequestID: rid,
 		State: schema.StateDeletedInQBO, Error: a.r.text(why),
-		Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: c.Action, Outcome: "deleted_in_qbo"}}},
+		Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: string(c.Action), Outcome: "deleted_in_qbo"}}},
 		func() { a.r.explain(c, ActionBlocked, why) })
 }
 
@@ -279,8 +279,8 @@ func (a *applier) void(ctx context.Context, c *Change) {
 	if c.Prior != nil && !c.voidReceipt {
 		token = c.Prior.SyncToken
 	}
-	rid := a.rid(c, ActionVoid+":"+typ+":"+id, "", c.attempt())
-	if !a.intent(ctx, c, ActionVoid, typ, id, rid, "") {
+	rid := a.rid(c, string(ActionVoid)+":"+typ+":"+id, "", c.attempt())
+	if !a.intent(ctx, c, schema.WriteVoid, typ, id, rid, "") {
 		return
 	}
 	var doc DocRef
@@ -310,8 +310,8 @@ func (a *applier) void(ctx context.Context, c *Change) {
 				a.storeErr(werr)
 				return
 			}
-			rid = a.rid(c, ActionVoid+":"+typ+":"+id+":"+cur.SyncToken, "", c.attempt())
-			if !a.intent(ctx, c, ActionVoid, typ, id, rid, "") {
+			rid = a.rid(c, string(ActionVoid)+":"+typ+":"+id+":"+cur.SyncToken, "", c.attempt())
+			if !a.intent(ctx, c, schema.WriteVoid, typ, id, rid, "") {
 				return
 			}
 			doc, err = a.r.QBO.Void(ctx, typ, id, cur.SyncToken, rid)
@@ -329,7 +329,7 @@ func (a *applier) void(ctx context.Context, c *Change) {
 
 func (a *applier) voidDone(ctx context.Context, c *Change, rid string, doc DocRef, gone bool) {
 	o := schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateVoided, SyncToken: doc.SyncToken, RequestAttempt: new(0),
-		Audit: &schema.AuditEntry{Entity: c.VoidType, Operation: ActionVoid, QBOID: c.VoidID, Outcome: "ok", IntuitTID: doc.IntuitTID}}
+		Audit: &schema.AuditEntry{Entity: c.VoidType, Operation: string(ActionVoid), QBOID: c.VoidID, Outcome: "ok", IntuitTID: doc.IntuitTID}}
 	if gone {
 		o.State, o.Audit.Outcome = schema.StateDeletedInQBO, "deleted_in_qbo"
 	}

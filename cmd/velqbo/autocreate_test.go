@@ -27,7 +27,7 @@ func TestRunAutoCreateCustomers(t *testing.T) {
 	items := func(s *reconcile.Summary) []item {
 		out := []item{}
 		for _, it := range s.Items {
-			out = append(out, item{it.Kind, it.SourceID, it.Action, it.QBOType, it.DocNumber})
+			out = append(out, item{string(it.Kind), it.SourceID, string(it.Action), it.QBOType, it.DocNumber})
 		}
 		return out
 	}

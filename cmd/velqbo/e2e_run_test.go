@@ -230,7 +230,7 @@ type e2eItem struct{ Kind, SourceID, Action, QBOType, DocNumber string }
 func items(s *reconcile.Summary) []e2eItem {
 	out := []e2eItem{}
 	for _, it := range s.Items {
-		out = append(out, e2eItem{it.Kind, it.SourceID, it.Action, it.QBOType, it.DocNumber})
+		out = append(out, e2eItem{string(it.Kind), it.SourceID, string(it.Action), it.QBOType, it.DocNumber})
 	}
 	return out
 }
@@ -926,7 +926,7 @@ func TestE2E_PlanEqualsRun(t *testing.T) {
 		if i == 1 {
 			acts := map[string]bool{}
 			for _, it := range sum.Items {
-				acts[it.Kind+" "+it.Action] = true
+				acts[string(it.Kind)+" "+string(it.Action)] = true
 			}
 			for _, a := range []string{"order update", "shipment update", "order void", "order create", "refund create", "payment create", "order blocked"} {
 				if !acts[a] {

@@ -86,7 +86,7 @@ func singleDocOrders(t *testing.T, h *harness) map[string][]schema.Document {
 	}
 	out := map[string][]schema.Document{}
 	for _, d := range all {
-		if d.Kind == reconcile.KindOrder && d.State == schema.StateSent && perOrder[d.OrderNumber] == 1 {
+		if d.Kind == string(reconcile.KindOrder) && d.State == schema.StateSent && perOrder[d.OrderNumber] == 1 {
 			out[d.QBOType] = append(out[d.QBOType], d)
 		}
 	}

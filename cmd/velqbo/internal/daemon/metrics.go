@@ -141,9 +141,9 @@ func (m *metrics) observeRun(outcome string, sum *reconcile.Summary, d time.Dura
 	for _, it := range sum.Items {
 		typ := it.QBOType
 		if typ == "" {
-			typ = it.Kind
+			typ = string(it.Kind)
 		}
-		listed[[2]string{it.Action, typ}]++
+		listed[[2]string{string(it.Action), typ}]++
 		if it.Action == reconcile.ActionNoop {
 			unlistedNoops--
 		}
@@ -154,7 +154,7 @@ func (m *metrics) observeRun(outcome string, sum *reconcile.Summary, d time.Dura
 	if unlistedNoops > 0 {
 		// Unchanged documents are counted, not listed, by the engine: their
 		// type is not known here.
-		m.documents.WithLabelValues(reconcile.ActionNoop, "any").Add(float64(unlistedNoops))
+		m.documents.WithLabelValues(string(reconcile.ActionNoop), "any").Add(float64(unlistedNoops))
 	}
 }
 
