@@ -1,6 +1,7 @@
 package reconcile_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -111,5 +112,67 @@ func TestRunStop(t *testing.T) {
 				t.Error("next run: got no writes; want the rest sent")
 			}
 		})
+	}
+}
+
+// TestRunStopThenCutOff: Stop fires while a batch is in flight, then ctx is
+// cancelled before it answers (a daemon's grace period ran out). The run
+// is still recorded interrupted, its error says both, and the next run
+// looks the cut-off batch up instead of sending it again.
+func TestRunStopThenCutOff(t *testing.T) {
+	const orders = 35
+	h := newEngHarness(t)
+	h.rec.Concurrency = 1
+	for i := range orders {
+		h.v.AddOrder(engOrder(fmt.Sprintf("ord_%d", i+1), fmt.Sprint(1001+i), 1))
+	}
+	stop := make(chan struct{})
+	held := make(chan struct{}, 1)
+	release := make(chan struct{})
+	h.q.Inject(qbotest.Injection{Times: 1, Hold: release, Match: func(c *qbotest.Call) bool {
+		if c.Operation != "create" && c.Operation != "batch" {
+			return false
+		}
+		held <- struct{}{}
+		return true
+	}})
+	ctx, cancel := context.WithCancel(h.ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-held:
+		case <-time.After(time.Minute): // a guard against a hang, not a timing assumption
+			t.Error("timed out waiting for the first write")
+		}
+		close(stop)
+		cancel()
+	}()
+	_, err := h.rec.Run(ctx, reconcile.Options{Stop: stop})
+	close(release) // QBO may still commit the batch it held
+	if !errors.Is(err, reconcile.ErrInterrupted) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run: got %v; want ErrInterrupted and context.Canceled", err)
+	}
+	runs, err := h.store.LastRuns(h.ctx, 1)
+	h.must(err)
+	if len(runs) != 1 || runs[0].Status != schema.RunInterrupted {
+		t.Fatalf("runs: got %+v; want one interrupted run", runs)
+	}
+	pending, err := h.store.PendingIntents(h.ctx)
+	h.must(err)
+	if len(pending) != 30 {
+		t.Errorf("pending intents after the cut-off: got %d; want the 30 of the batch in flight", len(pending))
+	}
+
+	sum := h.run(reconcile.Options{})
+	if !sum.OK() {
+		t.Errorf("next run: counts %+v; want nothing failed", sum.Counts)
+	}
+	if got := len(h.live("SalesReceipt")); got != orders {
+		t.Errorf("receipts in QBO after the next run: got %d; want %d", got, orders)
+	}
+	for i := range orders {
+		if got := len(h.byDocNumber("SalesReceipt", fmt.Sprint(1001+i))); got != 1 {
+			t.Errorf("receipts numbered %d: got %d; want 1", 1001+i, got)
+		}
 	}
 }
