@@ -135,7 +135,7 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 		switch {
 		case c.Action == ActionBlocked:
 			if c.Key.SourceID != "" && !c.deleted() {
-				a.storeErr(a.r.Store.RecordBlocked(ctx, schema.Problem{Key: c.Key, RunID: a.runID, Reason: c.Reason,
+				a.storeErr(a.r.Store.RecordBlocked(ctx, schema.Problem{Key: c.Key, RunID: a.runID, Reason: c.Reason, Reasons: c.Why.encode(),
 					OrderNumber: c.OrderNumber, QBOType: c.QBOType, DocNumber: c.DocNumber}))
 			}
 			a.report(c.item(), false)
@@ -144,7 +144,7 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 		case c.Action == ActionNoop:
 			a.noop(ctx, c)
 		case c.pending:
-			c.Action, c.Reason = ActionFailed, reasonUnknownOutcome
+			c.fail(CodeOutcomeUnknown, reasonUnknownOutcome)
 			a.report(c.item(), false)
 		case c.voidReceipt:
 			receiptVoids = append(receiptVoids, c)
@@ -178,7 +178,7 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 		// A receipt left to void by an earlier run waits until this run's
 		// write of its Invoice, if any, went through.
 		if p := c.parent; p != nil && !p.done && p.Action != ActionNoop {
-			c.Action, c.Reason = ActionFailed, "not sent: the invoice of order "+c.OrderNumber+" was not updated"
+			c.fail(CodeWaitsForOrder, "not sent: the invoice of order "+c.OrderNumber+" was not updated")
 			a.report(c.item(), true)
 			continue
 		}
@@ -206,7 +206,7 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 			case p.Action == ActionNoop && !p.pending:
 				c.invoiceID = p.QBOID
 			default:
-				c.Action, c.Reason = ActionFailed, "not sent: the document of order "+c.OrderNumber+" is not in QBO yet"
+				c.fail(CodeWaitsForOrder, "not sent: the document of order "+c.OrderNumber+" is not in QBO yet")
 				a.report(c.item(), true)
 				continue
 			}

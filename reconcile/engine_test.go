@@ -474,6 +474,8 @@ func TestRunDeletedInQBOThenResync(t *testing.T) {
 	}
 	if d := h.doc("order", "ord_1"); d.State != schema.StateDeletedInQBO || !contains(d.LastError, "[resync 1001]") {
 		t.Errorf("state %s, last error %q; want deleted_in_qbo with the fix rendered", d.State, d.LastError)
+	} else if rs, err := reconcile.DecodeReasons(d.LastReasons); err != nil || !hasReason(rs, reconcile.CodeDeletedInQBO, resync) {
+		t.Errorf("last reasons %s (%v); want %s with the fix %+v", d.LastReasons, err, reconcile.CodeDeletedInQBO, resync)
 	}
 	// Not re-created by later runs.
 	m := h.mark()
@@ -574,5 +576,26 @@ func TestRunSinceWindow(t *testing.T) {
 	sum = h.run(reconcile.Options{Mode: reconcile.ModeFull})
 	if diff := cmp.Diff([]engItem{{"order", "ord_1", "create", "SalesReceipt"}}, engItems(sum)); diff != "" {
 		t.Errorf("full items (-want +got):\n%s", diff)
+	}
+}
+
+// TestRunQBORejects: a write QBO rejects is a failed item with the code
+// qbo_rejected and QBO's fault as its text; the ledger row says the same.
+func TestRunQBORejects(t *testing.T) {
+	h := newEngHarness(t)
+	h.v.AddOrder(engOrder("ord_1", "1001", 1))
+	h.q.Inject(qbotest.Injection{Match: func(c *qbotest.Call) bool { return c.Method == "POST" && c.Operation != "token" },
+		Status: 400, Body: []byte(`{"Fault":{"Error":[{"Message":"Invalid Reference Id","Detail":"Invalid Reference Id : Item","code":"2500"}],"type":"ValidationFault"}}`)})
+	sum := h.run(reconcile.Options{})
+	if diff := cmp.Diff([]engItem{{"order", "ord_1", "failed", "SalesReceipt"}}, engItems(sum)); diff != "" {
+		t.Fatalf("items (-want +got):\n%s", diff)
+	}
+	it := sum.Items[0]
+	want := reconcile.Reasons{{Code: reconcile.CodeQBORejected, Subject: reconcile.Subject{Kind: reconcile.SubjectOrder, ID: "1001"}, Text: it.Reason}}
+	if diff := cmp.Diff(want, it.Reasons); diff != "" || !contains(it.Reason, "Invalid Reference Id") {
+		t.Errorf("reason %q, reasons (-want +got):\n%s", it.Reason, diff)
+	}
+	if d := h.doc("order", "ord_1"); d.State != schema.StateFailed || d.LastError != it.Reason {
+		t.Errorf("ledger: state %s, last error %q; want failed, %q", d.State, d.LastError, it.Reason)
 	}
 }

@@ -232,6 +232,22 @@ func TestLostResponses(t *testing.T) {
 			if times > 1 && sum.Counts.Failed == 0 {
 				t.Errorf("with every answer lost some items must be failed (outcome unknown); got %+v", sum.Counts)
 			}
+			// Failed for an unknown outcome, or waiting for an order
+			// document whose outcome is unknown: each says so by code.
+			codes := map[reconcile.ReasonCode]int{}
+			for _, it := range sum.Items {
+				if it.Action != reconcile.ActionFailed {
+					continue
+				}
+				if len(it.Reasons) != 1 || !contains(it.Reason, it.Reasons[0].Text) {
+					t.Errorf("failed item %+v; want one reason, its text the item's", it)
+					continue
+				}
+				codes[it.Reasons[0].Code]++
+			}
+			if times > 1 && (codes[reconcile.CodeOutcomeUnknown] == 0 || len(codes) != 2 || codes[reconcile.CodeWaitsForOrder] == 0) {
+				t.Errorf("failed items by code: got %v; want both %s and %s", codes, reconcile.CodeOutcomeUnknown, reconcile.CodeWaitsForOrder)
+			}
 			h.q.ClearInjections()
 			h.settle()
 			h.checkExactlyOnce(engScenarioWant)

@@ -132,8 +132,7 @@ func diffDoc(kind Kind, want *Desired, row *schema.Document) *Change {
 	if c.pending && (c.Action == ActionNoop) {
 		// An intent is unresolved although the ledger matches: the write
 		// must still be looked up before anything else happens.
-		c.Action = ActionFailed
-		c.Reason = reasonUnknownOutcome
+		c.fail(CodeOutcomeUnknown, reasonUnknownOutcome)
 	}
 	return c
 }

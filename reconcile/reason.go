@@ -1,6 +1,9 @@
 package reconcile
 
 import (
+	"cmp"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -162,6 +165,35 @@ func (rs *Reasons) add(r Reason) {
 
 func (rs Reasons) clone() Reasons { return slices.Clone(rs) }
 
+// encode is rs as the ledger stores it next to the text (LastReasons,
+// run items): JSON, nil when there are none.
+func (rs Reasons) encode() []byte {
+	if len(rs) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(rs)
+	if err != nil {
+		// Reasons hold only strings: Marshal cannot fail on them.
+		panic(fmt.Sprintf("encode reasons: %v", err))
+	}
+	return b
+}
+
+// DecodeReasons reads reasons as the ledger stores them
+// (schema.Document.LastReasons, BlockedItem.Reasons, RunItem.Reasons).
+// Empty data gives nil: a row written without them. It returns an error
+// when b is not such data.
+func DecodeReasons(b []byte) (Reasons, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	var rs Reasons
+	if err := json.Unmarshal(b, &rs); err != nil {
+		return nil, fmt.Errorf("decode reasons: %w", err)
+	}
+	return rs, nil
+}
+
 // text renders reasons for Item.Reason and the ledger with the
 // Reconciler's FixText.
 func (r *Reconciler) text(rs Reasons) string { return rs.Render(r.FixText) }
@@ -170,6 +202,23 @@ func (r *Reconciler) text(rs Reasons) string { return rs.Render(r.FixText) }
 // Reason.
 func (r *Reconciler) explain(c *Change, action Action, why Reasons) {
 	c.Action, c.Why, c.Reason = action, why, r.text(why)
+}
+
+// subject is the record a change is about: its refund or payment, else
+// its order.
+func (c *Change) subject() Subject {
+	switch c.Key.Kind {
+	case string(KindRefund):
+		return Subject{Kind: SubjectRefund, ID: c.Key.SourceID}
+	case string(KindPayment):
+		return Subject{Kind: SubjectPayment, ID: c.Key.SourceID}
+	}
+	return Subject{Kind: SubjectOrder, ID: cmp.Or(c.OrderNumber, c.OrderID)}
+}
+
+// fail marks c failed for a reason about c itself that has no fix.
+func (c *Change) fail(code ReasonCode, text string) {
+	c.Action, c.Why, c.Reason = ActionFailed, Reasons{{Code: code, Subject: c.subject(), Text: text}}, text
 }
 
 // DeletedInQBO is the reason of a document of order orderNumber that a

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/velqbo/velqbo/reconcile"
 )
 
@@ -55,5 +57,16 @@ func TestReasonJSON(t *testing.T) {
 		`{"code":"total_mismatch","subject":{"kind":"order","id":"1001"},"text":"order total differs"}]`
 	if string(b) != want {
 		t.Errorf("JSON: got %s; want %s", b, want)
+	}
+	// The ledger keeps this form; DecodeReasons reads it back.
+	got, err := reconcile.DecodeReasons(b)
+	if diff := cmp.Diff(rs, got); diff != "" || err != nil {
+		t.Errorf("DecodeReasons: err %v, (-want +got):\n%s", err, diff)
+	}
+	if got, err := reconcile.DecodeReasons(nil); got != nil || err != nil {
+		t.Errorf("DecodeReasons(nil): got %v, %v; want nil, nil (a row written without reasons)", got, err)
+	}
+	if _, err := reconcile.DecodeReasons([]byte("not json")); err == nil {
+		t.Error("DecodeReasons of garbage: got nil error; want an error")
 	}
 }

@@ -185,7 +185,8 @@ func (s *Summary) runItems() []schema.RunItem {
 	out := make([]schema.RunItem, len(s.Items))
 	for i, it := range s.Items {
 		out[i] = schema.RunItem{RunID: s.RunID, Kind: string(it.Kind), SourceID: it.SourceID, OrderNumber: it.OrderNumber,
-			Action: string(it.Action), QBOType: it.QBOType, QBOID: it.QBOID, DocNumber: it.DocNumber, Reason: it.Reason}
+			Action: string(it.Action), QBOType: it.QBOType, QBOID: it.QBOID, DocNumber: it.DocNumber, Reason: it.Reason,
+			Reasons: it.Reasons.encode()}
 	}
 	return out
 }

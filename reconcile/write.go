@@ -57,7 +57,7 @@ func (a *applier) intent(ctx context.Context, c *Change, action schema.WriteActi
 	}
 	if err := a.r.Store.RecordIntent(ctx, in); err != nil {
 		if errors.Is(err, schema.ErrConflict) {
-			c.Action, c.Reason = ActionFailed, reasonUnknownOutcome
+			c.fail(CodeOutcomeUnknown, reasonUnknownOutcome)
 			a.report(c.item(), true)
 			return false
 		}
@@ -207,7 +207,7 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 			OrderNumber: c.OrderNumber, Error: reason, RequestAttempt: new(c.attempt() + 1),
 			Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: string(c.Action), Outcome: "rejected",
 				Detail: reason, IntuitTID: tid}}},
-			func() { c.Action, c.Reason, c.tid = ActionFailed, reason, tid })
+			func() { c.fail(CodeQBORejected, reason); c.tid = tid })
 		return
 	}
 	if a.stopped() {
@@ -216,7 +216,7 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 	a.log.WithError(err).WithField("item", c.Key.String()).Warn("write outcome unknown")
 	a.finish(ctx, c, written{outcome: schema.DocumentOutcome{Key: c.Key, OrderNumber: c.OrderNumber},
 		unknown: reasonUnknownOutcome + ": " + err.Error()},
-		func() { c.Action, c.Reason = ActionFailed, reasonUnknownOutcome })
+		func() { c.fail(CodeOutcomeUnknown, reasonUnknownOutcome) })
 }
 
 // update sends a sparse update with the ledger's SyncToken. A stale token
@@ -264,7 +264,7 @@ func (a *applier) update(ctx context.Context, c *Change) {
 func (a *applier) deletedInQBO(ctx context.Context, c *Change, rid string) {
 	why := Reasons{DeletedInQBO(c.OrderNumber)}
 	a.finish(ctx, c, written{outcome: schema.DocumentOutcome{Key: c.Key, RequestID: rid,
-		State: schema.StateDeletedInQBO, Error: a.r.text(why),
+		State: schema.StateDeletedInQBO, Error: a.r.text(why), ErrorReasons: why.encode(),
 		Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: string(c.Action), Outcome: "deleted_in_qbo"}}},
 		func() { a.r.explain(c, ActionBlocked, why) })
 }

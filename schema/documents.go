@@ -90,6 +90,9 @@ type Document struct {
 	PendingFingerprint string
 	PendingAt          time.Time
 	LastError          string
+	// LastReasons is LastError as data, as the engine encoded it (see
+	// Problem.Reasons); nil when the error has no structure.
+	LastReasons []byte
 	// Attempts counts write intents since the last successful outcome.
 	Attempts int
 	// BlockedRuns counts consecutive runs that blocked this object.
@@ -139,7 +142,7 @@ func (d Document) PendingWrite() string {
 
 const documentCols = `source_kind, source_id, order_number, generation, qbo_type, qbo_id, sync_token,
 	doc_number, fingerprint, state, pending_request_id, pending_action, pending_qbo_type, pending_qbo_id,
-	pending_fingerprint, pending_at, last_error, attempts, blocked_runs, blocked_run_id,
+	pending_fingerprint, pending_at, last_error, last_reasons, attempts, blocked_runs, blocked_run_id,
 	request_attempt, source_updated_at, void_receipt_id, not_applicable, sent_total, sent_customer_id,
 	previous_qbo_id, first_seen_at, updated_at`
 
@@ -150,7 +153,7 @@ func scanDocument(r rowScanner) (Document, error) {
 	var pReq, pAct, pType, pID, pFP, pAt sql.NullString
 	err := r.Scan(&d.Kind, &d.SourceID, &d.OrderNumber, &d.Generation, &d.QBOType, &d.QBOID, &d.SyncToken,
 		&d.DocNumber, &d.Fingerprint, &d.State, &pReq, &pAct, &pType, &pID,
-		&pFP, &pAt, &d.LastError, &d.Attempts, &d.BlockedRuns, &d.blockedRunID,
+		&pFP, &pAt, &d.LastError, &d.LastReasons, &d.Attempts, &d.BlockedRuns, &d.blockedRunID,
 		&d.RequestAttempt, scanTime(&d.SourceUpdatedAt), &d.VoidReceiptID, &d.NotApplicable, &d.SentTotal, &d.SentCustomerID,
 		&d.PreviousQBOID, scanTime(&d.FirstSeenAt), scanTime(&d.UpdatedAt))
 	if err != nil {
@@ -158,6 +161,9 @@ func scanDocument(r rowScanner) (Document, error) {
 	}
 	d.PendingRequestID, d.PendingAction, d.PendingFingerprint = pReq.String, WriteAction(pAct.String), pFP.String
 	d.PendingQBOType, d.PendingQBOID = pType.String, pID.String
+	if len(d.LastReasons) == 0 {
+		d.LastReasons = nil
+	}
 	if d.PendingAt, err = parseTime(pAt.String); err != nil {
 		return Document{}, err
 	}
@@ -172,7 +178,7 @@ func nullString(s string) any {
 }
 
 const putDocumentSQL = `INSERT INTO documents (` + documentCols + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (source_kind, source_id) DO UPDATE SET
 		order_number = excluded.order_number,
 		generation = excluded.generation,
@@ -189,6 +195,7 @@ const putDocumentSQL = `INSERT INTO documents (` + documentCols + `)
 		pending_fingerprint = excluded.pending_fingerprint,
 		pending_at = excluded.pending_at,
 		last_error = excluded.last_error,
+		last_reasons = excluded.last_reasons,
 		attempts = excluded.attempts,
 		blocked_runs = excluded.blocked_runs,
 		blocked_run_id = excluded.blocked_run_id,
@@ -212,7 +219,7 @@ func documentArgs(d Document) ([]any, error) {
 		d.DocNumber, d.Fingerprint, string(d.State), nullString(d.PendingRequestID), nullString(string(d.PendingAction)),
 		nullString(d.PendingQBOType), nullString(d.PendingQBOID),
 		nullString(d.PendingFingerprint), nullString(formatTime(d.PendingAt)),
-		d.LastError, d.Attempts, d.BlockedRuns, d.blockedRunID,
+		d.LastError, string(d.LastReasons), d.Attempts, d.BlockedRuns, d.blockedRunID,
 		d.RequestAttempt, formatTime(d.SourceUpdatedAt), d.VoidReceiptID, d.NotApplicable, d.SentTotal, d.SentCustomerID,
 		d.PreviousQBOID, formatTime(d.FirstSeenAt), formatTime(d.UpdatedAt)}, nil
 }

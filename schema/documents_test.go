@@ -211,7 +211,8 @@ func TestStore_RecordBlocked(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	s := MustOpenStore(t)
-	p := Problem{Key: orderKey, OrderNumber: "1001", Reason: "product SKU-9 is not linked to a QBO item"}
+	p := Problem{Key: orderKey, OrderNumber: "1001", Reason: "product SKU-9 is not linked to a QBO item",
+		Reasons: []byte(`[{"code":"product_not_linked"}]`)}
 	for _, run := range []string{"r1", "r1", "r2", "r3"} {
 		p.RunID = run
 		if err := s.RecordBlocked(ctx, p); err != nil {
@@ -222,7 +223,8 @@ func TestStore_RecordBlocked(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []BlockedItem{{Kind: "order", SourceID: "ord_1001", OrderNumber: "1001", Reason: p.Reason, Runs: 3, UpdatedAt: newTestClock().Now()}}
+	want := []BlockedItem{{Kind: "order", SourceID: "ord_1001", OrderNumber: "1001", Reason: p.Reason, Reasons: p.Reasons,
+		Runs: 3, UpdatedAt: newTestClock().Now()}}
 	if diff := cmp.Diff(want, items); diff != "" {
 		t.Errorf("blocked items (-want +got):\n%s", diff)
 	}
@@ -236,8 +238,8 @@ func TestStore_RecordBlocked(t *testing.T) {
 	if items, _ := s.BlockedItems(ctx); len(items) != 0 {
 		t.Errorf("got %d blocked items after send; want 0", len(items))
 	}
-	if d, _ := s.GetDocument(ctx, "order", "ord_1001"); d.BlockedRuns != 0 || d.LastError != "" {
-		t.Errorf("got blocked runs %d, error %q; want 0, empty", d.BlockedRuns, d.LastError)
+	if d, _ := s.GetDocument(ctx, "order", "ord_1001"); d.BlockedRuns != 0 || d.LastError != "" || d.LastReasons != nil {
+		t.Errorf("got blocked runs %d, error %q %q; want 0, empty", d.BlockedRuns, d.LastError, d.LastReasons)
 	}
 	// Blocked again, then back to sent without a write.
 	if err := s.RecordBlocked(ctx, p); err != nil {
@@ -246,8 +248,9 @@ func TestStore_RecordBlocked(t *testing.T) {
 	if err := s.SetState(ctx, orderKey, StateSent); err != nil {
 		t.Fatal(err)
 	}
-	if d, _ := s.GetDocument(ctx, "order", "ord_1001"); d.State != StateSent || d.BlockedRuns != 0 || d.QBOID != "1" {
-		t.Errorf("got %+v; want sent, 0 blocked runs, qbo id kept", d)
+	if d, _ := s.GetDocument(ctx, "order", "ord_1001"); d.State != StateSent || d.BlockedRuns != 0 || d.QBOID != "1" ||
+		d.LastError != "" || d.LastReasons != nil {
+		t.Errorf("got %+v; want sent, 0 blocked runs, no error, qbo id kept", d)
 	}
 	if err := s.SetState(ctx, DocumentKey{Kind: "order", SourceID: "nope"}, StateSent); !errors.Is(err, ErrNotFound) {
 		t.Errorf("set state on missing row: got %v; want ErrNotFound", err)

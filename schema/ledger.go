@@ -129,8 +129,10 @@ type DocumentOutcome struct {
 	// Fingerprint of the document now in QBO; empty means the pending
 	// intent's fingerprint. Ignored for StateFailed.
 	Fingerprint string
-	// Error becomes LastError (empty clears it).
-	Error string
+	// Error becomes LastError (empty clears it), and ErrorReasons
+	// LastReasons.
+	Error        string
+	ErrorReasons []byte
 
 	// The row's facts (see Document): each is stored when non-nil and
 	// left as it is when nil. Clearing one is setting its zero value:
@@ -180,7 +182,7 @@ func (s *Store) RecordOutcome(ctx context.Context, o DocumentOutcome) error {
 			d.Attempts = 0
 		}
 		d.State = o.State
-		d.LastError = o.Error
+		d.LastError, d.LastReasons = o.Error, o.ErrorReasons
 		d.clearIntent()
 		d.BlockedRuns, d.blockedRunID = 0, ""
 		d.applyFacts(o)
@@ -251,6 +253,9 @@ type Problem struct {
 	// RunID is the current run; blocking twice in one run counts once.
 	RunID  string
 	Reason string
+	// Reasons is Reason as data, stored as given (LastReasons): schema
+	// does not read it; the engine encodes it (reconcile.Reasons, JSON).
+	Reasons []byte
 	// OrderNumber, QBOType and DocNumber are stored when non-empty, so
 	// `status` can name an object that was never sent.
 	OrderNumber string
@@ -295,7 +300,7 @@ func (s *Store) RecordFailed(ctx context.Context, p Problem) error {
 
 func (d *Document) applyProblem(p Problem, st State) {
 	d.State = st
-	d.LastError = p.Reason
+	d.LastError, d.LastReasons = p.Reason, p.Reasons
 	setIf(&d.OrderNumber, p.OrderNumber)
 	setIf(&d.QBOType, p.QBOType)
 	setIf(&d.DocNumber, p.DocNumber)
@@ -314,7 +319,7 @@ func (s *Store) SetState(ctx context.Context, k DocumentKey, st State) error {
 	_, err := s.mutateDocument(ctx, k, false, func(_ *sql.Tx, d *Document, _ bool, _ time.Time) error {
 		d.State = st
 		if st != StateBlocked && st != StateFailed {
-			d.LastError = ""
+			d.LastError, d.LastReasons = "", nil
 			d.BlockedRuns, d.blockedRunID = 0, ""
 		}
 		return nil
@@ -343,7 +348,7 @@ func (s *Store) BumpGeneration(ctx context.Context, kind, sourceID string) (Docu
 		d.Generation++
 		d.QBOID, d.SyncToken, d.Fingerprint = "", "", ""
 		d.State = StatePending
-		d.LastError = ""
+		d.LastError, d.LastReasons = "", nil
 		d.Attempts, d.BlockedRuns, d.blockedRunID = 0, 0, ""
 		return nil
 	})

@@ -166,6 +166,9 @@ func TestMigrate_TypedLedger(t *testing.T) {
 			if diff := cmp.Diff(r.want, factsOf(d)); diff != "" {
 				t.Errorf("facts (-want +got):\n%s", diff)
 			}
+			if d.LastReasons != nil {
+				t.Errorf("last reasons %q; want none on a row written before 0003_reasons", d.LastReasons)
+			}
 			type intent struct {
 				Action     WriteAction
 				Type, ID   string

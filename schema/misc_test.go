@@ -242,7 +242,8 @@ func TestStore_Runs(t *testing.T) {
 	}
 	items := []RunItem{
 		{Kind: "order", SourceID: "o1", OrderNumber: "1001", Action: "create", QBOType: "Invoice", QBOID: "9", DocNumber: "1001"},
-		{Kind: "order", SourceID: "o2", OrderNumber: "1002", Action: "blocked", Reason: "customer c7 is not linked"},
+		{Kind: "order", SourceID: "o2", OrderNumber: "1002", Action: "blocked", Reason: "customer c7 is not linked",
+			Reasons: []byte(`[{"code":"customer_not_linked"}]`)},
 	}
 	if err := s.AddRunItems(ctx, r1.ID, items); err != nil {
 		t.Fatal(err)

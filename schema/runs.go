@@ -45,6 +45,8 @@ type RunItem struct {
 	QBOID       string
 	DocNumber   string
 	Reason      string
+	// Reasons is Reason as data, stored as given (see Problem.Reasons).
+	Reasons []byte
 }
 
 // newRunID returns a sortable, unique run id: UTC start time and 4 random bytes.
@@ -210,8 +212,8 @@ func (s *Store) AddRunItems(ctx context.Context, runID string, items []RunItem) 
 	}
 	err := s.withTx(ctx, func(tx *sql.Tx, _ time.Time) error {
 		stmt, err := tx.PrepareContext(ctx, `INSERT INTO run_items
-			(run_id, kind, source_id, order_number, action, qbo_type, qbo_id, doc_number, reason)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			(run_id, kind, source_id, order_number, action, qbo_type, qbo_id, doc_number, reason, reasons)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return err
 		}
@@ -221,7 +223,7 @@ func (s *Store) AddRunItems(ctx context.Context, runID string, items []RunItem) 
 				it.RunID = runID
 			}
 			if _, err := stmt.ExecContext(ctx, it.RunID, it.Kind, it.SourceID, it.OrderNumber, it.Action,
-				it.QBOType, it.QBOID, it.DocNumber, it.Reason); err != nil {
+				it.QBOType, it.QBOID, it.DocNumber, it.Reason, string(it.Reasons)); err != nil {
 				return fmt.Errorf("item %s %s: %w", it.Kind, it.SourceID, err)
 			}
 		}
@@ -236,7 +238,7 @@ func (s *Store) AddRunItems(ctx context.Context, runID string, items []RunItem) 
 // RunItems returns a run's items in the order they were added.
 func (s *Store) RunItems(ctx context.Context, runID string) ([]RunItem, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT run_id, kind, source_id, order_number, action, qbo_type, qbo_id,
-		doc_number, reason FROM run_items WHERE run_id = ? ORDER BY id`, runID)
+		doc_number, reason, reasons FROM run_items WHERE run_id = ? ORDER BY id`, runID)
 	if err != nil {
 		return nil, fmt.Errorf("run items %s: %w", runID, err)
 	}
@@ -245,8 +247,11 @@ func (s *Store) RunItems(ctx context.Context, runID string) ([]RunItem, error) {
 	for rows.Next() {
 		var it RunItem
 		if err := rows.Scan(&it.RunID, &it.Kind, &it.SourceID, &it.OrderNumber, &it.Action, &it.QBOType,
-			&it.QBOID, &it.DocNumber, &it.Reason); err != nil {
+			&it.QBOID, &it.DocNumber, &it.Reason, &it.Reasons); err != nil {
 			return nil, fmt.Errorf("run items %s: %w", runID, err)
+		}
+		if len(it.Reasons) == 0 {
+			it.Reasons = nil
 		}
 		out = append(out, it)
 	}
@@ -264,7 +269,8 @@ type BlockedItem struct {
 	QBOType     string
 	DocNumber   string
 	Reason      string
-	Runs        int // consecutive runs that blocked it
+	Reasons     []byte // Reason as data (see Problem.Reasons)
+	Runs        int    // consecutive runs that blocked it
 	UpdatedAt   time.Time
 }
 
@@ -272,7 +278,7 @@ type BlockedItem struct {
 // longest-blocked first.
 func (s *Store) BlockedItems(ctx context.Context) ([]BlockedItem, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT source_kind, source_id, order_number, qbo_type, doc_number,
-		last_error, blocked_runs, updated_at FROM documents WHERE state = 'blocked'
+		last_error, last_reasons, blocked_runs, updated_at FROM documents WHERE state = 'blocked'
 		ORDER BY blocked_runs DESC, source_kind, source_id`)
 	if err != nil {
 		return nil, fmt.Errorf("blocked items: %w", err)
@@ -281,9 +287,12 @@ func (s *Store) BlockedItems(ctx context.Context) ([]BlockedItem, error) {
 	out := []BlockedItem{}
 	for rows.Next() {
 		var b BlockedItem
-		if err := rows.Scan(&b.Kind, &b.SourceID, &b.OrderNumber, &b.QBOType, &b.DocNumber, &b.Reason, &b.Runs,
+		if err := rows.Scan(&b.Kind, &b.SourceID, &b.OrderNumber, &b.QBOType, &b.DocNumber, &b.Reason, &b.Reasons, &b.Runs,
 			scanTime(&b.UpdatedAt)); err != nil {
 			return nil, fmt.Errorf("blocked items: %w", err)
+		}
+		if len(b.Reasons) == 0 {
+			b.Reasons = nil
 		}
 		out = append(out, b)
 	}

@@ -620,6 +620,20 @@ func TestE2E_ReportingRules(t *testing.T) {
 				if diff := cmp.Diff(wantWhy, sum.Items[1].Reasons); diff != "" {
 					t.Errorf("blocked reasons (-want +got):\n%s", diff)
 				}
+				// The ledger keeps both: status shows the same text and data.
+				var status struct {
+					Blocked []struct {
+						SourceID string            `json:"source_id"`
+						Reason   string            `json:"reason"`
+						Reasons  reconcile.Reasons `json:"reasons"`
+					} `json:"blocked"`
+				}
+				if err := json.Unmarshal([]byte(e.mustExec(exitOK, "status", "--json").Stdout), &status); err != nil {
+					t.Fatalf("status --json: %v", err)
+				}
+				if b := status.Blocked; len(b) != 1 || b[0].SourceID != "o14" || b[0].Reason != reason || cmp.Diff(wantWhy, b[0].Reasons) != "" {
+					t.Errorf("status blocked: got %+v; want o14 with reason %q and %+v", b, reason, wantWhy)
+				}
 				if n := len(e.docs("SalesReceipt", "1014")); n != 0 {
 					t.Errorf("blocked order sent: %d receipts 1014", n)
 				}

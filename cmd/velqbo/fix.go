@@ -36,3 +36,23 @@ func fixCommand(f reconcile.Fix) string {
 // reasonText is r as the CLI prints it: its text and the command that
 // fixes it.
 func reasonText(r reconcile.Reason) string { return r.Render(fixCommand) }
+
+// storedReasons decodes the reasons a ledger row or run item keeps next to
+// its text; nil when it has none or they cannot be read (the text, which
+// says the same, is shown then).
+func storedReasons(b []byte) reconcile.Reasons {
+	rs, err := reconcile.DecodeReasons(b)
+	if err != nil {
+		return nil
+	}
+	return rs
+}
+
+// reasonsText is what `status` shows: the stored reasons rendered with
+// today's commands, or the stored text of a row that has none.
+func reasonsText(text string, rs reconcile.Reasons) string {
+	if len(rs) == 0 {
+		return text
+	}
+	return rs.Render(fixCommand)
+}

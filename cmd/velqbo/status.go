@@ -47,6 +47,8 @@ type blockedView struct {
 	Reason      string    `json:"reason"`
 	Runs        int       `json:"runs,omitempty"`
 	Since       time.Time `json:"updated_at"`
+	// Reasons is Reason as data when the ledger has it (as in run --json).
+	Reasons reconcile.Reasons `json:"reasons,omitempty"`
 }
 
 func statusCommand() command {
@@ -110,34 +112,39 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 		return nil, err
 	}
 	for _, b := range blocked {
-		v.Blocked = append(v.Blocked, blockedView{Kind: b.Kind, SourceID: b.SourceID, OrderNumber: b.OrderNumber, QBOType: b.QBOType, DocNumber: b.DocNumber, Reason: b.Reason, Runs: b.Runs, Since: b.UpdatedAt})
+		why := storedReasons(b.Reasons)
+		v.Blocked = append(v.Blocked, blockedView{Kind: b.Kind, SourceID: b.SourceID, OrderNumber: b.OrderNumber, QBOType: b.QBOType, DocNumber: b.DocNumber,
+			Reason: reasonsText(b.Reason, why), Reasons: why, Runs: b.Runs, Since: b.UpdatedAt})
 	}
-	docView := func(d schema.Document, reason string) blockedView {
+	docView := func(d schema.Document, reason string, why reconcile.Reasons) blockedView {
 		if reason == "" {
-			reason = d.LastError
+			why = storedReasons(d.LastReasons)
+			reason = reasonsText(d.LastError, why)
 		}
-		return blockedView{Kind: d.Kind, SourceID: d.SourceID, OrderNumber: d.OrderNumber, QBOType: d.QBOType, DocNumber: d.DocNumber, Reason: reason, Since: d.UpdatedAt}
+		return blockedView{Kind: d.Kind, SourceID: d.SourceID, OrderNumber: d.OrderNumber, QBOType: d.QBOType, DocNumber: d.DocNumber,
+			Reason: reason, Reasons: why, Since: d.UpdatedAt}
 	}
 	failed, err := st.ListDocuments(ctx, schema.DocumentFilter{States: []schema.State{schema.StateFailed}, Limit: 1000})
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range failed {
-		v.Failed = append(v.Failed, docView(d, ""))
+		v.Failed = append(v.Failed, docView(d, "", nil))
 	}
 	deleted, err := st.ListDocuments(ctx, schema.DocumentFilter{States: []schema.State{schema.StateDeletedInQBO}, Limit: 1000})
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range deleted {
-		v.Deleted = append(v.Deleted, docView(d, reasonText(reconcile.DeletedInQBO(d.OrderNumber))))
+		why := reconcile.Reasons{reconcile.DeletedInQBO(d.OrderNumber)}
+		v.Deleted = append(v.Deleted, docView(d, why.Render(fixCommand), why))
 	}
 	pending, err := st.PendingIntents(ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range pending {
-		v.Unknown = append(v.Unknown, docView(d, fmt.Sprintf("%s sent, outcome unknown; the next run looks it up in QBO before retrying", d.PendingWrite())))
+		v.Unknown = append(v.Unknown, docView(d, fmt.Sprintf("%s sent, outcome unknown; the next run looks it up in QBO before retrying", d.PendingWrite()), nil))
 	}
 	counts, err := st.CountDocuments(ctx)
 	if err != nil {
