@@ -261,3 +261,24 @@ func TestFileSourceGetCustomer(t *testing.T) {
 		t.Errorf("GetCustomer(cus_9): got %v; want ErrNotFound", err)
 	}
 }
+
+// TestAutoCreateCustomerCannotCreate: a QBO connection without a customer
+// service fails the customer, in the plan as in the run, with the fix to
+// create it by hand.
+func TestAutoCreateCustomerCannotCreate(t *testing.T) {
+	h := autoCustomerHarness(t, true)
+	h.rec.QBO = struct{ reconcile.QBO }{h.rec.QBO} // hides CustomerService
+	fix := reconcile.Fix{Action: reconcile.FixCreateCustomer, ID: "cus_2"}
+	plan, err := h.rec.Plan(h.ctx, reconcile.Options{})
+	h.must(err)
+	for name, sum := range map[string]*reconcile.Summary{"plan": plan, "run": h.run(reconcile.Options{})} {
+		want := []engItem{{"customer", "cus_2", "failed", "Customer"}, {"order", "ord_2", "blocked", "SalesReceipt"}}
+		if diff := cmp.Diff(want, engItems(sum)); diff != "" {
+			t.Fatalf("%s items (-want +got):\n%s", name, diff)
+		}
+		if it := sum.Items[0]; it.Reason != "the QBO connection cannot create customers; [create_customer cus_2]" ||
+			!hasReason(it.Reasons, reconcile.CodeCannotCreate, fix) {
+			t.Errorf("%s customer reason %q %+v; want %s with the fix %+v rendered", name, it.Reason, it.Reasons, reconcile.CodeCannotCreate, fix)
+		}
+	}
+}
