@@ -595,7 +595,11 @@ func TestRunQBORejects(t *testing.T) {
 	if diff := cmp.Diff(want, it.Reasons); diff != "" || !contains(it.Reason, "Invalid Reference Id") {
 		t.Errorf("reason %q, reasons (-want +got):\n%s", it.Reason, diff)
 	}
-	if d := h.doc("order", "ord_1"); d.State != schema.StateFailed || d.LastError != it.Reason {
+	d := h.doc("order", "ord_1")
+	if d.State != schema.StateFailed || d.LastError != it.Reason {
 		t.Errorf("ledger: state %s, last error %q; want failed, %q", d.State, d.LastError, it.Reason)
+	}
+	if got, err := reconcile.DecodeReasons(d.LastReasons); err != nil || cmp.Diff(want, got) != "" {
+		t.Errorf("ledger: last reasons %s (%v); want %+v", d.LastReasons, err, want)
 	}
 }

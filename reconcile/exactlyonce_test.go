@@ -244,6 +244,14 @@ func TestLostResponses(t *testing.T) {
 					continue
 				}
 				codes[it.Reasons[0].Code]++
+				if it.Reasons[0].Code != reconcile.CodeOutcomeUnknown {
+					continue
+				}
+				// The ledger row keeps the code for status.
+				d := h.doc(string(it.Kind), it.SourceID)
+				if rs, err := reconcile.DecodeReasons(d.LastReasons); err != nil || !rs.Has(reconcile.CodeOutcomeUnknown) {
+					t.Errorf("%s %s: last reasons %s (%v); want %s", it.Kind, it.SourceID, d.LastReasons, err, reconcile.CodeOutcomeUnknown)
+				}
 			}
 			if times > 1 && (codes[reconcile.CodeOutcomeUnknown] == 0 || len(codes) != 2 || codes[reconcile.CodeWaitsForOrder] == 0) {
 				t.Errorf("failed items by code: got %v; want both %s and %s", codes, reconcile.CodeOutcomeUnknown, reconcile.CodeWaitsForOrder)

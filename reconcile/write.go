@@ -141,8 +141,11 @@ type written struct {
 func (a *applier) finish(ctx context.Context, c *Change, w written, mark func()) {
 	var err error
 	if w.unknown != "" {
-		err = a.r.Store.RecordFailed(ctx, schema.Problem{Key: w.outcome.Key, RunID: a.runID, Reason: w.unknown,
-			OrderNumber: w.outcome.OrderNumber})
+		p := schema.Problem{Key: w.outcome.Key, RunID: a.runID, Reason: w.unknown, OrderNumber: w.outcome.OrderNumber}
+		if c != nil {
+			p.Reasons = Reasons{{Code: CodeOutcomeUnknown, Subject: c.subject(), Text: w.unknown}}.encode()
+		}
+		err = a.r.Store.RecordFailed(ctx, p)
 	} else {
 		if w.outcome.Audit != nil {
 			w.outcome.Audit.RunID = a.runID
@@ -203,11 +206,12 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 	}
 	if definitive(err) {
 		reason, tid := err.Error(), intuitTID(err)
+		why := Reasons{{Code: CodeQBORejected, Subject: c.subject(), Text: reason}}
 		a.finish(ctx, c, written{outcome: schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateFailed,
-			OrderNumber: c.OrderNumber, Error: reason, RequestAttempt: new(c.attempt() + 1),
+			OrderNumber: c.OrderNumber, Error: reason, ErrorReasons: why.encode(), RequestAttempt: new(c.attempt() + 1),
 			Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: string(c.Action), Outcome: "rejected",
 				Detail: reason, IntuitTID: tid}}},
-			func() { c.fail(CodeQBORejected, reason); c.tid = tid })
+			func() { c.Action, c.Why, c.Reason, c.tid = ActionFailed, why, reason, tid })
 		return
 	}
 	if a.stopped() {
