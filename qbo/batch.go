@@ -96,17 +96,22 @@ func (b BatchItem) MarshalJSON() ([]byte, error) {
 }
 
 // BatchResult is the outcome of one BatchItem, matched by BID. Exactly one of
-// Entity (e.g. *Invoice), QueryResponse or Err is set.
+// Entity (e.g. *Invoice), QueryResponse, Err or Raw is set.
 type BatchResult struct {
 	BID           string
 	Entity        any
 	QueryResponse json.RawMessage
 	Err           *Error
+	// Raw is the whole item when it holds none of the above (an entity type
+	// this package does not know): QBO did answer it, so it is no fault, but
+	// nothing typed can be made of it.
+	Raw json.RawMessage
 }
 
 // Batch sends up to MaxBatchItems operations in one request. The batch
 // succeeds or fails as a whole at the HTTP level (the error is returned);
-// individual items may still fault, reported in their BatchResult.Err. Items
+// individual items may still fault, reported in their BatchResult.Err, and
+// an item of an unknown entity type comes back in BatchResult.Raw. Items
 // run in order but cannot see each other's results. opts.RequestID (at most
 // 36 characters) makes the whole batch idempotent. It returns a
 // *ValidationError before sending for an empty or oversized batch, duplicate
@@ -194,7 +199,9 @@ func decodeBatchItems(raws []json.RawMessage) ([]BatchResult, error) {
 				}
 			}
 			if r.Entity == nil {
-				return nil, fmt.Errorf("batch item %q has no known entity, query or fault", r.BID)
+				// One item QBO answered with something unexpected must not
+				// cost the other items their answers.
+				r.Raw = raw
 			}
 		}
 		out = append(out, r)

@@ -305,8 +305,11 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, query url.
 
 // Do sends req, retrying as described below, and decodes a successful JSON
 // body into v (if non-nil). It returns *Error for QBO faults (including a
-// Fault inside an HTTP 200), the transport's error for network failures, and
-// ctx.Err() if the context ends during a wait.
+// Fault inside an HTTP 200, and a fault in XML), the transport's error for
+// network failures, and ctx.Err() if the context ends. When it gives up on
+// a transient failure, or the request took more than one attempt, the last
+// error comes wrapped in *AttemptsError, which says whether any attempt may
+// have been processed (MayHaveWritten).
 //
 // Why retrying is safe, and which failures are retried:
 //
@@ -342,6 +345,13 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 	refreshed := false
 	var lastErr error
 	attempt := 0
+	// unanswered counts the attempts QBO may have processed without saying
+	// so; with it the caller tells a write that may have landed (look it up
+	// before sending again) from one QBO refused every time (send again).
+	unanswered := 0
+	gaveUp := func(out *Response, err error) (*Response, error) {
+		return out, &AttemptsError{Err: err, Attempts: attempt, Unanswered: unanswered}
+	}
 	for {
 		attempt++
 		r, err := cloneForAttempt(req)
@@ -371,7 +381,13 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
+			if !refusedBeforeSending(err) {
+				unanswered++
+			}
 			if !Retryable(err) {
+				if attempt > 1 {
+					return gaveUp(nil, err)
+				}
 				return nil, err
 			}
 			lastErr = err
@@ -399,7 +415,13 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 				}
 				continue
 			}
+			if !refusedAnswer(qerr) {
+				unanswered++
+			}
 			if !retryableStatus(qerr) {
+				if attempt > 1 {
+					return gaveUp(out, qerr)
+				}
 				return out, qerr
 			}
 			lastErr = qerr
@@ -412,11 +434,11 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 				retryAfter = ra
 			}
 			if !c.backoff.More(attempt) {
-				return out, qerr
+				return gaveUp(out, qerr)
 			}
 		}
 		if !c.backoff.More(attempt) {
-			return nil, lastErr
+			return gaveUp(nil, lastErr)
 		}
 		wait := c.backoff.Wait(attempt, retryAfter)
 		if c.obs.Retry != nil {

@@ -1,6 +1,11 @@
 package qbo
 
-import "time"
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
 
 // The types in this file mirror QBO's JSON wire format; field names and
 // casing follow the v3 XSD (Finance.xsd, IntuitBaseTypes.xsd,
@@ -479,8 +484,46 @@ type CompanyInfo struct {
 	NameValue            []NameValue      `json:"NameValue,omitempty"`
 }
 
+// UnmarshalJSON decodes CompanyName and Country strictly and every other
+// field as best it can: a field of a type other than the one declared here
+// is left zero instead of failing the read (see Preferences.UnmarshalJSON).
+func (ci *CompanyInfo) UnmarshalJSON(b []byte) error {
+	type plain CompanyInfo
+	var v plain
+	if err := lenientUnmarshal(b, &v); err != nil {
+		return err
+	}
+	var used struct {
+		CompanyName string `json:"CompanyName"`
+		Country     string `json:"Country"`
+	}
+	if err := json.Unmarshal(b, &used); err != nil {
+		return fmt.Errorf("CompanyInfo: %w", err)
+	}
+	*ci = CompanyInfo(v)
+	ci.CompanyName, ci.Country = used.CompanyName, used.Country
+	return nil
+}
+
+// lenientUnmarshal decodes b into v, leaving zero any field whose JSON
+// type differs from v's (encoding/json skips such a field and completes
+// the rest); a syntax error still fails.
+func lenientUnmarshal(b []byte, v any) error {
+	err := json.Unmarshal(b, v)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return nil
+	}
+	return err
+}
+
 // Preferences holds the company settings that affect what we may send.
-// Only the sections this project needs are typed.
+// Only the sections this project needs are typed, and only the fields
+// velqbo reads (HomeCurrency, MultiCurrencyEnabled, CustomTxnNumbers) must
+// have the type declared here: Intuit's XSD and the JSON QBO sends do not
+// always agree (DefaultShippingAccount and DefaultDiscountAccount are
+// strings in the XSD and booleans in other clients), so any other field
+// that does not fit is left zero instead of failing the read.
 type Preferences struct {
 	Id        string    `json:"Id,omitempty"`
 	SyncToken string    `json:"SyncToken,omitempty"`
@@ -523,6 +566,50 @@ type TaxPrefs struct {
 // OtherPrefs is a bag of name/value settings.
 type OtherPrefs struct {
 	NameValue []NameValue `json:"NameValue,omitempty"`
+}
+
+// UnmarshalJSON decodes the fields velqbo reads strictly and the rest as
+// best it can (see Preferences).
+func (p *Preferences) UnmarshalJSON(b []byte) error {
+	type plain Preferences
+	var v plain
+	if err := lenientUnmarshal(b, &v); err != nil {
+		return err
+	}
+	var used struct {
+		SalesFormsPrefs *struct {
+			CustomTxnNumbers *bool `json:"CustomTxnNumbers"`
+		} `json:"SalesFormsPrefs"`
+		CurrencyPrefs *struct {
+			MultiCurrencyEnabled *bool `json:"MultiCurrencyEnabled"`
+			HomeCurrency         *struct {
+				Value string `json:"value"`
+			} `json:"HomeCurrency"`
+		} `json:"CurrencyPrefs"`
+	}
+	if err := json.Unmarshal(b, &used); err != nil {
+		return fmt.Errorf("Preferences: %w", err)
+	}
+	*p = Preferences(v)
+	if sf := used.SalesFormsPrefs; sf != nil {
+		if p.SalesFormsPrefs == nil {
+			p.SalesFormsPrefs = &SalesFormsPrefs{}
+		}
+		p.SalesFormsPrefs.CustomTxnNumbers = sf.CustomTxnNumbers
+	}
+	if cp := used.CurrencyPrefs; cp != nil {
+		if p.CurrencyPrefs == nil {
+			p.CurrencyPrefs = &CurrencyPrefs{}
+		}
+		p.CurrencyPrefs.MultiCurrencyEnabled = cp.MultiCurrencyEnabled
+		if cp.HomeCurrency != nil {
+			if p.CurrencyPrefs.HomeCurrency == nil {
+				p.CurrencyPrefs.HomeCurrency = &Ref{}
+			}
+			p.CurrencyPrefs.HomeCurrency.Value = cp.HomeCurrency.Value
+		}
+	}
+	return nil
 }
 
 // HomeCurrency returns the home currency code ("USD"), or "" if unknown.

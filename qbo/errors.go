@@ -1,10 +1,13 @@
 package qbo
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
@@ -56,8 +59,12 @@ type Error struct {
 	Type       string       // fault type, e.g. ValidationFault
 	Errors     []FaultError // QBO's error list, in order
 	IntuitTID  string       // intuit_tid response header, for Intuit support
-	Body       string       // start of a non-JSON body (e.g. an HTML error page), for diagnosis
+	Body       string       // start of a body without a Fault (e.g. an HTML error page), for diagnosis
 }
+
+// Error renders everything QBO said: status, fault type, and each error's
+// code, message, detail and element, so that a recorded reason is never a
+// bare status; a body without a fault contributes its start.
 
 func (e *Error) Error() string {
 	var b strings.Builder
@@ -88,6 +95,9 @@ func (e *Error) Error() string {
 		if fe.Element != "" {
 			fmt.Fprintf(&b, " element=%s", fe.Element)
 		}
+	}
+	if len(e.Errors) == 0 && e.Body != "" {
+		fmt.Fprintf(&b, ": %s", truncate(strings.Join(strings.Fields(e.Body), " "), 200))
 	}
 	if e.IntuitTID != "" {
 		fmt.Fprintf(&b, " intuit_tid=%s", e.IntuitTID)
@@ -179,6 +189,19 @@ func IsDuplicateDocNumber(err error) bool {
 	return ok && (e.hasCode(CodeDuplicateDocNum) || e.messageContains(duplicateDocNumberMsg))
 }
 
+// IsValidation reports a request judged invalid: a ValidationFault from QBO
+// (a stale SyncToken and a missing object are ones too) or a request this
+// client refused to send (*ValidationError). Sending it again unchanged
+// fails again.
+func IsValidation(err error) bool {
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		return true
+	}
+	e, ok := asError(err)
+	return ok && strings.EqualFold(e.Type, FaultValidation)
+}
+
 // IsThrottled reports QBO throttling: HTTP 429, or fault 3001
 // (ThrottleExceeded, which older responses sent with HTTP 403).
 func IsThrottled(err error) bool {
@@ -189,13 +212,15 @@ func IsThrottled(err error) bool {
 // IsAuth reports an authentication/authorization failure: HTTP 401/403 (other
 // than throttling), an Authentication/Authorization fault, or a rejected
 // refresh token (ErrTokenRejected). The connection needs attention; retrying
-// will not help.
+// will not help. A fault that came with a 5xx status is not one, whatever its
+// type: QBO answers AuthenticationFault with 5xx during its own outages, and
+// telling the user to reconnect then is wrong (Retryable reports it).
 func IsAuth(err error) bool {
 	if errors.Is(err, ErrTokenRejected) {
 		return true
 	}
 	e, ok := asError(err)
-	if !ok || IsThrottled(err) {
+	if !ok || IsThrottled(err) || e.StatusCode >= 500 {
 		return false
 	}
 	switch {
@@ -261,18 +286,155 @@ func (e *ValidationError) Error() string { return "qbo: invalid " + e.Field + ":
 // transport's *url.Error; detect it with errors.Is.
 var ErrTokenRejected = errors.New("qbo: refresh token rejected (invalid_grant); reconnect the company")
 
-// decodeFault parses body as a QBO fault envelope. It returns nil when body
-// is not JSON or has no Fault with content. QBO sometimes spells the key
+// decodeFault parses body as a QBO fault envelope, JSON or XML, whatever
+// the Content-Type said: QBO answers some faults (ThrottleExceeded on 403
+// and 429, SystemFault) in XML even when JSON was asked for. It returns nil
+// when body holds no Fault with content. QBO sometimes spells the JSON key
 // "fault"/"error"; encoding/json matches keys case-insensitively.
 func decodeFault(body []byte) *Fault {
-	var env struct {
-		Fault *Fault `json:"Fault"`
+	body = bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\ufeff")))
+	var f *Fault
+	if len(body) > 0 && body[0] == '<' {
+		f = decodeXMLFault(body)
+	} else {
+		var env struct {
+			Fault *Fault `json:"Fault"`
+		}
+		if err := json.Unmarshal(body, &env); err == nil {
+			f = env.Fault
+		}
 	}
-	if err := json.Unmarshal(body, &env); err != nil || env.Fault == nil {
+	if f == nil || (len(f.Errors) == 0 && f.Type == "") {
 		return nil
 	}
-	if len(env.Fault.Errors) == 0 && env.Fault.Type == "" {
-		return nil
+	return f
+}
+
+// xmlFault is a Fault in QBO's XML:
+// <Fault type=".."><Error code=".." element=".."><Message/><Detail/></Error>...</Fault>.
+type xmlFault struct {
+	Type   string `xml:"type,attr"`
+	Errors []struct {
+		Code    string `xml:"code,attr"`
+		Element string `xml:"element,attr"`
+		Message string `xml:"Message"`
+		Detail  string `xml:"Detail"`
+	} `xml:"Error"`
+}
+
+// decodeXMLFault finds a Fault that is the document's root or a child of
+// its root (IntuitResponse). A Fault deeper down belongs to a batch item,
+// not to the response.
+func decodeXMLFault(body []byte) *Fault {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if t.Name.Local == "Fault" {
+				var xf xmlFault
+				if err := dec.DecodeElement(&xf, &t); err != nil {
+					return nil
+				}
+				f := &Fault{Type: xf.Type}
+				for _, e := range xf.Errors {
+					f.Errors = append(f.Errors, FaultError{Code: e.Code, Element: e.Element,
+						Message: strings.TrimSpace(e.Message), Detail: strings.TrimSpace(e.Detail)})
+				}
+				return f
+			}
+			if depth >= 1 {
+				if err := dec.Skip(); err != nil {
+					return nil
+				}
+				continue
+			}
+			depth++
+		case xml.EndElement:
+			return nil
+		}
 	}
-	return env.Fault
+}
+
+// AttemptsError is what a Client method returns when the request took more
+// than one attempt or when it gave up on a transient failure: Err is the
+// last attempt's error, and Unanswered counts the attempts that may have
+// reached QBO and been processed without an answer saying they were not (a
+// timeout, a lost connection, an answer cut short, a 5xx other than 503).
+// Match the last error with errors.As/Is as usual; ask MayHaveWritten
+// whether QBO may have applied the write.
+type AttemptsError struct {
+	Err        error
+	Attempts   int
+	Unanswered int
+}
+
+func (e *AttemptsError) Error() string {
+	if e.Unanswered == 0 {
+		return fmt.Sprintf("%v (not written: QBO refused all %d attempts before processing)", e.Err, e.Attempts)
+	}
+	return fmt.Sprintf("%v (outcome unknown: %d of %d attempts got no answer, so QBO may have applied it)",
+		e.Err, e.Unanswered, e.Attempts)
+}
+
+func (e *AttemptsError) Unwrap() error { return e.Err }
+
+// MayHaveWritten reports whether the write that failed with err may have
+// been applied by QBO, so that it must be looked up before it is sent again.
+// It is false only when every attempt was refused before processing: a
+// request this client would not send (*ValidationError), a refused token,
+// throttling (429, 3001), 503, or a fault answer such as a 400 validation
+// fault. A timeout, a lost connection, an answer cut short, any other 5xx
+// or a cancelled context may have written. For a nil err (the write went
+// through) it returns true.
+func MayHaveWritten(err error) bool {
+	if err == nil {
+		return true
+	}
+	var ae *AttemptsError
+	if errors.As(err, &ae) {
+		return ae.Unanswered > 0
+	}
+	if e, ok := asError(err); ok {
+		return !refusedAnswer(e)
+	}
+	return !refusedBeforeSending(err)
+}
+
+// refusedAnswer reports a QBO answer that says the request was not
+// processed. Why 503 counts: it is the status of a service that did not
+// take the request (RFC 9110 §15.6.4); 500, 502 and 504 may come after the
+// work was done, so they do not.
+func refusedAnswer(e *Error) bool {
+	switch {
+	case IsThrottled(e), e.StatusCode == http.StatusServiceUnavailable:
+		return true
+	case e.StatusCode >= 500:
+		return false
+	case e.StatusCode >= 400:
+		return true
+	}
+	// A fault inside a 2xx (or a batch item's): only a SystemFault leaves
+	// it open whether the work was done.
+	return !strings.EqualFold(e.Type, FaultSystem)
+}
+
+// refusedBeforeSending reports a transport error that arose before the
+// request left this machine: the client's own refusal, a token that could
+// not be had, or a connection that could not be opened.
+func refusedBeforeSending(err error) bool {
+	var ve *ValidationError
+	var re *oauth2.RetrieveError
+	var oe *net.OpError
+	switch {
+	case errors.As(err, &ve), errors.As(err, &re), errors.Is(err, ErrTokenRejected):
+		return true
+	case errors.As(err, &oe):
+		return oe.Op == "dial"
+	}
+	return false
 }

@@ -79,8 +79,11 @@ func FuzzDecodeBatchItems(f *testing.F) {
 			if r.QueryResponse != nil {
 				n++
 			}
+			if r.Raw != nil {
+				n++
+			}
 			if n != 1 {
-				t.Fatalf("result %+v: want exactly one of Entity, Err, QueryResponse", r)
+				t.Fatalf("result %+v: want exactly one of Entity, Err, QueryResponse, Raw", r)
 			}
 		}
 	})
