@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -113,17 +112,17 @@ func (a *applier) storeErr(err error) {
 	}
 }
 
-// definitive reports a fault after which nothing was written: QBO judged
-// the request invalid (or the client refused to send it). Anything else —
-// a network error, 5xx or throttling after the client's retries, a
-// cancelled context, an unreadable answer — leaves the outcome unknown.
+// definitive reports a failure after which nothing was written, so the
+// write needs no look-up: QBO refused every attempt before processing it
+// (a validation fault, or throttling and 503 until the client's retries
+// ran out) or the client refused to send it. Anything some attempt of
+// which may have reached QBO without an answer — a timeout, a lost
+// connection, an answer cut short, a 500 or 504, a cancelled context —
+// leaves the outcome unknown (qbo.MayHaveWritten). Why it matters: an
+// unknown write keeps its intent and is looked up before it is sent
+// again, a refused one is simply sent again on the next run.
 func definitive(err error) bool {
-	var ve *qbo.ValidationError
-	if errors.As(err, &ve) {
-		return true
-	}
-	var qe *qbo.Error
-	return errors.As(err, &qe) && !qbo.Retryable(err) && !qbo.IsAuth(err)
+	return !qbo.IsAuth(err) && !qbo.MayHaveWritten(err)
 }
 
 // apply runs the phases: C order documents (creates batched and single,

@@ -281,6 +281,10 @@ func (q QBOClient) CreateBatch(ctx context.Context, entities []any, rid string) 
 			out[i] = BatchOutcome{Err: r.Err}
 		case r.Entity != nil:
 			out[i] = BatchOutcome{Doc: withTID(docRef(r.Entity), resp)}
+		case r.Raw != nil:
+			// QBO answered, with something velqbo cannot read: it may have
+			// written, so the outcome is unknown and the item looked up.
+			out[i].Err = fmt.Errorf("batch item %s: QBO answered with an entity velqbo does not know: %.200s", r.BID, r.Raw)
 		}
 	}
 	return out, nil

@@ -19,6 +19,10 @@ import (
 // and the next run looks the write up before sending anything
 // (recover.go), so that no document is ever created twice.
 
+// reasonRefused starts the reason of a write QBO refused on every attempt
+// before processing it (throttling, 503): failed, not unknown.
+const reasonRefused = "not sent: QBO refused every attempt (throttled or unavailable); sent again next run"
+
 // one sends one change's write.
 func (a *applier) one(ctx context.Context, c *Change) {
 	if !a.mayStart() {
@@ -206,6 +210,11 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 	}
 	if definitive(err) {
 		reason, tid := err.Error(), intuitTID(err)
+		if qbo.Retryable(err) {
+			// Throttled or unavailable on every attempt: nothing to fix,
+			// nothing to look up; the next run sends it again.
+			reason = reasonRefused + ": " + reason
+		}
 		why := Reasons{{Code: CodeQBORejected, Subject: c.subject(), Text: reason}}
 		a.finish(ctx, c, written{outcome: schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateFailed,
 			OrderNumber: c.OrderNumber, Error: reason, ErrorReasons: why.encode(), RequestAttempt: new(c.attempt() + 1),
