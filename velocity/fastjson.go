@@ -1,33 +1,223 @@
 package velocity
 
 import (
+	"encoding"
 	"encoding/json"
+	"reflect"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Decoding orders is most of the cost of reading an export, and
 // encoding/json spends it twice (a validating pass, then a reflective
-// one). fastDecodeOrder fills a wireOrder in one pass without reflection,
-// with exactly the result json.Unmarshal would give, for the shape
-// Velocity's exporter writes. Whatever it does not mirror exactly it
-// declines (ok false): a syntax error anywhere, a key matching a field only
-// case-insensitively or written with escapes, a duplicate key, a value of
-// the wrong JSON type, a null array element. The caller then decodes with
-// encoding/json, which also produces the error messages. FuzzFastDecodeOrder
-// holds the two to the same result.
+// one). fastDecodeOrder fills a wireOrder in one pass, with exactly the
+// result json.Unmarshal would give, for the shape Velocity's exporter
+// writes. Whatever it does not mirror exactly it declines (ok false): a
+// syntax error anywhere, a key matching a field only case-insensitively or
+// written with escapes, a duplicate key, a value of the wrong JSON type, a
+// null array element, a field of a kind it does not know. The caller then
+// decodes with encoding/json, which also produces the error messages.
+// FuzzFastDecodeOrder holds the two to the same result.
+//
+// The wire structs' json tags are its only field list: a plan per struct,
+// read from the tags once, says where each key's value goes. A field added
+// to a wire struct is decoded as soon as its tag is; a kind the plans do
+// not know makes every order decline, which TestFastDecodeOrder_EveryTag
+// reports (see BENCHMARKS.md, "Decoder decision", for why this decoder
+// stays rather than a library).
 //
 // RawMessage fields alias data instead of copying it: they live only until
 // the wire struct is turned into an Order, within the decode of this line.
 func fastDecodeOrder(data []byte, w *wireOrder) (ok bool) {
+	return fastDecodeWith(orderPlan, data, unsafe.Pointer(w))
+}
+
+var orderPlan = planOf(reflect.TypeFor[wireOrder]())
+
+// fastDecodeWith decodes data into the struct at v, whose plan is p.
+func fastDecodeWith(p *plan, data []byte, v unsafe.Pointer) bool {
 	d := jdec{d: data}
 	d.ws()
-	if !d.object(d.order(w)) {
+	if !d.object(p, v) {
 		return false
 	}
 	d.ws()
 	return d.i == len(d.d)
+}
+
+// A plan is how one struct type is decoded: its fields as encoding/json
+// sees them (exported, named by the json tag or else the Go name, "-"
+// skipped), each with its offset and a decoder for its kind.
+type plan struct {
+	fields []planField
+	names  []string // the fields' JSON names, for unknown's case-insensitive check
+	// decline is set for a struct shape this decoder does not mirror
+	// (embedded fields, two fields of one name, more than 64 fields).
+	decline bool
+}
+
+type planField struct {
+	name   string
+	offset uintptr
+	kind   fieldKind
+	sub    *plan        // kindStruct, kindPointer, kindSlice: the struct's plan
+	typ    reflect.Type // kindPointer: the struct; kindSlice: the slice
+	size   uintptr      // kindSlice: the element size
+}
+
+// fieldKind is what a field holds, as far as the fast path is concerned.
+type fieldKind uint8
+
+const (
+	kindDecline fieldKind = iota // anything else: always declined
+	kindString
+	kindBool
+	kindRaw     // json.RawMessage
+	kindStruct  // a struct of fields of these kinds
+	kindPointer // a pointer to such a struct
+	kindSlice   // a slice of such structs
+)
+
+var (
+	plansMu sync.Mutex
+	plans   = map[reflect.Type]*plan{}
+)
+
+// planOf returns the plan of struct type t, building it (and those of the
+// structs it holds) on first use.
+func planOf(t reflect.Type) *plan {
+	plansMu.Lock()
+	defer plansMu.Unlock()
+	return buildPlan(t)
+}
+
+func buildPlan(t reflect.Type) *plan {
+	if p, ok := plans[t]; ok {
+		return p
+	}
+	p := &plan{}
+	plans[t] = p // before the fields, so that a struct may hold itself
+	seen := map[string]bool{}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			p.decline = true // embedding promotes fields: not mirrored
+			continue
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		tag := sf.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = sf.Name
+		}
+		if seen[name] {
+			p.decline = true
+		}
+		seen[name] = true
+		f := planField{name: name, offset: sf.Offset}
+		if plainName(name) && !hasOption(opts, "string") {
+			f.kind, f.sub, f.typ, f.size = fieldPlan(sf.Type)
+		}
+		p.fields = append(p.fields, f)
+		p.names = append(p.names, name)
+	}
+	if len(p.fields) > 64 {
+		p.decline = true
+	}
+	return p
+}
+
+// plainName reports whether encoding/json takes name as written (it
+// replaces some tag names by the Go name); anything else is declined.
+func plainName(name string) bool {
+	for _, c := range name {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return name != ""
+}
+
+func hasOption(opts, want string) bool {
+	for o := range strings.SplitSeq(opts, ",") {
+		if o == want {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	rawMessageType       = reflect.TypeFor[json.RawMessage]()
+	jsonUnmarshalerType  = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType  = reflect.TypeFor[encoding.TextUnmarshaler]()
+	stringType, boolType = reflect.TypeFor[string](), reflect.TypeFor[bool]()
+)
+
+// fieldPlan says how a field of type t is decoded: string, bool,
+// json.RawMessage, a struct, a pointer to one or a slice of them. Any other
+// type (a number, a map, a type with its own UnmarshalJSON) declines.
+func fieldPlan(t reflect.Type) (kind fieldKind, sub *plan, typ reflect.Type, size uintptr) {
+	switch {
+	case t == rawMessageType:
+		return kindRaw, nil, nil, 0
+	case t == stringType:
+		return kindString, nil, nil, 0
+	case t == boolType:
+		return kindBool, nil, nil, 0
+	case customDecoded(t):
+		return kindDecline, nil, nil, 0
+	case t.Kind() == reflect.Struct:
+		return kindStruct, buildPlan(t), nil, 0
+	case t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && !customDecoded(t.Elem()):
+		return kindPointer, buildPlan(t.Elem()), t.Elem(), 0
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct && !customDecoded(t.Elem()):
+		return kindSlice, buildPlan(t.Elem()), t, t.Elem().Size()
+	}
+	return kindDecline, nil, nil, 0
+}
+
+// field decodes the value of f into the field at p.
+func (d *jdec) field(f *planField, p unsafe.Pointer) bool {
+	switch f.kind {
+	case kindString:
+		return d.str((*string)(p))
+	case kindBool:
+		return d.boolean((*bool)(p))
+	case kindRaw:
+		return d.raw((*json.RawMessage)(p))
+	case kindStruct:
+		// null leaves the struct alone, as encoding/json does.
+		return d.null() || d.object(f.sub, p)
+	case kindPointer:
+		pp := (*unsafe.Pointer)(p)
+		if d.null() {
+			*pp = nil
+			return true
+		}
+		v := reflect.New(f.typ).UnsafePointer()
+		*pp = v
+		return d.object(f.sub, v)
+	case kindSlice:
+		return d.structs(f, p)
+	}
+	return false
+}
+
+// customDecoded reports whether encoding/json decodes t with the type's
+// own method rather than by its kind.
+func customDecoded(t reflect.Type) bool {
+	pt := reflect.PointerTo(t)
+	return t.Implements(jsonUnmarshalerType) || pt.Implements(jsonUnmarshalerType) ||
+		t.Implements(textUnmarshalerType) || pt.Implements(textUnmarshalerType)
 }
 
 type jdec struct {
@@ -67,14 +257,10 @@ func (d *jdec) null() bool {
 	return d.peek() == 'n' && d.literal("null")
 }
 
-// member is called with each key of an object, positioned at its value; it
-// consumes the value and says whether all went well. seen tracks the known
-// keys met so far (a duplicate declines).
-type member func(key []byte, seen *uint32) bool
-
-// object parses {"k": v, ...}, calling m for each member.
-func (d *jdec) object(m member) bool {
-	if d.peek() != '{' {
+// object parses {"k": v, ...} into the struct at v, whose plan is p. A
+// nil plan skips the object (v unused), validating it.
+func (d *jdec) object(p *plan, v unsafe.Pointer) bool {
+	if d.peek() != '{' || p != nil && p.decline {
 		return false
 	}
 	d.i++
@@ -83,7 +269,8 @@ func (d *jdec) object(m member) bool {
 		d.i++
 		return true
 	}
-	var seen uint32
+	var seen uint64
+	next := 0 // where lookup starts: the field after the last one read
 	for {
 		key, ok := d.key()
 		if !ok {
@@ -95,7 +282,20 @@ func (d *jdec) object(m member) bool {
 		}
 		d.i++
 		d.ws()
-		if !m(key, &seen) {
+		switch n := p.lookup(key, next); {
+		case p == nil:
+			ok = d.skip()
+		case n < 0:
+			ok = d.unknown(key, p.names)
+		case seen&(1<<n) != 0:
+			return false // a duplicate key
+		default:
+			seen |= 1 << n
+			next = n + 1
+			f := &p.fields[n]
+			ok = d.field(f, unsafe.Add(v, f.offset))
+		}
+		if !ok {
 			return false
 		}
 		d.ws()
@@ -110,6 +310,26 @@ func (d *jdec) object(m member) bool {
 			return false
 		}
 	}
+}
+
+// lookup returns the index of the field named key, or -1. It searches
+// from next on, then from the start: keys usually come in field order,
+// with the empty ones left out.
+func (p *plan) lookup(key []byte, next int) int {
+	if p == nil {
+		return -1
+	}
+	for i := next; i < len(p.fields); i++ {
+		if p.fields[i].name == string(key) {
+			return i
+		}
+	}
+	for i := range min(next, len(p.fields)) {
+		if p.fields[i].name == string(key) {
+			return i
+		}
+	}
+	return -1
 }
 
 // key reads an object key with no escapes, in place.
@@ -128,15 +348,6 @@ func (d *jdec) key() ([]byte, bool) {
 		}
 	}
 	return nil, false
-}
-
-// once marks field bit n seen; false for a duplicate key.
-func once(seen *uint32, n uint) bool {
-	if *seen&(1<<n) != 0 {
-		return false
-	}
-	*seen |= 1 << n
-	return true
 }
 
 // unknown skips the value of a key that names no field, unless
@@ -303,12 +514,18 @@ func (d *jdec) boolean(p *bool) bool {
 	return false
 }
 
-// array parses [elem, ...] of objects into a slice built by add, which
-// returns the member function for the new element. null sets the slice to
-// nil (reset); [] leaves it empty but not nil (empty).
-func (d *jdec) array(reset, empty func(), add func() member) bool {
+// sliceHeader is the layout of a slice.
+type sliceHeader struct {
+	data     unsafe.Pointer
+	len, cap int
+}
+
+// structs parses [elem, ...] of objects into the slice of field f at p.
+// null sets the slice to nil; [] leaves it empty but not nil, as
+// encoding/json does.
+func (d *jdec) structs(f *planField, p unsafe.Pointer) bool {
 	if d.null() {
-		reset()
+		*(*sliceHeader)(p) = sliceHeader{}
 		return true
 	}
 	if d.peek() != '[' {
@@ -318,11 +535,25 @@ func (d *jdec) array(reset, empty func(), add func() member) bool {
 	d.ws()
 	if d.peek() == ']' {
 		d.i++
-		empty()
+		reflect.NewAt(f.typ, p).Elem().Set(reflect.MakeSlice(f.typ, 0, 0))
 		return true
 	}
+	s := (*sliceHeader)(p)
 	for {
-		if !d.object(add()) {
+		switch {
+		// Elements past len are never written before they are appended,
+		// so each starts as the zero value MakeSlice gave.
+		case s.cap == 0:
+			s.data, s.cap = reflect.MakeSlice(f.typ, 0, 2).UnsafePointer(), 2
+		case s.len == s.cap:
+			grown := reflect.MakeSlice(f.typ, s.len, 2*s.cap)
+			old := reflect.NewAt(f.typ, p).Elem()
+			reflect.Copy(grown, old)
+			old.Set(grown)
+		}
+		e := unsafe.Add(s.data, uintptr(s.len)*f.size)
+		s.len++
+		if !d.object(f.sub, e) {
 			return false
 		}
 		d.ws()
@@ -346,7 +577,7 @@ func (d *jdec) skip() bool {
 		_, ok := d.stringValue()
 		return ok
 	case c == '{':
-		return d.object(func(_ []byte, _ *uint32) bool { return d.skip() })
+		return d.object(nil, nil)
 	case c == '[':
 		d.i++
 		d.ws()
@@ -421,257 +652,3 @@ func (d *jdec) number() bool {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
-
-// The field names of each wire struct, for unknown's case-insensitive check.
-var (
-	orderKeys = []string{"type", "id", "number", "customer_id", "status", "approved_at", "cancelled_at",
-		"payment_terms", "report_as_invoice", "payment_method", "currency", "email", "billing_address",
-		"shipping_address", "lines", "shipping_total", "handling_total", "tax_total", "discount_total",
-		"custom_amounts", "total", "shipments", "refunds", "payments", "created_at", "updated_at"}
-	termsKeys        = []string{"net_days"}
-	addressKeys      = []string{"name", "company", "line1", "line2", "city", "state", "postal_code", "country", "phone"}
-	lineKeys         = []string{"id", "product_id", "sku", "name", "quantity", "unit_price"}
-	customKeys       = []string{"id", "description", "amount"}
-	shipmentKeys     = []string{"id", "created_at", "shipped_at", "carrier", "method", "tracking_number", "items"}
-	shipmentItemKeys = []string{"line_id", "quantity"}
-	refundKeys       = []string{"id", "created_at", "payment_method", "reason", "lines", "total"}
-	refundLineKeys   = []string{"kind", "line_id", "quantity", "amount", "description"}
-	paymentKeys      = []string{"id", "created_at", "amount", "method", "reference"}
-)
-
-func (d *jdec) order(w *wireOrder) member {
-	return func(k []byte, seen *uint32) bool {
-		switch string(k) {
-		case "type":
-			return once(seen, 0) && d.str(&w.Type)
-		case "id":
-			return once(seen, 1) && d.str(&w.ID)
-		case "number":
-			return once(seen, 2) && d.str(&w.Number)
-		case "customer_id":
-			return once(seen, 3) && d.str(&w.CustomerID)
-		case "status":
-			return once(seen, 4) && d.str(&w.Status)
-		case "approved_at":
-			return once(seen, 5) && d.str(&w.ApprovedAt)
-		case "cancelled_at":
-			return once(seen, 6) && d.str(&w.CancelledAt)
-		case "payment_terms":
-			if !once(seen, 7) {
-				return false
-			}
-			if d.null() {
-				w.PaymentTerms = nil
-				return true
-			}
-			t := &wireTerms{}
-			w.PaymentTerms = t
-			return d.object(func(k []byte, seen *uint32) bool {
-				if string(k) == "net_days" {
-					return once(seen, 0) && d.raw(&t.NetDays)
-				}
-				return d.unknown(k, termsKeys)
-			})
-		case "report_as_invoice":
-			return once(seen, 8) && d.boolean(&w.ReportAsInvoice)
-		case "payment_method":
-			return once(seen, 9) && d.str(&w.PaymentMethod)
-		case "currency":
-			return once(seen, 10) && d.str(&w.Currency)
-		case "email":
-			return once(seen, 11) && d.str(&w.Email)
-		case "billing_address":
-			return once(seen, 12) && d.address(&w.BillingAddress)
-		case "shipping_address":
-			return once(seen, 13) && d.address(&w.ShippingAddress)
-		case "lines":
-			return once(seen, 14) && d.array(func() { w.Lines = nil }, func() { w.Lines = []wireLine{} }, func() member {
-				w.Lines = append(w.Lines, wireLine{})
-				return d.line(&w.Lines[len(w.Lines)-1])
-			})
-		case "shipping_total":
-			return once(seen, 15) && d.raw(&w.ShippingTotal)
-		case "handling_total":
-			return once(seen, 16) && d.raw(&w.HandlingTotal)
-		case "tax_total":
-			return once(seen, 17) && d.raw(&w.TaxTotal)
-		case "discount_total":
-			return once(seen, 18) && d.raw(&w.DiscountTotal)
-		case "custom_amounts":
-			return once(seen, 19) && d.array(func() { w.CustomAmounts = nil }, func() { w.CustomAmounts = []wireCustom{} }, func() member {
-				w.CustomAmounts = append(w.CustomAmounts, wireCustom{})
-				c := &w.CustomAmounts[len(w.CustomAmounts)-1]
-				return func(k []byte, seen *uint32) bool {
-					switch string(k) {
-					case "id":
-						return once(seen, 0) && d.str(&c.ID)
-					case "description":
-						return once(seen, 1) && d.str(&c.Description)
-					case "amount":
-						return once(seen, 2) && d.raw(&c.Amount)
-					}
-					return d.unknown(k, customKeys)
-				}
-			})
-		case "total":
-			return once(seen, 20) && d.raw(&w.Total)
-		case "shipments":
-			return once(seen, 21) && d.array(func() { w.Shipments = nil }, func() { w.Shipments = []wireShipment{} }, func() member {
-				w.Shipments = append(w.Shipments, wireShipment{})
-				return d.shipment(&w.Shipments[len(w.Shipments)-1])
-			})
-		case "refunds":
-			return once(seen, 22) && d.array(func() { w.Refunds = nil }, func() { w.Refunds = []wireRefund{} }, func() member {
-				w.Refunds = append(w.Refunds, wireRefund{})
-				return d.refund(&w.Refunds[len(w.Refunds)-1])
-			})
-		case "payments":
-			return once(seen, 23) && d.array(func() { w.Payments = nil }, func() { w.Payments = []wirePayment{} }, func() member {
-				w.Payments = append(w.Payments, wirePayment{})
-				p := &w.Payments[len(w.Payments)-1]
-				return func(k []byte, seen *uint32) bool {
-					switch string(k) {
-					case "id":
-						return once(seen, 0) && d.str(&p.ID)
-					case "created_at":
-						return once(seen, 1) && d.str(&p.CreatedAt)
-					case "amount":
-						return once(seen, 2) && d.raw(&p.Amount)
-					case "method":
-						return once(seen, 3) && d.str(&p.Method)
-					case "reference":
-						return once(seen, 4) && d.str(&p.Reference)
-					}
-					return d.unknown(k, paymentKeys)
-				}
-			})
-		case "created_at":
-			return once(seen, 24) && d.str(&w.CreatedAt)
-		case "updated_at":
-			return once(seen, 25) && d.str(&w.UpdatedAt)
-		}
-		return d.unknown(k, orderKeys)
-	}
-}
-
-// address decodes into a (null leaves it alone).
-func (d *jdec) address(a *Address) bool {
-	if d.null() {
-		return true
-	}
-	return d.object(func(k []byte, seen *uint32) bool {
-		switch string(k) {
-		case "name":
-			return once(seen, 0) && d.str(&a.Name)
-		case "company":
-			return once(seen, 1) && d.str(&a.Company)
-		case "line1":
-			return once(seen, 2) && d.str(&a.Line1)
-		case "line2":
-			return once(seen, 3) && d.str(&a.Line2)
-		case "city":
-			return once(seen, 4) && d.str(&a.City)
-		case "state":
-			return once(seen, 5) && d.str(&a.State)
-		case "postal_code":
-			return once(seen, 6) && d.str(&a.PostalCode)
-		case "country":
-			return once(seen, 7) && d.str(&a.Country)
-		case "phone":
-			return once(seen, 8) && d.str(&a.Phone)
-		}
-		return d.unknown(k, addressKeys)
-	})
-}
-
-func (d *jdec) line(l *wireLine) member {
-	return func(k []byte, seen *uint32) bool {
-		switch string(k) {
-		case "id":
-			return once(seen, 0) && d.str(&l.ID)
-		case "product_id":
-			return once(seen, 1) && d.str(&l.ProductID)
-		case "sku":
-			return once(seen, 2) && d.str(&l.SKU)
-		case "name":
-			return once(seen, 3) && d.str(&l.Name)
-		case "quantity":
-			return once(seen, 4) && d.raw(&l.Quantity)
-		case "unit_price":
-			return once(seen, 5) && d.raw(&l.UnitPrice)
-		}
-		return d.unknown(k, lineKeys)
-	}
-}
-
-func (d *jdec) shipment(s *wireShipment) member {
-	return func(k []byte, seen *uint32) bool {
-		switch string(k) {
-		case "id":
-			return once(seen, 0) && d.str(&s.ID)
-		case "created_at":
-			return once(seen, 1) && d.str(&s.CreatedAt)
-		case "shipped_at":
-			return once(seen, 2) && d.str(&s.ShippedAt)
-		case "carrier":
-			return once(seen, 3) && d.str(&s.Carrier)
-		case "method":
-			return once(seen, 4) && d.str(&s.Method)
-		case "tracking_number":
-			return once(seen, 5) && d.str(&s.TrackingNumber)
-		case "items":
-			return once(seen, 6) && d.array(func() { s.Items = nil }, func() { s.Items = []wireShipmentItem{} }, func() member {
-				s.Items = append(s.Items, wireShipmentItem{})
-				it := &s.Items[len(s.Items)-1]
-				return func(k []byte, seen *uint32) bool {
-					switch string(k) {
-					case "line_id":
-						return once(seen, 0) && d.str(&it.LineID)
-					case "quantity":
-						return once(seen, 1) && d.raw(&it.Quantity)
-					}
-					return d.unknown(k, shipmentItemKeys)
-				}
-			})
-		}
-		return d.unknown(k, shipmentKeys)
-	}
-}
-
-func (d *jdec) refund(r *wireRefund) member {
-	return func(k []byte, seen *uint32) bool {
-		switch string(k) {
-		case "id":
-			return once(seen, 0) && d.str(&r.ID)
-		case "created_at":
-			return once(seen, 1) && d.str(&r.CreatedAt)
-		case "payment_method":
-			return once(seen, 2) && d.str(&r.PaymentMethod)
-		case "reason":
-			return once(seen, 3) && d.str(&r.Reason)
-		case "lines":
-			return once(seen, 4) && d.array(func() { r.Lines = nil }, func() { r.Lines = []wireRefundLine{} }, func() member {
-				r.Lines = append(r.Lines, wireRefundLine{})
-				l := &r.Lines[len(r.Lines)-1]
-				return func(k []byte, seen *uint32) bool {
-					switch string(k) {
-					case "kind":
-						return once(seen, 0) && d.str(&l.Kind)
-					case "line_id":
-						return once(seen, 1) && d.str(&l.LineID)
-					case "quantity":
-						return once(seen, 2) && d.raw(&l.Quantity)
-					case "amount":
-						return once(seen, 3) && d.raw(&l.Amount)
-					case "description":
-						return once(seen, 4) && d.str(&l.Description)
-					}
-					return d.unknown(k, refundLineKeys)
-				}
-			})
-		case "total":
-			return once(seen, 5) && d.raw(&r.Total)
-		}
-		return d.unknown(k, refundKeys)
-	}
-}
