@@ -1,6 +1,8 @@
 package reconcile_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/velqbo/velqbo/qbo/qbotest"
@@ -15,6 +17,14 @@ import (
 // its intent kept for the next run's look-up. Either way the order ends up
 // in QBO once.
 func TestRefusedIsNotUnknown(t *testing.T) {
+	// QBO's XML throttle fault on 403 (quickbooks-ruby's fixture, licence
+	// in qbo/testdata): throttling, never a reason to reconnect.
+	xmlThrottle, err := os.ReadFile(filepath.Join("..", "qbo", "testdata", "quickbooks-ruby-xml", "spec", "fixtures", "throttle_exceeded_error.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	authFault := []byte(`{"Fault":{"Error":[{"Message":"message=AuthenticationFailed; errorCode=003200; statusCode=401",` +
+		`"Detail":"Token expired","code":"3200"}],"type":"AuthenticationFault"}}`)
 	tests := []struct {
 		name        string
 		inj         qbotest.Injection
@@ -26,6 +36,13 @@ func TestRefusedIsNotUnknown(t *testing.T) {
 			[]string{"not sent: QBO refused every attempt", "ThrottleExceeded", "not written: QBO refused all 5 attempts"}},
 		{"503", qbotest.Injection{Status: 503}, reconcile.CodeQBORejected, false,
 			[]string{"not sent: QBO refused every attempt", "http 503", "[10000]"}},
+		{"XML ThrottleExceeded on 403", qbotest.Injection{Status: 403, Body: xmlThrottle}, reconcile.CodeQBORejected, false,
+			[]string{"not sent: QBO refused every attempt", "http 403", "[3001]", "The request limit was reached"}},
+		// An Intuit outage: the run goes on (h.run fails on ErrQBOAuth).
+		{"AuthenticationFault on 503", qbotest.Injection{Status: 503, Body: authFault}, reconcile.CodeQBORejected, false,
+			[]string{"not sent: QBO refused every attempt", "AuthenticationFault"}},
+		{"AuthenticationFault on 500", qbotest.Injection{Status: 500, Body: authFault}, reconcile.CodeOutcomeUnknown, true,
+			[]string{"outcome unknown"}},
 		{"500", qbotest.Injection{Status: 500}, reconcile.CodeOutcomeUnknown, true,
 			[]string{"outcome unknown"}},
 		{"answer lost", qbotest.Injection{LoseResponse: true}, reconcile.CodeOutcomeUnknown, true,
