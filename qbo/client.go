@@ -392,7 +392,7 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 			}
 			lastErr = err
 		} else {
-			out := &Response{Response: resp, IntuitTID: resp.Header.Get("intuit_tid"), Attempts: attempt}
+			out := &Response{Response: resp, IntuitTID: intuitTID(resp.Header), Attempts: attempt}
 			qerr := checkResponse(resp, body)
 			if qerr == nil {
 				if v != nil && len(bytes.TrimSpace(body)) > 0 {
@@ -492,7 +492,7 @@ func cloneForAttempt(req *http.Request) (*http.Request, error) {
 // checkResponse turns a response into *Error when its status is not 2xx or
 // its body holds a Fault. It returns nil for a clean success.
 func checkResponse(resp *http.Response, body []byte) *Error {
-	tid := resp.Header.Get("intuit_tid")
+	tid := intuitTID(resp.Header)
 	f := decodeFault(body)
 	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if ok && f == nil {
@@ -505,6 +505,16 @@ func checkResponse(resp *http.Response, body []byte) *Error {
 		e.Body = truncate(strings.TrimSpace(string(body)), maxErrorBody)
 	}
 	return e
+}
+
+// intuitTID reads Intuit's transaction id. Intuit documents the header as
+// intuit_tid; recorded sandbox traffic (qbo_api's cassettes, 2020) has it
+// as Intuit-Tid, so both are read.
+func intuitTID(h http.Header) string {
+	if t := h.Get("intuit_tid"); t != "" {
+		return t
+	}
+	return h.Get("Intuit-Tid")
 }
 
 // entityPath extracts "invoice" from /prefix/v3/company/{realm}/invoice/12.
