@@ -306,6 +306,7 @@ func commands() []command {
 		runCommand(),
 		resyncCommand(),
 		verifyCommand(),
+		backupCommand(),
 		daemonCommand(),
 		demoCommand(),
 		customersCommand(),
