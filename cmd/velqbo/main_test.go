@@ -131,7 +131,7 @@ func TestConnect_Refused(t *testing.T) {
 		want  int
 		msg   string
 	}{
-		{"UnknownToken", "not-a-token\n", []string{"connect", "--realm", "9130350000000000", "--refresh-token-stdin"}, nil, exitUnavailable, "run `velqbo connect` again"},
+		{"UnknownToken", "not-a-token\n", []string{"connect", "--realm", "9130350000000000", "--refresh-token-stdin"}, nil, exitUnavailable, "reconnect with `velqbo connect`"},
 		{"NoRealm", "x\n", []string{"connect", "--refresh-token-stdin"}, nil, exitUsage, "--realm"},
 		{"EmptyStdin", "", []string{"connect", "--realm", "1", "--refresh-token-stdin"}, nil, exitUsage, "no refresh token"},
 		{"NoKey", "x\n", []string{"connect", "--realm", "1", "--refresh-token-stdin"}, map[string]string{"VELQBO_SECRET_KEY": ""}, exitUsage, "VELQBO_SECRET_KEY"},

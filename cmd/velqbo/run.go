@@ -15,6 +15,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
+	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
@@ -250,6 +251,8 @@ func exitFor(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, qbo.ErrTokenRejected):
+		return unavailable(errTokenRejected)
 	case errors.Is(err, reconcile.ErrQBOAuth):
 		return unavailable(fmt.Errorf("%w: run `velqbo connect` again", err))
 	case errors.Is(err, reconcile.ErrSourceUnavailable):

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/tokenhealth"
+	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
 )
@@ -74,13 +76,67 @@ func statusCommand() command {
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writeJSON(m.Stdout, v)
+			if v.Connected {
+				m.checkToken(ctx, st, v)
 			}
-			m.printStatus(v)
-			return nil
+			if asJSON {
+				err = writeJSON(m.Stdout, v)
+			} else {
+				m.printStatus(v)
+			}
+			if err == nil && v.Token != nil && v.Token.Rejected {
+				return unavailable(errTokenRejected)
+			}
+			return err
 		},
 	}
+}
+
+// checkToken asks Intuit whether the stored refresh token still works,
+// when the stored access token has run out (so the dates status shows
+// could be stale: a database restored from a backup holds a refresh token
+// Intuit has replaced since), and the key and the app's credentials are
+// configured. It refreshes the token, which stores the new pair, exactly as
+// the next run would; v.Token gets the fresh dates, or Rejected and the
+// reconnect warning, or a warning saying Intuit could not be asked.
+//
+// Why only then: an access token still valid means some command refreshed
+// within the hour, and a refresh at every status would rotate the token
+// under a run in progress. Intuit keeps an older refresh token working for
+// about a day after a newer one is issued, so a run that refreshes at the
+// same moment is not locked out.
+func (m *Main) checkToken(ctx context.Context, st *schema.Store, v *statusView) {
+	if v.Token == nil || (v.Token.AccessExpiresAt != nil && v.Token.AccessExpiresAt.After(m.Now())) {
+		return
+	}
+	if m.Config.SecretKey == "" || m.Config.QBO.ClientID == "" || m.Config.QBO.ClientSecret == "" {
+		return
+	}
+	conn, err := m.connectQBO(ctx, st)
+	if err == nil {
+		_, err = conn.TS.TokenContext(ctx)
+	}
+	switch {
+	case errors.Is(err, qbo.ErrTokenRejected):
+		v.Token.Rejected = true
+		v.Token.Warning = errTokenRejected.Error()
+	case err != nil:
+		v.Token.Warning = fmt.Sprintf("could not ask Intuit whether the refresh token still works: %v", err)
+	default:
+		if infos, err := st.Tokens(ctx); err == nil && len(infos) > 0 {
+			v.Token = tokenhealth.Of(infos[0], m.Now())
+		}
+	}
+}
+
+// runError is a recorded run's error as status shows it: a refresh token
+// Intuit refused is said as every command says it, not as the chain of
+// wrapped errors the engine recorded.
+func runError(recorded string) string {
+	if strings.Contains(recorded, qbo.ErrTokenRejected.Error()) {
+		return errTokenRejected.Error()
+	}
+	return recorded
 }
 
 func ptime(t time.Time) *time.Time {
@@ -105,7 +161,7 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 		return nil, err
 	}
 	for _, r := range runs {
-		v.Runs = append(v.Runs, runView{ID: r.ID, Mode: r.Mode, Status: string(r.Status), StartedAt: r.StartedAt, FinishedAt: ptime(r.FinishedAt), Counts: r.Counts, Error: r.Error})
+		v.Runs = append(v.Runs, runView{ID: r.ID, Mode: r.Mode, Status: string(r.Status), StartedAt: r.StartedAt, FinishedAt: ptime(r.FinishedAt), Counts: r.Counts, Error: runError(r.Error)})
 	}
 	blocked, err := st.BlockedItems(ctx)
 	if err != nil {
@@ -166,10 +222,12 @@ func (m *Main) printStatus(v *statusView) {
 	} else {
 		t := v.Token
 		fmt.Fprintf(w, "QBO company %s", t.Realm)
-		if t.RefreshRotatedAt != nil {
+		// A rejected token's stored dates describe a token Intuit no
+		// longer takes: only the warning is printed.
+		if t.RefreshRotatedAt != nil && !t.Rejected {
 			fmt.Fprintf(w, "; refresh token rotated %s", t.RefreshRotatedAt.Format(time.RFC3339))
 		}
-		if t.RefreshExpiresAt != nil {
+		if t.RefreshExpiresAt != nil && !t.Rejected {
 			fmt.Fprintf(w, ", valid until %s", t.RefreshExpiresAt.Format(time.DateOnly))
 		}
 		fmt.Fprintln(w)

@@ -149,11 +149,17 @@ func (m *Main) newQBOConn(realm string, tok *oauth2.Token, st *schema.Store) (*q
 	return &qboConn{Client: client, TS: ts, Realm: realm}, nil
 }
 
+// errTokenRejected is what every command says when Intuit refuses the
+// stored refresh token (OAuth invalid_grant): only a new consent helps. A
+// database restored from a backup lands here too: it holds the refresh
+// token of the day of the backup, which Intuit has replaced since.
+var errTokenRejected = errors.New("QuickBooks rejected the stored refresh token (it expired, was revoked, or was replaced by a newer one, as after restoring a backup): reconnect with `velqbo connect`")
+
 // qboError turns errors that mean "could not run" into exit code 3 with a
 // message that says what to do.
 func qboError(err error) error {
 	if errors.Is(err, qbo.ErrTokenRejected) {
-		return unavailable(fmt.Errorf("QuickBooks rejected the stored refresh token (it expired or was revoked): run `velqbo connect` again"))
+		return unavailable(errTokenRejected)
 	}
 	if qbo.IsAuth(err) {
 		return unavailable(fmt.Errorf("QuickBooks refused the credentials: %w; run `velqbo connect` again", err))

@@ -25,6 +25,10 @@ type Health struct {
 	// DaysLeft is the refresh token's remaining life in whole days.
 	DaysLeft *int   `json:"refresh_days_left,omitempty"`
 	Warning  string `json:"warning,omitempty"`
+	// Rejected is set when Intuit refused the refresh token when asked
+	// (`velqbo status` asks once the stored access token has run out):
+	// the dates above no longer matter, only a reconnect helps.
+	Rejected bool `json:"rejected,omitempty"`
 }
 
 // Of is info's health at now: its times, the days left until End, and a
