@@ -65,7 +65,6 @@ type Error struct {
 // Error renders everything QBO said: status, fault type, and each error's
 // code, message, detail and element, so that a recorded reason is never a
 // bare status; a body without a fault contributes its start.
-
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("qbo: ")
@@ -377,7 +376,7 @@ func (e *AttemptsError) Error() string {
 	if e.Unanswered == 0 {
 		return fmt.Sprintf("%v (not written: QBO refused all %d attempts before processing)", e.Err, e.Attempts)
 	}
-	return fmt.Sprintf("%v (outcome unknown: %d of %d attempts got no answer, so QBO may have applied it)",
+	return fmt.Sprintf("%v (outcome unknown: %d of %d attempts got no answer that rules a write out, so QBO may have applied it)",
 		e.Err, e.Unanswered, e.Attempts)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -405,6 +406,8 @@ func TestMayHaveWritten_Attempts(t *testing.T) {
 			{&ValidationError{Field: "requestid", Msg: "required"}, false},
 			{ErrTokenRejected, false},
 			{context.Canceled, true},
+			// http.Client's timeout: the request may have been processed.
+			{&url.Error{Op: "Post", URL: "https://quickbooks.api.intuit.com/v3/company/1/salesreceipt", Err: context.DeadlineExceeded}, true},
 			{&Error{StatusCode: 400, Type: FaultValidation}, false},
 			{&Error{StatusCode: 500, Type: FaultSystem}, true},
 			{&Error{Type: FaultSystem}, true}, // a batch item's SystemFault
