@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/sirupsen/logrus"
@@ -158,9 +159,15 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 			return a.err()
 		}
 	}
+	// Look before create (lookup.go): a document QBO already holds is
+	// adopted, or blocks its object, and is never created a second time.
+	a.lookBeforeCreate(ctx, slices.Concat(docs, refunds))
+	if a.stopped() {
+		return a.err()
+	}
 	a.mu.Lock()
 	a.sum.Counts.Unchanged += res.unchanged
-	a.total = len(docs) + len(receiptVoids) + len(payments) + len(refunds)
+	a.total = len(sendable(docs)) + len(receiptVoids) + len(payments) + len(sendable(refunds))
 	for _, c := range docs {
 		if c.replaces != "" {
 			a.total++
@@ -168,7 +175,7 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 	}
 	a.mu.Unlock()
 
-	a.pool(ctx, docs)
+	a.pool(ctx, sendable(docs))
 	if err := a.phaseEnd(); err != nil {
 		return err
 	}
@@ -195,7 +202,7 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 			return err
 		}
 		var ready []*Change
-		for _, c := range group {
+		for _, c := range sendable(group) {
 			p := c.parent
 			switch {
 			case p == nil || p.done:
@@ -211,9 +218,28 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 			}
 			ready = append(ready, c)
 		}
-		a.pool(ctx, ready)
+		if len(group) > 0 && group[0].Key.Kind == string(KindPayment) {
+			a.lookBeforePayments(ctx, ready)
+			if err := a.phaseEnd(); err != nil {
+				return err
+			}
+		}
+		a.pool(ctx, sendable(ready))
 	}
 	return a.phaseEnd()
+}
+
+// sendable is the changes of cs that still write to QBO (a lookup may have
+// adopted or blocked a create).
+func sendable(cs []*Change) []*Change {
+	var out []*Change
+	for _, c := range cs {
+		switch c.Action {
+		case ActionCreate, ActionUpdate, ActionVoid:
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 func (c *Change) deleted() bool {

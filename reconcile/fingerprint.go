@@ -29,10 +29,10 @@ var volatileKeys = map[string]bool{
 // they are hashed apart so that a new shipment is told from an order edit.
 var trackingKeys = []string{"TrackingNum", "ShipDate", "ShipMethodRef"}
 
-// markerSuffix matches the ledger marker that apply appends to PrivateNote
-// (" [velqbo:o:<id>:g<n>]"). It is not part of the document's content: a
-// new generation must not look like an edit.
-var markerSuffix = regexp.MustCompile(`\s*\[velqbo:[^\]]*\]\s*$`)
+// markerSuffix matches the ledger tags that apply appends to PrivateNote
+// (" [velqbo:fp:<digest>] [velqbo:o:<id>:g<n>]"). They are not part of the
+// document's content: a new generation must not look like an edit.
+var markerSuffix = regexp.MustCompile(`(\s*\[velqbo:[^\]]*\])+\s*$`)
 
 // Fingerprint is the canonical hash of a QBO payload: the sha256 of its
 // canonical JSON (keys sorted, numbers as normalised exact decimals so 10

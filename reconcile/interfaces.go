@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -77,6 +78,8 @@ type DocRef struct {
 	CustomerID  string
 	Voided      bool
 	TotalAmt    decimal.Decimal
+	// LinkedInvoices are, for a Payment, the Ids of the Invoices it pays.
+	LinkedInvoices []string
 	// IntuitTID is QBO's transaction id of the response that returned
 	// this document, for the audit log and support tickets.
 	IntuitTID string
@@ -107,7 +110,7 @@ type QBO interface {
 	Void(ctx context.Context, typ, id, syncToken, requestID string) (DocRef, error)
 	Get(ctx context.Context, typ, id string) (DocRef, error)
 	// FindByDocNumber returns the documents of type typ whose DocNumber is
-	// one of docNumbers (at most 30 per call).
+	// one of docNumbers (at most lookupDocNumbers per call).
 	FindByDocNumber(ctx context.Context, typ string, docNumbers []string) ([]DocRef, error)
 	// FindPayments returns the payments of one QBO customer.
 	FindPayments(ctx context.Context, customerID string) ([]DocRef, error)
@@ -337,6 +340,13 @@ func docRef(v any) DocRef {
 		d = DocRef{Type: TypePayment, ID: e.Id, SyncToken: e.SyncToken, DocNumber: e.DocNumber,
 			PrivateNote: qboNote(e.PrivateNote), CustomerID: qboRefID(e.CustomerRef)}
 		total, status = e.TotalAmt, e.Status
+		for _, l := range e.Line {
+			for _, lt := range l.LinkedTxn {
+				if lt.TxnType == TypeInvoice && !slices.Contains(d.LinkedInvoices, lt.TxnId) {
+					d.LinkedInvoices = append(d.LinkedInvoices, lt.TxnId)
+				}
+			}
+		}
 	}
 	if total != nil {
 		d.TotalAmt = qbo.Dec(total)

@@ -73,6 +73,7 @@ type Change struct {
 	done      bool   // the document is in QBO as desired
 	resultID  string // the QBO id it got
 	invoiceID string // for a payment: the Invoice it pays
+	adopted   bool   // the document was found in QBO before creating (lookup.go)
 }
 
 func (c *Change) item() Item {
@@ -116,7 +117,7 @@ func diffDoc(kind Kind, want *Desired, row *schema.Document) *Change {
 		c.Action, c.QBOID, c.replaces = ActionCreate, "", row.QBOID
 	case row.State == schema.StateVoided:
 		c.Action = ActionNoop
-	case row.Fingerprint == want.Fingerprint:
+	case sameFingerprint(row.Fingerprint, want.Fingerprint):
 		c.Action = ActionNoop
 		c.restoreState = row.State == schema.StateBlocked || row.State == schema.StateFailed
 	default:

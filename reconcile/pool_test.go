@@ -42,6 +42,12 @@ func (q *poolQBO) CreateBatch(_ context.Context, ents []any, _ string) ([]reconc
 	return out, nil
 }
 
+// FindByDocNumber finds nothing: the look before each create (lookup.go)
+// lets every create through.
+func (q *poolQBO) FindByDocNumber(context.Context, string, []string) ([]reconcile.DocRef, error) {
+	return nil, nil
+}
+
 func (q *poolQBO) Company(context.Context) (reconcile.Company, error) {
 	return reconcile.Company{HomeCurrency: "USD"}, nil
 }

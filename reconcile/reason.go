@@ -44,6 +44,13 @@ const (
 	CodeCannotCreate      ReasonCode = "cannot_create_customer"
 	CodeQBORejected       ReasonCode = "qbo_rejected"    // QBO refused the write; Text is its fault
 	CodeOutcomeUnknown    ReasonCode = "outcome_unknown" // looked up before anything is written again
+	// CodeExistsInQBOUnmarked: QBO already holds a document with this
+	// DocNumber (or, for a payment, this customer, invoice and amount)
+	// that velqbo did not make; Reason.QBODoc names it. Fix: adopt.
+	CodeExistsInQBOUnmarked ReasonCode = "exists_in_qbo_unmarked"
+	// CodeLookupFailed: QBO could not be searched for the document before
+	// creating it, so nothing was created; the next run looks again.
+	CodeLookupFailed ReasonCode = "lookup_failed"
 )
 
 // SubjectKind says what a reason is about.
@@ -89,6 +96,9 @@ const (
 	FixMapPaymentMethod FixAction = "map_payment_method"
 	// FixResync: re-create the documents of order number ID deleted in QBO.
 	FixResync FixAction = "resync"
+	// FixAdopt: record the documents QBO already holds for order number ID
+	// in the ledger (velqbo adopt), instead of creating them.
+	FixAdopt FixAction = "adopt"
 )
 
 // Fix is the remedy of a reason, as data. The zero Fix means there is
@@ -115,6 +125,16 @@ type Reason struct {
 	// render Fix their own way (a command line, a link).
 	Text string `json:"text"`
 	Fix  Fix    `json:"fix,omitzero"`
+	// QBODoc is the QBO document the reason is about, when there is one
+	// (exists_in_qbo_unmarked: the document found in QBO).
+	QBODoc QBODoc `json:"qbo_doc,omitzero"`
+}
+
+// QBODoc names one QBO document.
+type QBODoc struct {
+	Type      string `json:"type"`
+	ID        string `json:"id"`
+	DocNumber string `json:"doc_number,omitempty"`
 }
 
 // Render is the reason as one sentence: Text, then the fix as fixText
@@ -129,7 +149,7 @@ func (r Reason) Render(fixText func(Fix) string) string {
 	}
 	sep := ": "
 	switch r.Fix.Action {
-	case FixResync, FixCreateCustomer:
+	case FixResync, FixCreateCustomer, FixAdopt:
 		// These remedies read as a second clause: "deleted in QBO; run …".
 		sep = "; "
 	}

@@ -20,6 +20,9 @@ const (
 	ActionNoop    Action = "noop"
 	ActionBlocked Action = "blocked"
 	ActionFailed  Action = "failed"
+	// ActionAdopt: the document was found in QBO, carrying velqbo's
+	// marker and the desired payload, and recorded instead of created.
+	ActionAdopt Action = "adopt"
 )
 
 // Mode says which orders a run reads.
@@ -76,6 +79,8 @@ type Counts struct {
 	Unchanged int `json:"unchanged"`
 	Blocked   int `json:"blocked"`
 	Failed    int `json:"failed"`
+	// Adopted counts documents found in QBO and recorded, not created.
+	Adopted int `json:"adopted,omitempty"`
 }
 
 // Item is one unit of work of a run or plan, as `run --json` lists it.
@@ -125,6 +130,8 @@ func (s *Summary) add(it Item) {
 		s.Counts.Blocked++
 	case ActionFailed:
 		s.Counts.Failed++
+	case ActionAdopt:
+		s.Counts.Adopted++
 	case ActionNoop:
 		s.Counts.Unchanged++
 		if it.Reason == "" {
@@ -177,8 +184,12 @@ func (s *Summary) OK() bool { return s.Counts.Blocked == 0 && s.Counts.Failed ==
 
 func (s *Summary) countsMap() map[string]int {
 	c := s.Counts
-	return map[string]int{"created": c.Created, "updated": c.Updated, "voided": c.Voided,
+	m := map[string]int{"created": c.Created, "updated": c.Updated, "voided": c.Voided,
 		"unchanged": c.Unchanged, "blocked": c.Blocked, "failed": c.Failed}
+	if c.Adopted > 0 {
+		m["adopted"] = c.Adopted
+	}
+	return m
 }
 
 func (s *Summary) runItems() []schema.RunItem {

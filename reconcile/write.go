@@ -359,7 +359,8 @@ func (a *applier) voidDone(ctx context.Context, c *Change, rid string, doc DocRe
 }
 
 // prepare copies the desired entity for sending: PrivateNote gets the
-// ledger marker, an update gets Id/SyncToken/sparse, a payment the Id of
+// digest of the payload's fingerprint and the ledger marker (lookup.go
+// reads both back when the ledger has lost the document), an update gets Id/SyncToken/sparse, a payment the Id of
 // the invoice it pays.
 func (a *applier) prepare(c *Change, id, syncToken string, sparse bool) any {
 	m := marker(c.Key.Kind, c.Key.SourceID, c.generation())
@@ -371,7 +372,7 @@ func (a *applier) prepare(c *Change, id, syncToken string, sparse bool) any {
 		if b == "" {
 			b = "Velocity order " + c.OrderNumber
 		}
-		s := b + " [" + m + "]"
+		s := b + " [" + fpTag(c.Desired.Fingerprint) + "] [" + m + "]"
 		return &s
 	}
 	switch e := c.Desired.Entity.(type) {

@@ -144,6 +144,9 @@ type DocumentOutcome struct {
 	NotApplicable   *bool
 	SentTotal       *decimal.Decimal
 	SentCustomerID  *string
+	// Generation, when set, replaces the row's generation: a document
+	// adopted from QBO carries the generation of its marker.
+	Generation *int
 
 	// Audit, when set, is appended in the same transaction. Its empty
 	// SourceKind, SourceID, QBOID and RequestID default to the outcome's,
@@ -214,6 +217,7 @@ func (d *Document) applyFacts(o DocumentOutcome) {
 	setPtr(&d.VoidReceiptID, o.VoidReceiptID)
 	setPtr(&d.NotApplicable, o.NotApplicable)
 	setPtr(&d.SentCustomerID, o.SentCustomerID)
+	setPtr(&d.Generation, o.Generation)
 	if o.SourceUpdatedAt != nil {
 		d.SourceUpdatedAt = o.SourceUpdatedAt.UTC()
 	}

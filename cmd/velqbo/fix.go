@@ -29,6 +29,8 @@ func fixCommand(f reconcile.Fix) string {
 		return fmt.Sprintf("run `velqbo settings set %s%s=ID`", reconcile.SettingPaymentMethodPrefix, f.ID)
 	case reconcile.FixResync:
 		return fmt.Sprintf("run `velqbo resync %s` to re-create it", f.ID)
+	case reconcile.FixAdopt:
+		return fmt.Sprintf("run `velqbo adopt %s` to take it over instead of creating another", f.ID)
 	}
 	return ""
 }

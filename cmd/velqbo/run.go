@@ -286,6 +286,9 @@ func (m *Main) printSummary(sum *reconcile.Summary, plan bool) {
 	}
 	fmt.Fprintf(w, "%s %s (%s): created %d, updated %d, voided %d, unchanged %d, blocked %d, failed %d\n",
 		verb, sum.RunID, sum.Mode, c.Created, c.Updated, c.Voided, c.Unchanged, c.Blocked, c.Failed)
+	if c.Adopted > 0 {
+		fmt.Fprintf(w, "Adopted %d document(s) found in QBO with velqbo's marker instead of creating them.\n", c.Adopted)
+	}
 	if len(sum.Items) == 0 {
 		if plan {
 			fmt.Fprintln(w, "Nothing to send.")

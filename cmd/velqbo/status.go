@@ -290,6 +290,9 @@ func countsLine(c map[string]int) string {
 	for _, k := range order {
 		parts = append(parts, fmt.Sprintf("%s %d", k, c[k]))
 	}
+	if n := c["adopted"]; n > 0 {
+		parts = append(parts, fmt.Sprintf("adopted %d", n))
+	}
 	return strings.Join(parts, ", ")
 }
 

@@ -582,6 +582,16 @@ func (s *Server) serveAPI(ctx context.Context, resp *response, r *http.Request, 
 	return lose
 }
 
+// ForgetRequestIDs drops every stored requestid answer, as real QBO does
+// after a window nobody has documented: a write sent again afterwards is
+// executed again. Tests of a lost or restored ledger call it so that only
+// the client's own checks stand between a resend and a duplicate.
+func (s *Server) ForgetRequestIDs() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.replays)
+}
+
 // admit applies the pacing limits with the injected clock.
 func (s *Server) admit(batch bool) (release func(), ok bool) {
 	s.mu.Lock()
