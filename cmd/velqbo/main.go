@@ -305,6 +305,7 @@ func commands() []command {
 		planCommand(),
 		runCommand(),
 		resyncCommand(),
+		adoptCommand(),
 		verifyCommand(),
 		backupCommand(),
 		daemonCommand(),
