@@ -4,9 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
 )
 
 // adoptCommand is `velqbo adopt [--matching] [--json] [ORDER_NUMBER...]`:
@@ -78,4 +81,102 @@ func adoptCommand() command {
 			return nil
 		},
 	}
+}
+
+// ledgerCommand is `velqbo ledger rebuild [--since DATE] [--json]`.
+func ledgerCommand() command {
+	var since string
+	var asJSON bool
+	return command{
+		name:    "ledger",
+		summary: "rebuild [--since DATE]: record the documents velqbo made that QBO holds, after a lost or restored database",
+		flags: func(fs *flag.FlagSet) {
+			fs.StringVar(&since, "since", "", "read documents dated on or after DATE (YYYY-MM-DD); default: all")
+			fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object on stdout")
+		},
+		run: func(ctx context.Context, m *Main, args []string) error {
+			if len(args) != 1 || args[0] != "rebuild" {
+				return usageErrorf("ledger takes one subcommand: rebuild")
+			}
+			var from time.Time
+			if since != "" {
+				t, err := time.ParseInLocation(time.DateOnly, since, m.Config.Location())
+				if err != nil {
+					return usageErrorf("--since %q: want YYYY-MM-DD", since)
+				}
+				from = t
+			}
+			st, err := m.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			release, err := m.holdLease(ctx, st)
+			if err != nil {
+				return err
+			}
+			defer release()
+			conn, err := m.connectQBO(ctx, st)
+			if err != nil {
+				return err
+			}
+			r := &reconcile.Reconciler{Store: st, QBO: reconcile.QBOClient{C: conn.Client}, Realm: conn.Realm,
+				Location: m.Config.Location(), Log: m.Log, Now: m.Now, FixText: fixCommand}
+			rep, err := r.RebuildLedger(ctx, from)
+			if err != nil {
+				return exitFor(err)
+			}
+			if asJSON {
+				return writeJSON(m.Stdout, rep)
+			}
+			fmt.Fprintf(m.Stdout, "Ledger rebuilt from QBO: %d documents read, %d carry velqbo's marker; %d recorded, %d already known, %d left as they are. Nothing was written to QBO.\n",
+				rep.Read, rep.Marked, rep.Recorded, rep.Known, len(rep.Skipped))
+			for _, s := range rep.Skipped {
+				fmt.Fprintf(m.Stdout, "  left: %s\n", s)
+			}
+			return nil
+		},
+	}
+}
+
+// ledgerCheckNewest is how many of QBO's newest documents of each type
+// `status` compares with the ledger: four queries in all.
+const ledgerCheckNewest = 20
+
+// checkLedger is status's look at QBO: whether QBO holds documents velqbo
+// made that the ledger does not (a restored, lost or new ledger). It
+// costs one query per document type, bounded by a short timeout; when QBO
+// cannot be reached it returns nil and status says nothing about it.
+func (m *Main) checkLedger(ctx context.Context, st *schema.Store) *reconcile.LedgerLag {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := m.connectQBO(ctx, st)
+	if err != nil {
+		return nil
+	}
+	r := &reconcile.Reconciler{Store: st, QBO: reconcile.QBOClient{C: conn.Client}, Realm: conn.Realm, Log: m.Log}
+	lag, err := r.CheckLedger(ctx, ledgerCheckNewest)
+	if err != nil {
+		m.Log.WithError(err).Debug("status: could not compare the ledger with QBO")
+		return nil
+	}
+	return lag
+}
+
+// printLedgerLag is status's line about a ledger younger than QBO.
+func printLedgerLag(w io.Writer, lag *reconcile.LedgerLag) {
+	if !lag.Behind() {
+		return
+	}
+	var ex []string
+	for _, d := range lag.Examples {
+		s := d.Type + " " + d.ID
+		if d.DocNumber != "" {
+			s += " (DocNumber " + d.DocNumber + ")"
+		}
+		ex = append(ex, s)
+	}
+	fmt.Fprintf(w, "\n! The ledger looks younger than QBO: %d of QBO's newest documents made by velqbo are not in it (%s).\n"+
+		"  If the database was restored from a backup or lost, run `velqbo ledger rebuild` (it writes nothing to QBO);\n"+
+		"  a run adopts such documents anyway instead of creating them again.\n", lag.Unknown, strings.Join(ex, ", "))
 }

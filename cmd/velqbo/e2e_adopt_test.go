@@ -158,7 +158,7 @@ func TestE2E_RestoredBackup(t *testing.T) {
 // after which a run sends nothing.
 func TestE2E_LostDatabase(t *testing.T) {
 	t.Parallel()
-	for _, rebuild := range []bool{false} {
+	for _, rebuild := range []bool{false, true} {
 		t.Run(fmt.Sprintf("rebuild=%v", rebuild), func(t *testing.T) {
 			t.Parallel()
 			e := newE2E(t, e2eOptions{})
@@ -169,6 +169,10 @@ func TestE2E_LostDatabase(t *testing.T) {
 
 			e.newLedger()
 			e.QBO.ForgetRequestIDs()
+			const younger = "The ledger looks younger than QBO"
+			if r := e.mustExec(exitOK, "status"); !strings.Contains(r.Stdout, younger) {
+				t.Errorf("status on the new ledger does not say it looks younger than QBO:\n%s", r.Stdout)
+			}
 			if rebuild {
 				mark := e.mark()
 				e.mustExec(exitOK, "ledger", "rebuild", "--since", "2025-01-01")
@@ -190,6 +194,9 @@ func TestE2E_LostDatabase(t *testing.T) {
 			}
 			checkBooks(t, e.QBO, want)
 			e.settle(1)
+			if r := e.mustExec(exitOK, "status"); strings.Contains(r.Stdout, younger) {
+				t.Errorf("status after the ledger caught up still says it looks younger than QBO:\n%s", r.Stdout)
+			}
 		})
 	}
 }

@@ -306,6 +306,7 @@ func commands() []command {
 		runCommand(),
 		resyncCommand(),
 		adoptCommand(),
+		ledgerCommand(),
 		verifyCommand(),
 		backupCommand(),
 		daemonCommand(),

@@ -27,7 +27,10 @@ type statusView struct {
 	Deleted    []blockedView       `json:"deleted_in_qbo"`
 	Documents  map[string]int      `json:"documents"` // "<kind>/<state>" -> n
 	LeaseOwner *schema.Lease       `json:"lease,omitempty"`
-	Settings   map[string]bool     `json:"-"`
+	// LedgerLag is the comparison of QBO's newest documents with the
+	// ledger (checkLedger); absent when QBO could not be asked.
+	LedgerLag *reconcile.LedgerLag `json:"ledger_vs_qbo,omitempty"`
+	Settings  map[string]bool      `json:"-"`
 }
 
 type runView struct {
@@ -155,6 +158,7 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 	if len(infos) > 0 {
 		v.Connected = true
 		v.Token = tokenhealth.Of(infos[0], m.Now())
+		v.LedgerLag = m.checkLedger(ctx, st)
 	}
 	runs, err := st.LastRuns(ctx, nRuns)
 	if err != nil {
@@ -282,6 +286,7 @@ func (m *Main) printStatus(v *statusView) {
 		}
 		fmt.Fprintf(w, "\nLedger: %s\n", strings.Join(parts, ", "))
 	}
+	printLedgerLag(w, v.LedgerLag)
 }
 
 func countsLine(c map[string]int) string {
