@@ -108,6 +108,10 @@ func TestRunbook_Restore(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &v); r.Code != exitOK || err != nil || v.Token == nil || v.Token.Rejected || v.Token.Warning != "" {
 		t.Errorf("status after reconnecting: exit %d, %v\n%s; want 0, the token neither rejected nor warned about", r.Code, err, r.Stdout)
 	}
+	// The run refused in step 4 is listed with the reconnect message.
+	if len(v.Runs) == 0 || v.Runs[0].Status != "failed" || !strings.Contains(v.Runs[0].Error, "reconnect with `velqbo connect`") || strings.Contains(r.Stdout, "invalid_grant") {
+		t.Errorf("status after reconnecting: runs %+v; want the refused run first, its error the reconnect message, no raw invalid_grant", v.Runs)
+	}
 	// 6. `velqbo run`: the restored ledger's incremental window covers
 	// everything since its last run, so the orders of the lost run are read.
 	mark = len(h.QBO.Requests())

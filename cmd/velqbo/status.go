@@ -132,16 +132,6 @@ func (m *Main) checkToken(ctx context.Context, st *schema.Store, v *statusView) 
 	}
 }
 
-// runError is a recorded run's error as status shows it: a refresh token
-// Intuit refused is said as every command says it, not as the chain of
-// wrapped errors the engine recorded.
-func runError(recorded string) string {
-	if strings.Contains(recorded, qbo.ErrTokenRejected.Error()) {
-		return errTokenRejected.Error()
-	}
-	return recorded
-}
-
 func ptime(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
@@ -165,7 +155,7 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 		return nil, err
 	}
 	for _, r := range runs {
-		v.Runs = append(v.Runs, runView{ID: r.ID, Mode: r.Mode, Status: string(r.Status), StartedAt: r.StartedAt, FinishedAt: ptime(r.FinishedAt), Counts: r.Counts, Error: runError(r.Error)})
+		v.Runs = append(v.Runs, runView{ID: r.ID, Mode: r.Mode, Status: string(r.Status), StartedAt: r.StartedAt, FinishedAt: ptime(r.FinishedAt), Counts: r.Counts, Error: tokenhealth.RunError(r.Error)})
 	}
 	blocked, err := st.BlockedItems(ctx)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/tokenhealth"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
@@ -150,10 +151,8 @@ func (m *Main) newQBOConn(realm string, tok *oauth2.Token, st *schema.Store) (*q
 }
 
 // errTokenRejected is what every command says when Intuit refuses the
-// stored refresh token (OAuth invalid_grant): only a new consent helps. A
-// database restored from a backup lands here too: it holds the refresh
-// token of the day of the backup, which Intuit has replaced since.
-var errTokenRejected = errors.New("QuickBooks rejected the stored refresh token (it expired, was revoked, or was replaced by a newer one, as after restoring a backup): reconnect with `velqbo connect`")
+// stored refresh token.
+var errTokenRejected = errors.New(tokenhealth.RejectedText)
 
 // qboError turns errors that mean "could not run" into exit code 3 with a
 // message that says what to do.

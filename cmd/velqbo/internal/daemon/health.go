@@ -83,10 +83,10 @@ func (d *Daemon) health(ctx context.Context) *HealthView {
 			at = r.FinishedAt
 		}
 		v.LastRun = &HealthRun{ID: r.ID, Status: string(r.Status), StartedAt: r.StartedAt, FinishedAt: ptime(r.FinishedAt),
-			AgeSeconds: now.Sub(at).Seconds(), Error: r.Error}
+			AgeSeconds: now.Sub(at).Seconds(), Error: tokenhealth.RunError(r.Error)}
 		switch r.Status {
 		case schema.RunFailed:
-			fail("the last run failed: " + r.Error)
+			fail("the last run failed: " + tokenhealth.RunError(r.Error))
 		case schema.RunPartial:
 			degrade("the last run left items blocked or failed")
 		case schema.RunInterrupted:

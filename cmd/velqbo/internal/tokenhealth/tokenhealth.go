@@ -5,14 +5,32 @@ package tokenhealth
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/schema"
 )
 
 // WarnDays is when status and /healthz start warning about a refresh
 // token's end.
 const WarnDays = 14
+
+// RejectedText is what velqbo says when Intuit refuses the stored refresh
+// token (OAuth invalid_grant): only a new consent helps. A database restored
+// from a backup lands here too: it holds the refresh token of the day of the
+// backup, which Intuit has replaced since.
+const RejectedText = "QuickBooks rejected the stored refresh token (it expired, was revoked, or was replaced by a newer one, as after restoring a backup): reconnect with `velqbo connect`"
+
+// RunError is a recorded run's error as status and /healthz show it: a
+// refresh token Intuit refused reads as RejectedText, not as the chain of
+// wrapped errors (with the raw OAuth invalid_grant) the engine recorded.
+func RunError(recorded string) string {
+	if strings.Contains(recorded, qbo.ErrTokenRejected.Error()) {
+		return RejectedText
+	}
+	return recorded
+}
 
 // Health is a stored token's health, as `velqbo status --json` and
 // /healthz print it.
