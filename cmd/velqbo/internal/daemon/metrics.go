@@ -58,7 +58,7 @@ func newMetrics() *metrics {
 			Help: "Scheduled runs by outcome: ok, partial, failed, interrupted, skipped (one was in progress), panicked."},
 			[]string{"outcome"}),
 		documents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "velqbo_documents_total",
-			Help: "Documents handled by scheduled runs, by action (create, update, void, noop, blocked, failed) and QBO type."},
+			Help: "Documents handled by scheduled runs, by action (create, update, void, noop, blocked, failed, adopt) and QBO type."},
 			[]string{"action", "type"}),
 		runDuration: prometheus.NewGauge(prometheus.GaugeOpts{Name: "velqbo_last_run_duration_seconds",
 			Help: "Wall time of the last scheduled run."}),
