@@ -21,6 +21,8 @@ type applier struct {
 	progress func(done, total int)
 	log      logrus.FieldLogger
 	halt     <-chan struct{} // Options.Stop
+	// dry: Plan's look before create, which records nothing.
+	dry bool
 
 	mu          sync.Mutex
 	fatal       error

@@ -297,6 +297,9 @@ func (a *applier) lookupFailedFor(ctx context.Context, c *Change, err error) {
 	}
 	text := "not created: QBO could not be searched for it first: " + err.Error()
 	c.fail(CodeLookupFailed, text)
+	if a.dry {
+		return
+	}
 	a.storeErr(a.r.Store.RecordFailed(ctx, schema.Problem{Key: c.Key, RunID: a.runID, Reason: text,
 		Reasons: c.Why.encode(), OrderNumber: c.OrderNumber}))
 	a.report(c.item(), false)
@@ -334,7 +337,9 @@ func (a *applier) adoptFound(ctx context.Context, c *Change, doc DocRef, gen int
 	if c.replaces != "" {
 		o.VoidReceiptID = new(c.replaces)
 	}
-	if err := a.r.Store.RecordOutcome(ctx, withRun(recordSent(o, doc), a.runID)); err != nil {
+	if a.dry {
+		// Plan: say what Run would do, record nothing.
+	} else if err := a.r.Store.RecordOutcome(ctx, withRun(recordSent(o, doc), a.runID)); err != nil {
 		a.storeErr(err)
 		return
 	}
@@ -362,6 +367,9 @@ func withRun(o schema.DocumentOutcome, runID string) schema.DocumentOutcome {
 // blockUnmarked blocks c: QBO holds doc, which velqbo did not make.
 func (a *applier) blockUnmarked(ctx context.Context, c *Change, doc DocRef) {
 	a.r.explain(c, ActionBlocked, Reasons{UnmarkedInQBO(c.subject(), c.OrderNumber, doc)})
+	if a.dry {
+		return
+	}
 	a.storeErr(a.r.Store.RecordBlocked(ctx, schema.Problem{Key: c.Key, RunID: a.runID, Reason: c.Reason,
 		Reasons: c.Why.encode(), OrderNumber: c.OrderNumber, QBOType: c.QBOType, DocNumber: c.DocNumber}))
 	a.report(c.item(), false)

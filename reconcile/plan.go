@@ -661,13 +661,21 @@ func (r *Reconciler) Plan(ctx context.Context, opts Options) (*Summary, error) {
 	if res, err = r.planCustomers(ctx, opts, res, fresh, sum); err != nil {
 		return nil, err
 	}
+	// The look before create only reads QBO: Plan does it too, so it lists
+	// what Run would adopt or block (payments are looked up by Run alone,
+	// once their invoices are settled).
+	look := &applier{r: r, sum: &Summary{}, log: r.log(), dry: true}
+	look.lookBeforeCreate(ctx, res.changes)
+	if err := look.err(); err != nil {
+		return nil, err
+	}
 	for _, c := range res.changes {
 		it := c.item()
 		if c.pending && it.Reason == "" {
 			it.Reason = "outcome of an earlier write unknown; looked up in QBO first"
 		}
 		sum.add(it)
-		if c.replaces != "" && c.Action == ActionCreate {
+		if c.replaces != "" && (c.Action == ActionCreate || c.adopted) {
 			sum.add(Item{Kind: KindOrder, SourceID: c.Key.SourceID, OrderNumber: c.OrderNumber, Action: ActionVoid,
 				QBOType: TypeSalesReceipt, QBOID: c.replaces, DocNumber: c.OrderNumber})
 		}
