@@ -39,6 +39,7 @@ type Server struct {
 	tidSeq     int
 	injections []*injection
 	replays    map[string]storedResponse
+	late       []*lateWrite // CommitLate writes not committed yet
 	inflight   int
 	window     []time.Time // API request times in the last minute
 	batchWin   []time.Time // batch request times in the last minute
@@ -141,6 +142,9 @@ type Call struct {
 	Lost bool
 	// Injected is set when an Injection matched this call.
 	Injected bool
+	// CommittedAt is when a CommitLate write committed (server clock);
+	// zero until then, and for every other call.
+	CommittedAt time.Time
 }
 
 // Injection is a fault hook, checked before the default handler (in the
@@ -152,8 +156,21 @@ type Injection struct {
 	Match func(*Call) bool
 	// Times is how many matching calls it applies to; 0 means all of them.
 	Times int
-	// Latency delays the call through the server's clock (WithClock).
+	// Latency delays the call through the server's clock (WithClock). A
+	// client that gives up meanwhile gets a 503 and nothing is executed,
+	// unless CommitLate is set.
 	Latency time.Duration
+	// CommitLate makes a write commit at the END of its Latency whether or
+	// not its client is still waiting, as a request QBO received keeps
+	// being processed after the client timed out or died: the answer
+	// reaches a client that waited, and is lost otherwise. On a
+	// clock.Fake the write is due once the clock has passed arrival +
+	// Latency, and commits when the server next serves an API request or
+	// LandDue is called; on a real clock, also when its time comes. A
+	// write with the requestid of an earlier committed one is a replay
+	// when it commits (QBO's contract); one that commits first takes the
+	// requestid. Only writes (not queries or reads) are delayed this way.
+	CommitLate bool
 	// Hold, when non-nil, blocks the call until the channel is closed, the
 	// client goes away, or the server closes.
 	Hold <-chan struct{}
@@ -270,6 +287,9 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	// deferred: a CommitLate write whose client left before it committed;
+	// the commit records the call's status.
+	deferred bool
 }
 
 func (r *response) json(status int, v any) {
@@ -311,8 +331,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	lost := s.dispatch(r.Context(), resp, r, c, body)
 
 	s.mu.Lock()
-	c.Status = resp.status
-	c.Lost = lost
+	if !resp.deferred {
+		c.Status = resp.status
+		c.Lost = lost
+	}
 	s.mu.Unlock()
 
 	if lost {
@@ -548,6 +570,9 @@ func (s *Server) serveAPI(ctx context.Context, resp *response, r *http.Request, 
 		s.faultResponse(resp, faultAuthorization())
 		return false
 	}
+	// Whatever was due by now is in the books before this request is
+	// served, so a lookup sees every late write that has landed.
+	s.LandDue()
 	release, ok := s.admit(c.Operation == "batch")
 	if !ok {
 		s.faultResponse(resp, faultThrottle())
@@ -556,6 +581,9 @@ func (s *Server) serveAPI(ctx context.Context, resp *response, r *http.Request, 
 	defer release()
 
 	inj := s.takeInjection(c)
+	if inj != nil && inj.CommitLate && isWriteCall(r, c) {
+		return s.commitLate(ctx, resp, r, c, body, inj)
+	}
 	if s.applyInjection(ctx, inj, resp) {
 		return false
 	}
@@ -563,7 +591,18 @@ func (s *Server) serveAPI(ctx context.Context, resp *response, r *http.Request, 
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	isWrite := r.Method == http.MethodPost && c.Operation != "query" && c.Operation != "other"
+	s.execute(resp, r, c, body)
+	return lose
+}
+
+func isWriteCall(r *http.Request, c *Call) bool {
+	return r.Method == http.MethodPost && c.Operation != "query" && c.Operation != "other"
+}
+
+// execute runs an API call with s.mu held, answering a repeated write
+// requestid from the replay store.
+func (s *Server) execute(resp *response, r *http.Request, c *Call, body []byte) {
+	isWrite := isWriteCall(r, c)
 	if isWrite && c.RequestID != "" {
 		// QBO's documented requestid contract: a repeated id is not executed
 		// again; the first answer is returned as it was.
@@ -572,14 +611,13 @@ func (s *Server) serveAPI(ctx context.Context, resp *response, r *http.Request, 
 			resp.status = sr.status
 			resp.body = bytes.Clone(sr.body)
 			resp.header.Set("Content-Type", "application/json;charset=UTF-8")
-			return lose
+			return
 		}
 	}
 	s.handleAPI(resp, r, c, body)
 	if isWrite && c.RequestID != "" {
 		s.replays[c.RequestID] = storedResponse{status: resp.status, body: bytes.Clone(resp.body)}
 	}
-	return lose
 }
 
 // ForgetRequestIDs drops every stored requestid answer, as real QBO does
