@@ -139,6 +139,29 @@ func WithPacing(p Pacing) Option { return func(c *Client) error { c.pacing = p; 
 // WithRetryPolicy sets the retry policy (see RetryPolicy).
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) error { c.retry = p; return nil } }
 
+// DefaultTimeout is the Client's Timeout unless WithTimeout says otherwise:
+// long enough for the default retry policy's whole schedule, five attempts
+// 60 s apart when QBO keeps throttling.
+const DefaultTimeout = 5 * time.Minute
+
+// WithTimeout bounds every call from its start to its answer, pacing
+// waits, retries and their backoff included (default DefaultTimeout; d <=
+// 0 keeps it). A call still unanswered then returns
+// context.DeadlineExceeded, and a retry that could not start before it is
+// not made (the last attempt's error is returned).
+//
+// Why a bound on the whole call: it bounds when a write's last attempt can
+// be on its way to QBO, so a caller that finds no trace of the write
+// later knows when the write can no longer land (Client.Timeout).
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d > 0 {
+			c.timeout = d
+		}
+		return nil
+	}
+}
+
 // WithClock injects the clock used for every wait; tests pass a fake.
 func WithClock(clk clock.Clock) Option { return func(c *Client) error { c.clock = clk; return nil } }
 
@@ -163,6 +186,7 @@ type Client struct {
 	pacing       Pacing
 	retry        RetryPolicy
 	backoff      retry.Policy // from retry
+	timeout      time.Duration
 	clock        clock.Clock
 	invalidator  TokenInvalidator
 	obs          Observer
@@ -194,6 +218,7 @@ func NewClient(httpClient *http.Client, opts ...Option) (*Client, error) {
 		minorVersion: DefaultMinorVersion,
 		userAgent:    defaultUserAgent,
 		clock:        clock.Real{},
+		timeout:      DefaultTimeout,
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -232,6 +257,11 @@ func NewClient(httpClient *http.Client, opts ...Option) (*Client, error) {
 func (c *Client) BatchCapacity(max int) int {
 	return c.pacer.batch.capacity(c.clock.Now(), max)
 }
+
+// Timeout returns the bound on one call (WithTimeout): no attempt of a
+// call is sent, or still being sent, later than Timeout after the call
+// began.
+func (c *Client) Timeout() time.Duration { return c.timeout }
 
 // RealmID returns the company id this client talks to.
 func (c *Client) RealmID() string { return c.realmID }
@@ -338,12 +368,19 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, query url.
 // min(MaxDelay, BaseDelay·2^(n-1))) so concurrent workers do not retry in
 // lock-step; a Retry-After or the throttle floor is a floor under it. All
 // waits go through the injected clock.Clock and stop when ctx is done.
+//
+// The whole call, waits included, is bounded by the Client's Timeout: the
+// context is cut then, and a retry whose wait would reach it is not made.
 func (c *Client) Do(req *http.Request, v any) (*Response, error) {
-	ctx := req.Context()
+	ctx, cancel := context.WithTimeout(req.Context(), c.timeout)
+	defer cancel()
+	req = req.WithContext(ctx)
+	deadline := c.clock.Now().Add(c.timeout)
 	isBatch := strings.HasSuffix(req.URL.Path, "/batch")
 	epath := entityPath(req.URL.Path, c.realmID)
 	refreshed := false
 	var lastErr error
+	var lastOut *Response // the last attempt's answer, when it had one
 	attempt := 0
 	// unanswered counts the attempts QBO may have processed without saying
 	// so; with it the caller tells a write that may have landed (look it up
@@ -390,9 +427,10 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 				}
 				return nil, err
 			}
-			lastErr = err
+			lastErr, lastOut = err, nil
 		} else {
 			out := &Response{Response: resp, IntuitTID: intuitTID(resp.Header), Attempts: attempt}
+			lastOut = out
 			qerr := checkResponse(resp, body)
 			if qerr == nil {
 				if v != nil && len(bytes.TrimSpace(body)) > 0 {
@@ -441,6 +479,10 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 			return gaveUp(nil, lastErr)
 		}
 		wait := c.backoff.Wait(attempt, retryAfter)
+		if !c.clock.Now().Add(wait).Before(deadline) {
+			// The retry could not be answered within the Timeout.
+			return gaveUp(lastOut, lastErr)
+		}
 		if c.obs.Retry != nil {
 			c.obs.Retry(attempt, shortReason(lastErr), wait)
 		}

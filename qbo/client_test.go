@@ -473,3 +473,50 @@ func TestPacing_MaxInFlight(t *testing.T) {
 		t.Errorf("peak in-flight: got %d; want 2", got)
 	}
 }
+
+// TestDo_TimeoutBoundsRetries: a call never schedules an attempt past its
+// Timeout. With QBO asking for 100 s each time and the 5-minute default,
+// the third 503 is returned instead of a fourth attempt at 300 s.
+func TestDo_TimeoutBoundsRetries(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      []Option
+		timeout   time.Duration
+		wantCalls int
+		wantWaits []time.Duration
+	}{
+		{name: "Default", timeout: DefaultTimeout, wantCalls: 3, wantWaits: []time.Duration{100 * time.Second, 100 * time.Second}},
+		{name: "Shorter", opts: []Option{WithTimeout(150 * time.Second)}, timeout: 150 * time.Second, wantCalls: 2,
+			wantWaits: []time.Duration{100 * time.Second}},
+		{name: "ZeroKeepsDefault", opts: []Option{WithTimeout(0)}, timeout: DefaultTimeout, wantCalls: 3,
+			wantWaits: []time.Duration{100 * time.Second, 100 * time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, mux, clk, _ := setup(t, tt.opts...)
+			if got := c.Timeout(); got != tt.timeout {
+				t.Errorf("Timeout: got %v; want %v", got, tt.timeout)
+			}
+			var calls int
+			mux.HandleFunc("/v3/company/"+testRealm+"/invoice", func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				w.Header().Set("Retry-After", "100")
+				writeJSON(w, http.StatusServiceUnavailable, `{"Fault":{"Error":[{"Message":"busy","code":"10000"}],"type":"SystemFault"}}`)
+			})
+			_, resp, err := c.Invoices.Create(t.Context(), &Invoice{DocNumber: "1001"}, &RequestOptions{RequestID: "inv-1001"})
+			var qe *Error
+			if !errors.As(err, &qe) || qe.StatusCode != http.StatusServiceUnavailable {
+				t.Fatalf("Create: got %v; want the last 503", err)
+			}
+			if resp == nil || resp.Attempts != tt.wantCalls {
+				t.Errorf("response: got %+v; want the last attempt's (%d)", resp, tt.wantCalls)
+			}
+			if calls != tt.wantCalls {
+				t.Errorf("calls: got %d; want %d", calls, tt.wantCalls)
+			}
+			if diff := cmp.Diff(tt.wantWaits, clk.Sleeps()); diff != "" {
+				t.Errorf("waits (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
