@@ -27,6 +27,9 @@ type applier struct {
 	mu          sync.Mutex
 	fatal       error
 	done, total int
+	// waiting holds the reason of each create left pending by
+	// resolvePending because it may still reach QBO.
+	waiting map[schema.DocumentKey]string
 }
 
 // stop records the first fatal error; workers stop at their next step.
@@ -142,11 +145,16 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 			}
 			a.report(c.item(), false)
 		case c.Action == ActionFailed:
+			if c.pending {
+				a.waitingFail(c)
+			}
 			a.report(c.item(), false)
 		case c.Action == ActionNoop:
 			a.noop(ctx, c)
 		case c.pending:
-			c.fail(CodeOutcomeUnknown, reasonUnknownOutcome)
+			if !a.waitingFail(c) {
+				c.fail(CodeOutcomeUnknown, reasonUnknownOutcome)
+			}
 			a.report(c.item(), false)
 		case c.voidReceipt:
 			receiptVoids = append(receiptVoids, c)

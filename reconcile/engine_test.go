@@ -69,7 +69,8 @@ func newEngHarness(t *testing.T, qopts ...qbotest.Option) *engHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.store, err = schema.Open(h.ctx, filepath.Join(t.TempDir(), "velqbo.db"))
+	// The ledger's times (pending_at) and the engine's now are one clock.
+	h.store, err = schema.Open(h.ctx, filepath.Join(t.TempDir(), "velqbo.db"), schema.WithClock(h.clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

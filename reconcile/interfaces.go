@@ -123,6 +123,10 @@ type QBO interface {
 // QBOClient adapts *qbo.Client to QBO.
 type QBOClient struct{ C *qbo.Client }
 
+// Timeout is the qbo client's bound on one call (qbo.Client.Timeout): how
+// long after a write began it may still be on its way to QBO.
+func (q QBOClient) Timeout() time.Duration { return q.C.Timeout() }
+
 func qboOpts(id string) *qbo.RequestOptions { return &qbo.RequestOptions{RequestID: id} }
 
 // Create creates entity.

@@ -51,6 +51,10 @@ const (
 	// CodeLookupFailed: QBO could not be searched for the document before
 	// creating it, so nothing was created; the next run looks again.
 	CodeLookupFailed ReasonCode = "lookup_failed"
+	// CodeWriteInFlight: a create of an earlier run may still reach QBO
+	// (sent less than the client's timeout plus a margin ago); it is looked
+	// up again, not re-sent, once it can no longer land.
+	CodeWriteInFlight ReasonCode = "write_in_flight"
 )
 
 // SubjectKind says what a reason is about.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -19,14 +20,57 @@ import (
 // lookupChunk is how many DocNumbers one lookup query names.
 const lookupChunk = 30
 
+// timeouter is implemented by a QBO that can say how long one of its calls
+// may last (QBOClient: the qbo client's Timeout).
+type timeouter interface {
+	Timeout() time.Duration
+}
+
+// writeTimeout is how long after a write began an attempt of it may still
+// be on its way to QBO: the QBO client's Timeout, or qbo.DefaultTimeout
+// when the QBO cannot say (a test double).
+func (r *Reconciler) writeTimeout() time.Duration {
+	if t, ok := r.QBO.(timeouter); ok && t.Timeout() > 0 {
+		return t.Timeout()
+	}
+	return qbo.DefaultTimeout
+}
+
+// landBy is the time after which the create recorded in d's intent can no
+// longer reach QBO, so that a look-up finding nothing proves it absent.
+//
+// Why: a write in flight when its process died (kill -9, a cut context, a
+// restart) is still travelling to QBO, or being processed there, when the
+// next run looks for it. Sending it again then, in a batch of another
+// composition or with another body, is a second document once the first
+// lands. The client's Timeout bounds when the write's last attempt was
+// sent (pending_at is recorded just before the first); landMargin is for
+// QBO still processing a request it received just before the client gave
+// up, and for the moments between recording the intent and sending. Only
+// creates wait: a late update carries a SyncToken that the re-sent one has
+// moved on (QBO refuses it, 5010), and a late void voids what is to be
+// voided anyway.
+func (a *applier) landBy(d schema.Document) time.Time {
+	t := a.r.writeTimeout()
+	return d.PendingAt.Add(t + min(t, landMargin))
+}
+
+// landMargin is how long after the client gave up QBO may still commit a
+// write it received; no more than the client's timeout itself, so that a
+// test with a short timeout waits seconds.
+const landMargin = time.Minute
+
 // resolvePending is phase A: every row whose last write has no recorded
 // outcome is resolved before anything is sent.
 //
 //   - create: QBO is searched (`DocNumber IN (...)`, batched; payments,
 //     which have no DocNumber, by `CustomerRef = <the invoice's customer>`)
 //     for a document carrying the row's PrivateNote marker. Found: its Id
-//     and SyncToken are adopted, nothing is created again. Not found: the
-//     intent is cleared and the scan creates it with the same request id.
+//     and SyncToken are adopted, nothing is created again. Not found, and
+//     the write can no longer land (landBy): the intent is cleared and the
+//     scan creates it with the same request id. Not found, but the write
+//     may still land: the intent stays, nothing is sent, and the item is
+//     reported waiting (CodeWriteInFlight) until a run after landBy.
 //   - update: the intent is cleared; the scan re-sends the update with the
 //     same request id, which QBO answers from its replay store if the
 //     first one arrived (a 610 on the way marks the row deleted_in_qbo).
@@ -113,7 +157,9 @@ func (a *applier) resolveCreates(ctx context.Context, typ string, ds []schema.Do
 	}
 }
 
-// adoptOrClear adopts the document carrying d's marker, or clears d's intent.
+// adoptOrClear adopts the document carrying d's marker; else it clears d's
+// intent when the write can no longer land, and leaves it waiting when it
+// may.
 func (a *applier) adoptOrClear(ctx context.Context, d schema.Document, typ string, found []DocRef) {
 	m := marker(d.Kind, d.SourceID, d.Generation)
 	for _, doc := range found {
@@ -122,7 +168,40 @@ func (a *applier) adoptOrClear(ctx context.Context, d schema.Document, typ strin
 			return
 		}
 	}
+	if by := a.landBy(d); a.r.now().Before(by) {
+		a.wait(d, by)
+		return
+	}
 	a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
+}
+
+// wait leaves d's create pending: it may still reach QBO, so this run
+// neither trusts the empty look-up nor sends it again. The change the scan
+// makes of d is reported with the reason (apply).
+func (a *applier) wait(d schema.Document, by time.Time) {
+	loc := a.r.location()
+	text := fmt.Sprintf("waiting: a write sent at %s may still reach QBO; looked up again after %s",
+		d.PendingAt.In(loc).Format(time.TimeOnly), by.In(loc).Format(time.TimeOnly))
+	a.log.WithFields(logrus.Fields{"item": d.Key().String(), "order_number": d.OrderNumber, "request_id": d.PendingRequestID,
+		"sent_at": d.PendingAt, "look_up_after": by}).Warn("a create of an earlier run may still reach QBO; not sent again yet")
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.waiting == nil {
+		a.waiting = map[schema.DocumentKey]string{}
+	}
+	a.waiting[d.Key()] = text
+}
+
+// waitingFail marks c failed as waiting when this run left its row's
+// intent because the write may still land, and reports whether it did.
+func (a *applier) waitingFail(c *Change) bool {
+	a.mu.Lock()
+	text, ok := a.waiting[c.Key]
+	a.mu.Unlock()
+	if ok {
+		c.fail(CodeWriteInFlight, text)
+	}
+	return ok
 }
 
 // resolvePayments looks pending payment creates up by the customer of the

@@ -45,6 +45,13 @@ func (r *Reconciler) now() time.Time {
 	return time.Now()
 }
 
+func (r *Reconciler) location() *time.Location {
+	if r.Location != nil {
+		return r.Location
+	}
+	return time.UTC
+}
+
 func (r *Reconciler) log() logrus.FieldLogger {
 	if r.Log != nil {
 		return r.Log

@@ -163,7 +163,16 @@ func TestRunStopThenCutOff(t *testing.T) {
 		t.Errorf("pending intents after the cut-off: got %d; want the 30 of the batch in flight", len(pending))
 	}
 
+	// Restarted at once, the run cannot tell whether the cut-off batch
+	// still lands: it sends the 5 others and leaves those 30 waiting,
+	// unless QBO had already committed them (then they are adopted).
 	sum := h.run(reconcile.Options{})
+	if sum.Counts.Failed != sum.Counts.Waiting || sum.Counts.Created != orders-30 {
+		t.Errorf("restarted run: counts %+v; want %d created, and only waiting items failed", sum.Counts, orders-30)
+	}
+	// The next run after the window settles them.
+	h.clk.Advance(engLandBy)
+	sum = h.run(reconcile.Options{})
 	if !sum.OK() {
 		t.Errorf("next run: counts %+v; want nothing failed", sum.Counts)
 	}

@@ -81,6 +81,9 @@ type Counts struct {
 	Failed    int `json:"failed"`
 	// Adopted counts documents found in QBO and recorded, not created.
 	Adopted int `json:"adopted,omitempty"`
+	// Waiting counts the failed items whose earlier create may still
+	// reach QBO (code write_in_flight): looked up again by a later run.
+	Waiting int `json:"waiting,omitempty"`
 }
 
 // Item is one unit of work of a run or plan, as `run --json` lists it.
@@ -130,6 +133,9 @@ func (s *Summary) add(it Item) {
 		s.Counts.Blocked++
 	case ActionFailed:
 		s.Counts.Failed++
+		if slices.ContainsFunc(it.Reasons, func(r Reason) bool { return r.Code == CodeWriteInFlight }) {
+			s.Counts.Waiting++
+		}
 	case ActionAdopt:
 		s.Counts.Adopted++
 	case ActionNoop:
@@ -188,6 +194,9 @@ func (s *Summary) countsMap() map[string]int {
 		"unchanged": c.Unchanged, "blocked": c.Blocked, "failed": c.Failed}
 	if c.Adopted > 0 {
 		m["adopted"] = c.Adopted
+	}
+	if c.Waiting > 0 {
+		m["waiting"] = c.Waiting
 	}
 	return m
 }
