@@ -12,6 +12,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/velqbo/velqbo/qbo"
 )
 
 // Config is velqbo's whole configuration. It is filled, lowest precedence
@@ -52,6 +54,11 @@ type QBOConfig struct {
 	RequestsPerMinute int `yaml:"requests_per_minute"`
 	BatchesPerMinute  int `yaml:"batches_per_minute"`
 	Concurrency       int `yaml:"concurrency"`
+	// Timeout bounds one QBO call, retries included (qbo.WithTimeout). A
+	// create of a run that died is not taken for absent, nor sent again,
+	// until this plus a margin (a minute, or Timeout if shorter) after it
+	// was sent.
+	Timeout time.Duration `yaml:"timeout"`
 }
 
 // VelocityConfig is the source: the HTTP API, or an NDJSON export file.
@@ -77,6 +84,7 @@ func DefaultConfig() Config {
 			RequestsPerMinute: 500,
 			BatchesPerMinute:  40,
 			Concurrency:       10,
+			Timeout:           qbo.DefaultTimeout,
 		},
 		Timezone:  "UTC",
 		Schedule:  "0 2 * * *",
@@ -160,6 +168,13 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("VELQBO_SCHEDULE", &c.Schedule)
 	str("VELQBO_LISTEN", &c.Listen)
 	str("VELQBO_ALERT_WEBHOOK", &c.AlertWebhook)
+	if v := getenv("VELQBO_QBO_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return &ConfigValidationError{Field: "VELQBO_QBO_TIMEOUT", Value: v, Err: errors.New("not a duration (e.g. 2m, 90s)")}
+		}
+		c.QBO.Timeout = d
+	}
 	for name, dst := range map[string]*int{
 		"VELQBO_QBO_MINOR_VERSION":       &c.QBO.MinorVersion,
 		"VELQBO_QBO_REQUESTS_PER_MINUTE": &c.QBO.RequestsPerMinute,
@@ -205,6 +220,9 @@ func (c *Config) Validate() error {
 		if p.v < 1 {
 			return &ConfigValidationError{Field: p.name, Value: strconv.Itoa(p.v), Err: errors.New("must be at least 1")}
 		}
+	}
+	if c.QBO.Timeout < time.Second {
+		return &ConfigValidationError{Field: "VELQBO_QBO_TIMEOUT", Value: c.QBO.Timeout.String(), Err: errors.New("must be at least 1s")}
 	}
 	switch c.LogFormat {
 	case "text", "json":

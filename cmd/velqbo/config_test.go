@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // envFunc turns a map into a Getenv.
@@ -36,6 +37,9 @@ func TestMain_LoadConfig(t *testing.T) {
 				if got, want := c.QBO.RequestsPerMinute, 500; got != want {
 					t.Errorf("RequestsPerMinute: got %d; want %d", got, want)
 				}
+				if got, want := c.QBO.Timeout, 5*time.Minute; got != want {
+					t.Errorf("QBO Timeout: got %v; want %v", got, want)
+				}
 				if got, want := c.APIBaseURL(), qboProductionAPI; got != want {
 					t.Errorf("APIBaseURL: got %q; want %q", got, want)
 				}
@@ -60,8 +64,12 @@ func TestMain_LoadConfig(t *testing.T) {
 		{
 			name: "EnvOverFile",
 			args: []string{"version"},
-			env:  map[string]string{"VELQBO_CONFIG": file, "VELQBO_DB": "env.db", "VELQBO_QBO_CONCURRENCY": "2", "VELQBO_QBO_ENV": "sandbox"},
+			env: map[string]string{"VELQBO_CONFIG": file, "VELQBO_DB": "env.db", "VELQBO_QBO_CONCURRENCY": "2", "VELQBO_QBO_ENV": "sandbox",
+				"VELQBO_QBO_TIMEOUT": "90s"},
 			check: func(t *testing.T, c Config) {
+				if got, want := c.QBO.Timeout, 90*time.Second; got != want {
+					t.Errorf("QBO Timeout: got %v; want %v", got, want)
+				}
 				if got, want := c.DB, "env.db"; got != want {
 					t.Errorf("DB: got %q; want %q", got, want)
 				}
@@ -110,6 +118,8 @@ func TestMain_Run_UsageErrors(t *testing.T) {
 		{"BadTimezone", []string{"version"}, map[string]string{"VELQBO_TIMEZONE": "Mars/Olympus"}, exitUsage},
 		{"BadNumber", []string{"version"}, map[string]string{"VELQBO_QBO_CONCURRENCY": "ten"}, exitUsage},
 		{"ZeroPacing", []string{"version"}, map[string]string{"VELQBO_QBO_REQUESTS_PER_MINUTE": "0"}, exitUsage},
+		{"BadTimeout", []string{"version"}, map[string]string{"VELQBO_QBO_TIMEOUT": "two minutes"}, exitUsage},
+		{"ShortTimeout", []string{"version"}, map[string]string{"VELQBO_QBO_TIMEOUT": "10ms"}, exitUsage},
 		{"BadEnv", []string{"version"}, map[string]string{"VELQBO_QBO_ENV": "staging"}, exitUsage},
 		{"BadSchedule", []string{"version"}, map[string]string{"VELQBO_SCHEDULE": "every tuesday"}, exitUsage},
 		{"ShortKey", []string{"version"}, map[string]string{"VELQBO_SECRET_KEY": "c2hvcnQ="}, exitUsage},

@@ -289,6 +289,9 @@ func (m *Main) printSummary(sum *reconcile.Summary, plan bool) {
 	if c.Adopted > 0 {
 		fmt.Fprintf(w, "Adopted %d document(s) found in QBO with velqbo's marker instead of creating them.\n", c.Adopted)
 	}
+	if c.Waiting > 0 {
+		fmt.Fprintf(w, "%d of the failed wait for a write of an earlier run that may still reach QBO: a later run looks them up.\n", c.Waiting)
+	}
 	if len(sum.Items) == 0 {
 		if plan {
 			fmt.Fprintln(w, "Nothing to send.")

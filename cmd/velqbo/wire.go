@@ -142,6 +142,7 @@ func (m *Main) newQBOConn(realm string, tok *oauth2.Token, st *schema.Store) (*q
 		qbo.WithMinorVersion(c.MinorVersion),
 		qbo.WithUserAgent("velqbo/" + version),
 		qbo.WithPacing(qbo.Pacing{RequestsPerMinute: c.RequestsPerMinute, BatchRequestsPerMinute: c.BatchesPerMinute, MaxInFlight: c.Concurrency}),
+		qbo.WithTimeout(c.Timeout),
 		qbo.WithTokenInvalidator(ts),
 	}, m.QBOOptions...)...)
 	if err != nil {
