@@ -68,7 +68,7 @@ func (s *Store) backup(ctx context.Context, path string, opts BackupOptions) err
 	case !fi.Mode().IsRegular():
 		return &fs.PathError{Op: "backup", Path: path, Err: errors.New("not a regular file")}
 	case !opts.Overwrite:
-		return fmt.Errorf("%w (use --force to replace it)", ErrExists)
+		return ErrExists
 	}
 
 	tmpDir, err := os.MkdirTemp(filepath.Dir(path), ".velqbo-backup-*")
@@ -89,7 +89,7 @@ func (s *Store) backup(ctx context.Context, path string, opts BackupOptions) err
 	if !opts.Overwrite {
 		// The destination may have appeared while the copy was written.
 		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("%w (use --force to replace it)", ErrExists)
+			return ErrExists
 		}
 	}
 	if err := os.Rename(tmp, path); err != nil {

@@ -190,7 +190,7 @@ func TestStore_Backup_Destination(t *testing.T) {
 		wantText  string
 	}{
 		{name: "New", path: filepath.Join(dir, "new.db")},
-		{name: "ExistsRefused", path: existing, wantErr: ErrExists, wantText: "--force"},
+		{name: "ExistsRefused", path: existing, wantErr: ErrExists, wantText: "file exists"},
 		{name: "ExistsOverwritten", path: existing, overwrite: true},
 		{name: "TheDatabaseItself", path: s.Path(), overwrite: true, wantText: "the database itself"},
 		{name: "NoDirectory", path: filepath.Join(dir, "missing", "x.db"), wantText: "no such file"},

@@ -65,7 +65,7 @@ func (m *Main) backup(ctx context.Context, file string, force bool) (*backupView
 	v := &backupView{Database: m.Config.DB, File: file, StartedAt: m.Now()}
 	if err := st.Backup(ctx, file, schema.BackupOptions{Overwrite: force}); err != nil {
 		if errors.Is(err, schema.ErrExists) {
-			return nil, usageErrorf("%v", err)
+			return nil, usageErrorf("%v (--force replaces it)", err)
 		}
 		return nil, unavailable(err)
 	}
