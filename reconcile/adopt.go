@@ -112,6 +112,8 @@ func (r *Reconciler) Adopt(ctx context.Context, opts AdoptOptions) ([]Adoption, 
 			a.Why = "could not read it from QBO: " + err.Error()
 		case doc.Voided:
 			a.Why = "voided in QBO: the next run creates a new one"
+		case len(markersIn(doc.PrivateNote)) > 0:
+			a.Why = "made by velqbo for another object (" + doc.PrivateNote + "); it is not this one's to take"
 		case wd == nil:
 			a.Why = "the order cannot be mapped now (see `velqbo status`); nothing recorded"
 		}

@@ -385,8 +385,16 @@ func UnmarkedInQBO(on Subject, orderNumber string, doc DocRef) Reason {
 	} else {
 		what += " of " + doc.TotalAmt.StringFixed(2)
 	}
-	return Reason{Code: CodeExistsInQBOUnmarked, Subject: on,
+	r := Reason{Code: CodeExistsInQBOUnmarked, Subject: on,
 		Text:   "QBO already holds " + what + ", not made by velqbo; not created again",
 		Fix:    Fix{Action: FixAdopt, ID: orderNumber},
 		QBODoc: QBODoc{Type: doc.Type, ID: doc.ID, DocNumber: doc.DocNumber}}
+	if ms := markersIn(doc.PrivateNote); len(ms) > 0 {
+		// velqbo's, for another object (two objects with one number):
+		// adopting it would give one document to two objects.
+		m := ms[len(ms)-1]
+		r.Text = fmt.Sprintf("QBO already holds %s, made by velqbo for %s %s; not created again", what, m.Kind, m.SourceID)
+		r.Fix = Fix{}
+	}
+	return r
 }
