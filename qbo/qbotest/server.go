@@ -166,7 +166,8 @@ type Injection struct {
 	// reaches a client that waited, and is lost otherwise. On a
 	// clock.Fake the write is due once the clock has passed arrival +
 	// Latency, and commits when the server next serves an API request or
-	// LandDue is called; on a real clock, also when its time comes. A
+	// LandDue is called (a client that waits for it waits until then); on
+	// a real clock, also when its time comes. A
 	// write with the requestid of an earlier committed one is a replay
 	// when it commits (QBO's contract); one that commits first takes the
 	// requestid. Only writes (not queries or reads) are delayed this way.
