@@ -54,6 +54,11 @@ func (d *Daemon) trigger() {
 		c := sum.Counts
 		fields["run_id"], fields["created"], fields["updated"], fields["voided"] = sum.RunID, c.Created, c.Updated, c.Voided
 		fields["unchanged"], fields["blocked"], fields["failed"] = c.Unchanged, c.Blocked, c.Failed
+		if c.Waiting > 0 {
+			// Creates of an earlier run that may still reach QBO: the next
+			// scheduled run looks them up.
+			fields["waiting"] = c.Waiting
+		}
 	}
 	log := d.log.WithFields(fields)
 	switch outcome {
