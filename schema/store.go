@@ -25,6 +25,9 @@ var (
 	// as a new write intent over an unresolved one, or a lease held by
 	// someone else (see LeaseHeldError).
 	ErrConflict = errors.New("conflict")
+	// ErrNoDatabase is returned by Open with ExistingOnly when no database
+	// file exists at the path.
+	ErrNoDatabase = errors.New("no database")
 )
 
 // Store is velqbo's SQLite database. It is safe for concurrent use.
@@ -33,6 +36,8 @@ type Store struct {
 	path string
 	now  func() time.Time
 	key  []byte // AES-256 key for tokens; nil when none was given
+	// existingOnly: Open must not create the file (ExistingOnly).
+	existingOnly bool
 
 	byIDStmt *sql.Stmt // DocumentsBySource for a full chunk
 }
@@ -54,7 +59,15 @@ func WithTokenKey(key []byte) Option {
 	return func(s *Store) { s.key = append([]byte(nil), key...) }
 }
 
-// Open opens (creating if needed) the SQLite database at path and applies
+// ExistingOnly makes Open fail with ErrNoDatabase, creating nothing, when
+// no file exists at the path: commands that only read the ledger must not
+// leave an empty database behind a mistyped path. An existing file is
+// still migrated.
+func ExistingOnly() Option {
+	return func(s *Store) { s.existingOnly = true }
+}
+
+// Open opens (creating if needed, unless ExistingOnly) the SQLite database at path and applies
 // any pending migrations.
 //
 // A new file is created with mode 0600 before SQLite opens it; SQLite
@@ -103,7 +116,10 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("open store: %q: path must not contain '?'", path)
 	}
-	if err := createPrivate(path); err != nil {
+	if err := createPrivate(path, !s.existingOnly); err != nil {
+		if errors.Is(err, fs.ErrNotExist) && s.existingOnly {
+			return nil, fmt.Errorf("open store %s: %w", path, ErrNoDatabase)
+		}
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 
@@ -134,10 +150,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// createPrivate creates path with mode 0600 if it does not exist, and
+// createPrivate creates path with mode 0600 if it does not exist (and
+// create is set: else it returns an error wrapping fs.ErrNotExist), and
 // removes group/other permissions from an existing file.
-func createPrivate(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+func createPrivate(path string, create bool) error {
+	flags := os.O_RDWR
+	if create {
+		flags |= os.O_CREATE
+	}
+	f, err := os.OpenFile(path, flags, 0o600)
 	if err != nil {
 		return err
 	}

@@ -121,6 +121,42 @@ func TestOpen_BadArguments(t *testing.T) {
 	}
 }
 
+// TestOpen_ExistingOnly: ExistingOnly creates nothing where no database
+// is, not even a missing directory's file, and opens one that exists.
+func TestOpen_ExistingOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "velqbo.db")
+	mustOpenStoreAt(t, existing).Close()
+	tests := []struct {
+		name    string
+		path    string
+		wantErr error
+	}{
+		{name: "Missing", path: filepath.Join(dir, "missing.db"), wantErr: ErrNoDatabase},
+		{name: "MissingDir", path: filepath.Join(dir, "nodir", "velqbo.db"), wantErr: ErrNoDatabase},
+		{name: "Existing", path: existing},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := Open(t.Context(), tt.path, ExistingOnly())
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Open: got %v; want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				if _, serr := os.Stat(tt.path); !errors.Is(serr, os.ErrNotExist) {
+					t.Errorf("Open left a file at %s (stat: %v); want none", tt.path, serr)
+				}
+				return
+			}
+			defer s.Close()
+			if _, err := s.LastRuns(t.Context(), 1); err != nil {
+				t.Errorf("LastRuns on the opened store: %v", err)
+			}
+		})
+	}
+}
+
 func TestOpen_FileMode(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
