@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
 	"time"
 
@@ -52,11 +51,7 @@ func backupCommand() command {
 // one. Refusing to overwrite is exit code 2; a missing database or a
 // failed copy is exit code 3.
 func (m *Main) backup(ctx context.Context, file string, force bool) (*backupView, error) {
-	// Opening a database creates it; a mistyped --db must not back up an
-	// empty new file as if it were the ledger.
-	if _, err := os.Stat(m.Config.DB); errors.Is(err, fs.ErrNotExist) {
-		return nil, unavailable(fmt.Errorf("no database at %s (check --db or VELQBO_DB)", m.Config.DB))
-	}
+	// openStore creates nothing: a mistyped --db is "no database at".
 	st, err := m.openStore(ctx)
 	if err != nil {
 		return nil, err

@@ -83,7 +83,7 @@ func (m *Main) connectWithRefreshToken(ctx context.Context, realm string) error 
 // storeConnection checks the realm against the ledger, refreshes tok (which
 // saves the new token pair through the token source) and reports.
 func (m *Main) storeConnection(ctx context.Context, realm string, tok *oauth2.Token) error {
-	st, err := m.openStore(ctx)
+	st, err := m.createStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -395,6 +395,10 @@ func TestDisconnect(t *testing.T) {
 func TestStatus_Fresh(t *testing.T) {
 	t.Parallel()
 	h := MustRunMain(t, 0)
+	// No database yet: status creates none (TestReadOnly_NoDatabase).
+	h.MustRun(exitUnavailable, "", "status")
+	// A ledger without a connection (as after `disconnect`).
+	h.emptyLedger()
 	r := h.MustRun(exitOK, "", "status")
 	if !strings.Contains(r.Stdout, "not connected") {
 		t.Errorf("status: got %q; want 'not connected'", r.Stdout)

@@ -487,6 +487,7 @@ func TestCustomersSync(t *testing.T) {
 func TestCustomersSync_FileSourceCannotKeepQBO(t *testing.T) {
 	t.Parallel()
 	h := MustRunMain(t, 0)
+	h.emptyLedger() // without one, "no database at" (exit 3) comes first
 	r := h.MustRun(exitUsage, "", "customers", "sync", "cus_1", "--keep", "qbo", "--velocity-file", "/nonexistent.ndjson")
 	if !strings.Contains(r.Stderr, "needs its API") {
 		t.Errorf("stderr: got %q; want it to say the API is needed", r.Stderr)

@@ -18,10 +18,24 @@ import (
 // errNotConnected is returned when no QBO company is connected yet.
 var errNotConnected = errors.New("not connected to QuickBooks Online: run `velqbo connect` first")
 
-// openStore opens the database. The token key is passed when configured, so
-// commands that never touch tokens work without VELQBO_SECRET_KEY.
+// openStore opens the existing database: every command but connect, demo
+// and an unconfigured daemon works on a ledger that is already there, and
+// must not leave an empty one behind a mistyped --db. A missing file is
+// exit code 3 with noDatabase's message. The token key is passed when
+// configured, so commands that never touch tokens work without
+// VELQBO_SECRET_KEY.
 func (m *Main) openStore(ctx context.Context) (*schema.Store, error) {
-	opts := []schema.Option{schema.WithClock(m.Now)}
+	return m.open(ctx, schema.ExistingOnly())
+}
+
+// createStore opens the database, creating it when missing (connect, demo,
+// daemon --allow-unconfigured).
+func (m *Main) createStore(ctx context.Context) (*schema.Store, error) {
+	return m.open(ctx)
+}
+
+func (m *Main) open(ctx context.Context, extra ...schema.Option) (*schema.Store, error) {
+	opts := append([]schema.Option{schema.WithClock(m.Now)}, extra...)
 	if m.Config.SecretKey != "" {
 		key, err := m.Config.Key()
 		if err != nil {
@@ -30,11 +44,26 @@ func (m *Main) openStore(ctx context.Context) (*schema.Store, error) {
 		opts = append(opts, schema.WithTokenKey(key))
 	}
 	st, err := schema.Open(ctx, m.Config.DB, opts...)
+	if errors.Is(err, schema.ErrNoDatabase) {
+		return nil, unavailable(m.noDatabase())
+	}
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("open database %s: %w", m.Config.DB, err))
 	}
 	return st, nil
 }
+
+// noDatabase says that the configured database file does not exist and how
+// to get one; it wraps schema.ErrNoDatabase.
+func (m *Main) noDatabase() error { return noDatabaseError{path: m.Config.DB} }
+
+type noDatabaseError struct{ path string }
+
+func (e noDatabaseError) Error() string {
+	return fmt.Sprintf("no database at %s: run `velqbo connect` to start one, or point --db (VELQBO_DB) at the ledger", e.path)
+}
+
+func (e noDatabaseError) Unwrap() error { return schema.ErrNoDatabase }
 
 // oauthConfig is the OAuth client of the QBO app, with Intuit's endpoints
 // unless overridden.
