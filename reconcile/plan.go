@@ -227,8 +227,11 @@ func diffOrder(d *OrderDocs, orders, refunds, payments map[string]schema.Documen
 
 // scan is the result of reading the source and diffing it with the ledger.
 type scan struct {
-	changes    []*Change // everything but silent noops
-	unchanged  int
+	changes   []*Change // everything but silent noops
+	unchanged int
+	// read counts the objects the window's stream gave, invalid ones
+	// included (not those read by id).
+	read       int
 	maxUpdated time.Time
 	company    Company
 }
@@ -425,7 +428,7 @@ func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error)
 		chunk = append(chunk, o)
 		send(false)
 	}
-	r.readOrders(ctx, pc, add, addChange, setErr)
+	res.read = r.readOrders(ctx, pc, add, addChange, setErr)
 	send(true)
 	close(raw)
 	wg.Wait()
@@ -440,8 +443,9 @@ func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error)
 }
 
 // readOrders feeds the pipeline: the window's orders, then the problem
-// orders not seen in it, read by id.
-func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velocity.Order), addChange func(*Change), setErr func(error)) {
+// orders not seen in it, read by id. It returns how many objects the
+// window's stream gave.
+func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velocity.Order), addChange func(*Change), setErr func(error)) (read int) {
 	for o, err := range r.Source.Orders(ctx, pc.since) {
 		if err != nil {
 			var oe *velocity.ObjectError
@@ -451,10 +455,12 @@ func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velo
 				}
 				return
 			}
+			read++
 			addChange(objectErrorChange(oe))
 			delete(pc.reread, oe.ID)
 			continue
 		}
+		read++
 		delete(pc.reread, o.ID)
 		add(o)
 		if ctx.Err() != nil {
@@ -484,6 +490,7 @@ func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velo
 			add(o)
 		}
 	}
+	return read
 }
 
 func objectErrorChange(oe *velocity.ObjectError) *Change {
@@ -658,6 +665,7 @@ func (r *Reconciler) Plan(ctx context.Context, opts Options) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	sum.warnEmpty(opts, res)
 	if res, err = r.planCustomers(ctx, opts, res, fresh, sum); err != nil {
 		return nil, err
 	}
@@ -684,6 +692,18 @@ func (r *Reconciler) Plan(ctx context.Context, opts Options) (*Summary, error) {
 	sum.FinishedAt = r.now()
 	sum.sortItems()
 	return sum, nil
+}
+
+// WarnEmptySource is the warning of a full read that found no order at
+// all: an empty export or the wrong store is more likely than a store
+// without orders.
+const WarnEmptySource = "the source held no orders: a full read of Velocity found nothing (an empty export file, or the wrong store?)"
+
+// warnEmpty adds WarnEmptySource when a full read found nothing.
+func (s *Summary) warnEmpty(opts Options, res *scan) {
+	if modeName(opts.Mode) == ModeFull && res.read == 0 {
+		s.Warnings = append(s.Warnings, WarnEmptySource)
+	}
 }
 
 func modeName(m Mode) Mode {

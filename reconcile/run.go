@@ -136,6 +136,10 @@ func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err != nil {
 		return fail(err)
 	}
+	sum.warnEmpty(opts, res)
+	for _, w := range sum.Warnings {
+		a.log.Warn(w)
+	}
 	if err := a.phaseEnd(); err != nil {
 		return fail(err)
 	}

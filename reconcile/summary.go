@@ -118,6 +118,9 @@ type Summary struct {
 	FinishedAt time.Time `json:"finished_at"`
 	Counts     Counts    `json:"counts"`
 	Items      []Item    `json:"items"`
+	// Warnings are what the operator should know although nothing
+	// failed, such as WarnEmptySource; left out of the JSON when none.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // add counts an item and lists it unless it is a silent noop.

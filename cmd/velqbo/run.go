@@ -292,6 +292,9 @@ func (m *Main) printSummary(sum *reconcile.Summary, plan bool) {
 	if c.Waiting > 0 {
 		fmt.Fprintf(w, "%d of the failed wait for a write of an earlier run that may still reach QBO: a later run looks them up.\n", c.Waiting)
 	}
+	for _, warn := range sum.Warnings {
+		fmt.Fprintf(w, "Warning: %s\n", warn)
+	}
 	if len(sum.Items) == 0 {
 		if plan {
 			fmt.Fprintln(w, "Nothing to send.")
