@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
@@ -22,6 +23,9 @@ type daemonOptions struct {
 	grace       time.Duration
 	blockedRuns int
 	tokenDays   int
+	// allowUnconfigured starts the daemon although it cannot run yet
+	// (unconfigured's problems are then logged, not refused).
+	allowUnconfigured bool
 }
 
 func daemonCommand() command {
@@ -35,6 +39,7 @@ func daemonCommand() command {
 			fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGINT/SIGTERM, how long writes in flight may take to finish before they are cut off")
 			fs.IntVar(&o.blockedRuns, "alert-blocked-runs", 3, "alert when an item has stayed blocked for more than this many runs")
 			fs.IntVar(&o.tokenDays, "alert-token-days", tokenhealth.WarnDays, "alert when the QBO refresh token has fewer days left than this")
+			fs.BoolVar(&o.allowUnconfigured, "allow-unconfigured", false, "start even when no QBO company is connected, no Velocity source is set or required settings are missing (runs fail until they are)")
 		},
 		run: func(ctx context.Context, m *Main, args []string) error {
 			if len(args) > 0 {
@@ -42,6 +47,13 @@ func daemonCommand() command {
 			}
 			if o.grace <= 0 || o.blockedRuns < 1 || o.tokenDays < 0 {
 				return usageErrorf("daemon: --grace must be positive, --alert-blocked-runs at least 1, --alert-token-days not negative")
+			}
+			problems, err := m.unconfigured(ctx)
+			if err != nil {
+				return err
+			}
+			if len(problems) > 0 && !o.allowUnconfigured {
+				return usageErrorf("daemon: refusing to start, it cannot run:\n  - %s\nFix these (README \"Install\"), or start it anyway with --allow-unconfigured.", strings.Join(problems, "\n  - "))
 			}
 			d, err := m.newDaemon(ctx, o)
 			if err != nil {
@@ -60,9 +72,16 @@ func daemonCommand() command {
 // daemon's lease holder name. It returns an exit-code-3 error naming the
 // holder when another daemon runs on the same database.
 func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon.Daemon, error) {
-	st, err := m.openStore(ctx)
+	open := m.openStore
+	if o.allowUnconfigured {
+		open = m.createStore
+	}
+	st, err := open(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if problems, _ := m.unconfigured(ctx); len(problems) > 0 {
+		m.Log.WithField("problems", problems).Warn("started with --allow-unconfigured: runs fail until this is fixed")
 	}
 	c := daemon.Config{
 		Schedule:     m.Config.Schedule,
@@ -99,4 +118,60 @@ func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon.Daemon, 
 	// the daemon's name.
 	m.leaseHolder = d.Holder()
 	return d, nil
+}
+
+// requiredSettings are the settings without which nearly every document
+// blocks: every SalesReceipt and Payment needs deposit_account, every
+// RefundReceipt refund_account.
+var requiredSettings = []string{reconcile.SettingDepositAccount, reconcile.SettingRefundAccount}
+
+// unconfigured lists, in words that say what to do, why a run cannot
+// succeed with m's configuration: no database, no QBO company connected (or
+// no key or app credentials to use its token), no Velocity source, required
+// settings missing. It creates nothing and asks no one over the network. The
+// error is for a database that exists but cannot be read.
+func (m *Main) unconfigured(ctx context.Context) ([]string, error) {
+	var problems []string
+	if _, _, err := m.velocitySource(); err != nil {
+		problems = append(problems, "no Velocity source: set VELQBO_VELOCITY_URL and VELQBO_VELOCITY_TOKEN (or VELQBO_VELOCITY_FILE for an export)")
+	}
+	if m.Config.QBO.ClientID == "" || m.Config.QBO.ClientSecret == "" {
+		problems = append(problems, "no QBO app credentials: set VELQBO_QBO_CLIENT_ID and VELQBO_QBO_CLIENT_SECRET")
+	}
+	if m.Config.SecretKey == "" {
+		problems = append(problems, "no VELQBO_SECRET_KEY: the stored QBO tokens are sealed with it")
+	}
+	st, err := m.openStore(ctx)
+	if errors.Is(err, schema.ErrNoDatabase) {
+		return append(problems, m.noDatabase().Error()), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	infos, err := st.Tokens(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if len(infos) == 0 {
+		problems = append(problems, fmt.Sprintf("no QBO company connected to %s: run `velqbo connect`", m.Config.DB))
+	}
+	all, err := st.Settings(ctx)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	kv := map[string]string{}
+	for _, s := range all {
+		kv[s.Key] = s.Value
+	}
+	var missing []string
+	for _, k := range requiredSettings {
+		if kv[k] == "" {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		problems = append(problems, fmt.Sprintf("settings not set: %s (`velqbo settings accounts` lists the ids; `velqbo settings set KEY=VALUE`)", strings.Join(missing, ", ")))
+	}
+	return problems, nil
 }

@@ -4,8 +4,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -45,10 +49,25 @@ func demoCommand() command {
 	}
 }
 
+// demo runs the pipeline against a fresh sandbox. The ledger is a
+// temporary file deleted at the end, or, when --db FILE was given, FILE,
+// which is kept (it must not exist: the demo never touches a real ledger).
+// With asJSON stdout carries only the runs' summaries, one JSON object
+// each, and the narration goes to stderr.
 func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON bool) error {
 	w := m.Stdout
+	if asJSON {
+		w = m.Stderr
+	}
+	keep := ""
+	if m.flagsSet["db"] {
+		keep = m.Config.DB
+		if _, err := os.Stat(keep); !errors.Is(err, fs.ErrNotExist) {
+			return usageErrorf("demo: --db %s exists; the demo starts a fresh ledger: remove it or name a new file", keep)
+		}
+	}
 	if m.Config.LogLevel == DefaultConfig().LogLevel {
-		// The demo narrates on stdout; per-run log lines would drown it.
+		// The demo narrates; per-run log lines would drown it.
 		m.Log.SetLevel(logrus.WarnLevel)
 	}
 	sb, err := sandbox.Start(sandbox.Options{Seed: seed, Orders: orders, Customers: max(5, orders/10), Products: max(8, orders/6)})
@@ -56,18 +75,24 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 		return unavailable(fmt.Errorf("start the sandbox: %w", err))
 	}
 	defer sb.Close()
-	if err := m.useSandbox(sb); err != nil {
+	if err := m.useSandbox(sb, keep); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "velqbo demo: a fake QuickBooks Online company at %s\n", sb.QBO.URL)
 	fmt.Fprintf(w, "             a fake Velocity store at %s with %d customers, %d products and %d orders\n",
 		sb.Vel.URL, len(sb.Data.Customers), len(sb.Data.Products), len(sb.Data.Orders))
-	fmt.Fprintf(w, "             a fresh ledger at %s\n\n", m.Config.DB)
+	if keep != "" {
+		fmt.Fprintf(w, "             a fresh ledger at %s, kept afterwards\n\n", m.Config.DB)
+	} else {
+		fmt.Fprintf(w, "             a fresh ledger at %s, deleted at the end (--db FILE keeps it)\n\n", m.Config.DB)
+	}
 
 	// One product stays unlinked so the demo shows how a blocked order is
 	// explained; it is linked before the third run.
 	unlinked := sb.BlockingProduct()
-	if err := m.prepareSandbox(ctx, sb, map[string]bool{unlinked: unlinked != ""}); err != nil {
+	narrated := *m // connect's report is narration
+	narrated.Stdout = w
+	if err := narrated.prepareSandbox(ctx, sb, map[string]bool{unlinked: unlinked != ""}); err != nil {
 		return err
 	}
 	fmt.Fprintln(w, "1. Connected with OAuth, mapped accounts and placeholder items, linked customers and products")
@@ -89,7 +114,7 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 		if i == 0 {
 			first = sum
 		}
-		if err := m.demoReport(sum, asJSON); err != nil {
+		if err := m.demoReport(w, sum, asJSON, keep); err != nil {
 			return err
 		}
 	}
@@ -113,7 +138,7 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 		if err != nil {
 			return err
 		}
-		if err := m.demoReport(sum, asJSON); err != nil {
+		if err := m.demoReport(w, sum, asJSON, keep); err != nil {
 			return err
 		}
 	}
@@ -128,6 +153,9 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 	}
 	fmt.Fprintf(w, "\nThe fake QBO company now holds %d sales receipts, %d invoices, %d refund receipts and %d payments, each once.\n",
 		docs["SalesReceipt"], docs["Invoice"], docs["RefundReceipt"], docs["Payment"])
+	if keep != "" {
+		fmt.Fprintf(w, "\nThe demo's ledger is kept at %s: `velqbo status --db %s` shows its runs and blocked items\n(the fake companies are gone, so commands that ask QBO or Velocity cannot run on it).\n", keep, keep)
+	}
 	fmt.Fprint(w, `
 To point velqbo at a real QBO company:
   1. Create an app at developer.intuit.com; set VELQBO_QBO_CLIENT_ID and VELQBO_QBO_CLIENT_SECRET
@@ -135,7 +163,7 @@ To point velqbo at a real QBO company:
   2. velqbo connect                       (or: velqbo connect --realm ID --refresh-token-stdin)
   3. velqbo settings accounts; velqbo settings items; velqbo settings set deposit_account=ID ...
   4. set VELQBO_VELOCITY_URL and VELQBO_VELOCITY_TOKEN; velqbo customers match --apply; velqbo products match --apply
-  5. velqbo plan, then velqbo run (or velqbo daemon for the nightly schedule)
+  5. velqbo plan, then velqbo run; then the daemon for the nightly schedule (README "Install")
 `)
 	if serve {
 		fmt.Fprintln(w, "\nThe sandbox keeps running until you press Ctrl-C. In another shell:")
@@ -150,15 +178,18 @@ To point velqbo at a real QBO company:
 	return nil
 }
 
-// useSandbox points m's configuration at sb, with a throwaway database in
-// sb.Dir and a random encryption key.
-func (m *Main) useSandbox(sb *sandbox.Sandbox) error {
+// useSandbox points m's configuration at sb, with the database db (a
+// throwaway one in sb.Dir when db is empty) and a random encryption key.
+func (m *Main) useSandbox(sb *sandbox.Sandbox, db string) error {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return err
 	}
 	c := &m.Config
-	c.DB = filepath.Join(sb.Dir, "velqbo-demo.db")
+	c.DB = db
+	if db == "" {
+		c.DB = filepath.Join(sb.Dir, "velqbo-demo.db")
+	}
 	c.SecretKey = base64.StdEncoding.EncodeToString(key)
 	c.QBO.ClientID = qbotest.DefaultClientID
 	c.QBO.ClientSecret = qbotest.DefaultClientSecret
@@ -215,12 +246,15 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-func (m *Main) demoReport(sum *reconcile.Summary, asJSON bool) error {
+// demoReport prints one run's summary: JSON on stdout, or counts and the
+// first problems on w. keep is the kept ledger's path, "" when it is
+// deleted at the end.
+func (m *Main) demoReport(w io.Writer, sum *reconcile.Summary, asJSON bool, keep string) error {
 	if asJSON {
 		return writeJSON(m.Stdout, sum)
 	}
 	c := sum.Counts
-	fmt.Fprintf(m.Stdout, "   created %d, updated %d, voided %d, unchanged %d, blocked %d, failed %d\n",
+	fmt.Fprintf(w, "   created %d, updated %d, voided %d, unchanged %d, blocked %d, failed %d\n",
 		c.Created, c.Updated, c.Voided, c.Unchanged, c.Blocked, c.Failed)
 	shown := 0
 	for _, it := range sum.Items {
@@ -228,10 +262,14 @@ func (m *Main) demoReport(sum *reconcile.Summary, asJSON bool) error {
 			continue
 		}
 		if shown == 3 {
-			fmt.Fprintln(m.Stdout, "   ... (`velqbo status` lists them all)")
+			if keep != "" {
+				fmt.Fprintf(w, "   ... (`velqbo status --db %s` lists them all)\n", keep)
+			} else {
+				fmt.Fprintln(w, "   ... (with --db FILE the demo keeps its ledger, and `velqbo status --db FILE` lists them all)")
+			}
 			break
 		}
-		fmt.Fprintf(m.Stdout, "   %s %s %s: %s\n", it.Action, it.Kind, it.OrderNumber, oneLine(it.Reason))
+		fmt.Fprintf(w, "   %s %s %s: %s\n", it.Action, it.Kind, it.OrderNumber, oneLine(it.Reason))
 		shown++
 	}
 	return nil

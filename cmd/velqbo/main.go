@@ -66,6 +66,9 @@ type Main struct {
 	// verifies take: the daemon's name in the daemon, else (empty) the
 	// process's "velqbo run pid … on host".
 	leaseHolder string
+	// flagsSet names the flags given on the command line (`demo` keeps
+	// its ledger only when --db itself was given).
+	flagsSet map[string]bool
 }
 
 // NewMain returns a Main wired to the process's streams and environment.
@@ -198,6 +201,7 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	if err := m.loadConfig(g, set); err != nil {
 		return err
 	}
+	m.flagsSet = set
 	m.Log = m.newLogger()
 	return cmd.run(ctx, m, pos)
 }
