@@ -171,6 +171,15 @@ func WithTokenInvalidator(inv TokenInvalidator) Option {
 	return func(c *Client) error { c.invalidator = inv; return nil }
 }
 
+// WithPaceHook calls f before each wait of the client's pacing for room in
+// a per-minute window (PaceEvent.Wait > 0), and once as each request is
+// sent (Wait 0), so that a caller can say that it waits, for how long, and
+// what the windows allow. The times are the client's clock's (WithClock).
+// f runs on the request's goroutine and must be quick.
+func WithPaceHook(f func(PaceEvent)) Option {
+	return func(c *Client) error { c.paceHook = f; return nil }
+}
+
 // WithObserver installs metrics hooks.
 func WithObserver(o Observer) Option { return func(c *Client) error { c.obs = o; return nil } }
 
@@ -191,6 +200,7 @@ type Client struct {
 	invalidator  TokenInvalidator
 	obs          Observer
 	pacer        *pacer
+	paceHook     func(PaceEvent)
 
 	SalesReceipts  *SalesReceiptsService
 	Invoices       *InvoicesService
@@ -234,6 +244,7 @@ func NewClient(httpClient *http.Client, opts ...Option) (*Client, error) {
 	c.retry = c.retry.withDefaults()
 	c.backoff = c.retry.backoff()
 	c.pacer = newPacer(c.pacing, c.clock)
+	c.pacer.hook = c.paceHook
 
 	c.SalesReceipts = &SalesReceiptsService{newTxn[SalesReceipt](c, "SalesReceipt")}
 	c.Invoices = &InvoicesService{newTxn[Invoice](c, "Invoice")}

@@ -37,6 +37,18 @@ func (p Pacing) withDefaults() Pacing {
 	return p
 }
 
+// PaceEvent is what the client's pacing tells a WithPaceHook about one
+// request: that it waits for room in a per-minute window, or that it is
+// sent.
+type PaceEvent struct {
+	// Wait is how long the request waits for room in a per-minute window,
+	// from now until Until; 0 when it is sent (admitted).
+	Wait  time.Duration
+	Until time.Time
+	// Batch is set for a batch request.
+	Batch bool
+}
+
 // pacer enforces Pacing. Rate limits are sliding windows rather than
 // golang.org/x/time/rate token buckets: a bucket of rate N/min and burst b
 // admits b+N requests in some 60-second window, which is exactly the overrun
@@ -56,6 +68,7 @@ type pacer struct {
 	sem   chan struct{}
 	all   *window
 	batch *window
+	hook  func(PaceEvent) // WithPaceHook; nil: none
 }
 
 func newPacer(p Pacing, clk clock.Clock) *pacer {
@@ -95,6 +108,10 @@ func (p *pacer) acquire(ctx context.Context, isBatch bool) (release func(), wait
 		held = append(held, s)
 		for {
 			if d > 0 {
+				if p.hook != nil {
+					now := p.clock.Now()
+					p.hook(PaceEvent{Wait: d, Until: now.Add(d), Batch: isBatch})
+				}
 				waited += d
 				if err := p.clock.Sleep(ctx, d); err != nil {
 					finish()
@@ -117,6 +134,9 @@ func (p *pacer) acquire(ctx context.Context, isBatch bool) (release func(), wait
 				break
 			}
 		}
+	}
+	if p.hook != nil {
+		p.hook(PaceEvent{Until: p.clock.Now(), Batch: isBatch})
 	}
 	return finish, waited, nil
 }

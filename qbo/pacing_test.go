@@ -147,3 +147,44 @@ func TestBatchCapacity(t *testing.T) {
 		t.Errorf("capped at 1: got %d; want 1", got)
 	}
 }
+
+// TestPacing_Hook: the pace hook hears of every request as it is sent and,
+// before the wait, of a request that waits for the per-minute window, with
+// how long and until when on the client's clock.
+func TestPacing_Hook(t *testing.T) {
+	var (
+		mu     sync.Mutex
+		events []PaceEvent
+	)
+	hook := func(e PaceEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, e)
+	}
+	c, mux, clk, _ := setup(t, WithPacing(Pacing{RequestsPerMinute: 2}), WithPaceHook(hook))
+	mux.HandleFunc("/v3/company/"+testRealm+"/invoice/1", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, okInvoice)
+	})
+	start := clk.Now()
+	for range 3 {
+		if _, _, err := c.Invoices.Get(t.Context(), "1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []PaceEvent{
+		{Until: start},
+		{Until: start},
+		{Wait: time.Minute, Until: start.Add(time.Minute)},
+		{Until: start.Add(time.Minute)},
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != len(want) {
+		t.Fatalf("events: got %+v; want %+v", events, want)
+	}
+	for i := range want {
+		if !events[i].Until.Equal(want[i].Until) || events[i].Wait != want[i].Wait || events[i].Batch != want[i].Batch {
+			t.Errorf("event %d: got %+v; want %+v", i, events[i], want[i])
+		}
+	}
+}
