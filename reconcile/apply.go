@@ -94,8 +94,8 @@ func (a *applier) report(it Item, sent bool) {
 	}
 }
 
-// logChange writes the one log line of an applied (or refused) change,
-// with the stable field names operators grep for.
+// logChange writes the one log line of an applied (at debug) or refused
+// (at warn) change, with the stable field names operators grep for.
 func (a *applier) logChange(it Item) {
 	l := a.log.WithFields(logrus.Fields{"kind": string(it.Kind), "source_id": it.SourceID, "order_number": it.OrderNumber,
 		"action": string(it.Action), "qbo_type": it.QBOType, "qbo_id": it.QBOID, "doc_number": it.DocNumber})
@@ -106,7 +106,9 @@ func (a *applier) logChange(it Item) {
 	case ActionFailed, ActionBlocked:
 		l.WithField("reason", it.Reason).Warn("not sent")
 	default:
-		l.Info("applied")
+		// Per document at debug: a catch-up sends thousands, and the
+		// batches' lines (info) and the run's summary say enough.
+		l.Debug("applied")
 	}
 }
 

@@ -26,10 +26,25 @@ func TestRunLogsAndAuditsEachChange(t *testing.T) {
 	}
 
 	applied := map[string]logrus.Fields{}
+	batched := 0
 	for _, e := range hook.AllEntries() {
-		if e.Message == "applied" {
+		switch e.Message {
+		case "applied":
 			applied[e.Data["source_id"].(string)] = e.Data
+			if e.Level != logrus.DebugLevel {
+				t.Errorf("\"applied\" of %v: level %v; want debug (one line per batch at info)", e.Data["source_id"], e.Level)
+			}
+		case "batch sent":
+			if e.Level != logrus.InfoLevel {
+				t.Errorf("\"batch sent\": level %v; want info", e.Level)
+			}
+			n, _ := e.Data["documents"].(int)
+			batched += n
 		}
+	}
+	// Single workers may carry creates too, so a batch is not certain.
+	if batched > 2 {
+		t.Errorf("\"batch sent\" lines: %d documents in all; want at most 2", batched)
 	}
 	for _, id := range []string{"ord_1", "ord_2"} {
 		f, ok := applied[id]

@@ -121,6 +121,12 @@ func (a *applier) createBatch(ctx context.Context, cs []*Change) {
 		}
 		a.outcome(ctx, c, rids[i], outs[i].Doc, outs[i].Err)
 	}
+	byAction := logrus.Fields{"documents": len(sent)}
+	for _, c := range sent {
+		n, _ := byAction[string(c.Action)].(int)
+		byAction[string(c.Action)] = n + 1
+	}
+	a.log.WithFields(byAction).Info("batch sent")
 }
 
 // written is how a write ended, as the ledger is to record it.
