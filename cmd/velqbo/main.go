@@ -34,10 +34,12 @@ const (
 var version = "dev"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	m := NewMain()
-	code := m.Run(ctx, os.Args[1:])
-	stop()
+	m.Signals = sigs
+	code := m.Run(context.Background(), os.Args[1:])
+	signal.Stop(sigs)
 	os.Exit(code)
 }
 
@@ -61,6 +63,12 @@ type Main struct {
 	// so tests can give them a clock whose retry waits do not really wait.
 	QBOOptions      []qbo.Option
 	VelocityOptions []velocity.Option
+
+	// Signals, when set, delivers SIGINT and SIGTERM: the first stops a
+	// manual run gracefully (or cancels any other command), the second
+	// cancels (signals.go).
+	Signals <-chan os.Signal
+	intr    *interrupts
 
 	// leaseHolder names the holder of the run lease this Main's runs and
 	// verifies take: the daemon's name in the daemon, else (empty) the
@@ -115,6 +123,16 @@ type command struct {
 // Run parses args, loads the configuration and runs one command. It returns
 // the process exit code.
 func (m *Main) Run(ctx context.Context, args []string) int {
+	if m.intr == nil {
+		m.intr = &interrupts{}
+	}
+	if m.Signals != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		done := make(chan struct{})
+		go m.watchSignals(done, cancel)
+		defer func() { close(done); cancel() }()
+	}
 	err := m.run(ctx, args)
 	if err == nil {
 		return exitOK
@@ -125,7 +143,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	switch {
 	case errors.As(err, &ee):
 		code = ee.code
-		if ee == errIncomplete {
+		if ee == errIncomplete || ee == errInterrupted {
 			return code // the summary already said what
 		}
 	case errors.As(err, &ce):

@@ -6,13 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
-
-	"github.com/schollz/progressbar/v3"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
 	"github.com/velqbo/velqbo/qbo"
@@ -68,6 +66,9 @@ func runCommand() command {
 				return err
 			}
 			sum, err := m.reconcileOnce(ctx, opts, false)
+			if errors.Is(err, reconcile.ErrInterrupted) && sum != nil {
+				return m.reportInterrupted(ctx, sum, f.asJSON)
+			}
 			if err != nil {
 				return err
 			}
@@ -75,6 +76,25 @@ func runCommand() command {
 		},
 	}
 }
+
+// reportInterrupted prints the summary of a run that Ctrl-C or SIGTERM
+// stopped, says what happens next, and returns exit code 1: the run did
+// not finish, nothing was lost, and the next run does the rest.
+func (m *Main) reportInterrupted(ctx context.Context, sum *reconcile.Summary, asJSON bool) error {
+	if err := m.report(sum, asJSON, false); err != nil && err != errIncomplete {
+		return err
+	}
+	msg := "interrupted: every write that was sent is recorded; the next run does the rest"
+	if ctx.Err() != nil {
+		msg = "interrupted and cut off: the next run looks up in QBO the writes that were cut off, then does the rest"
+	}
+	fmt.Fprintf(m.Stderr, "velqbo: %s\n", msg)
+	return errInterrupted
+}
+
+// errInterrupted is exit code 1 for a run stopped by a signal, after
+// reportInterrupted said so.
+var errInterrupted = &exitError{code: exitIncomplete, err: reconcile.ErrInterrupted}
 
 func planCommand() command {
 	var f runFlags
@@ -177,21 +197,37 @@ func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun
 		return nil, err
 	}
 	defer st.Close()
-	r, err := m.newReconciler(ctx, st)
-	if err != nil {
-		return nil, err
-	}
 	if dryRun {
+		r, err := m.newReconciler(ctx, st)
+		if err != nil {
+			return nil, err
+		}
 		sum, err := r.Plan(ctx, opts)
 		return sum, exitFor(err)
+	}
+	bar := m.progress()
+	defer bar.finish()
+	// The bar hears from the QBO client's pacing: when it waits, and
+	// what the per-minute windows allow.
+	paced := *m
+	paced.QBOOptions = append(slices.Clip(m.QBOOptions), qbo.WithPaceHook(bar.paced))
+	r, err := paced.newReconciler(ctx, st)
+	if err != nil {
+		return nil, err
 	}
 	release, err := m.holdLease(ctx, st)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	bar := m.progress()
 	opts.Progress = bar.update
+	if opts.Stop == nil {
+		// A manual run (the daemon brings its own Stop): the first
+		// signal stops it gracefully.
+		stop, undo := m.gracefulStop(bar.notice)
+		defer undo()
+		opts.Stop = stop
+	}
 	sum, err := r.Run(ctx, opts)
 	bar.finish()
 	return sum, exitFor(err)
@@ -314,44 +350,3 @@ func (m *Main) printSummary(sum *reconcile.Summary, plan bool) {
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
-
-// progressReporter draws a bar with an ETA on a terminal, and otherwise
-// logs a line at each tenth of the work.
-type progressReporter struct {
-	m       *Main
-	mu      sync.Mutex
-	bar     *progressbar.ProgressBar
-	lastLog int
-}
-
-func (m *Main) progress() *progressReporter { return &progressReporter{m: m, lastLog: -1} }
-
-func (p *progressReporter) update(done, total int) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if total <= 0 {
-		return
-	}
-	if p.m.IsTerminal != nil && p.m.IsTerminal() {
-		if p.bar == nil {
-			p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.m.Stderr), progressbar.OptionShowCount(),
-				progressbar.OptionSetPredictTime(true), progressbar.OptionSetDescription("sending to QBO"),
-				progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
-		}
-		p.bar.ChangeMax(total)
-		p.bar.Set(done)
-		return
-	}
-	if tenth := done * 10 / total; tenth > p.lastLog {
-		p.lastLog = tenth
-		p.m.Log.WithFields(map[string]any{"done": done, "total": total}).Info("progress")
-	}
-}
-
-func (p *progressReporter) finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bar != nil {
-		p.bar.Finish()
-	}
-}

@@ -165,6 +165,9 @@ func (m *Main) newQBOConn(realm string, tok *oauth2.Token, st *schema.Store) (*q
 	base := http.DefaultTransport
 	ts := qbo.NewTokenSource(conf, tok, m.saveToken(st, realm, tok.RefreshToken), &http.Client{Transport: base, Timeout: 60 * time.Second}, m.Now)
 	c := m.Config.QBO
+	if m.intr != nil {
+		base = inflightTransport{base: base, n: &m.intr.writes}
+	}
 	client, err := qbo.NewClient(ts.HTTPClient(base), append([]qbo.Option{
 		qbo.WithBaseURL(m.Config.APIBaseURL()),
 		qbo.WithRealmID(realm),
