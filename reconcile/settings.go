@@ -38,18 +38,99 @@ const (
 	SettingBool                                 // true or false
 )
 
-// settingKinds lists the fixed keys.
-var settingKinds = map[string]SettingKind{
-	SettingDepositAccount:      SettingAccount,
-	SettingRefundAccount:       SettingAccount,
-	SettingDiscountAccount:     SettingAccount,
-	SettingShippingItem:        SettingItem,
-	SettingHandlingItem:        SettingItem,
-	SettingTaxItem:             SettingItem,
-	SettingCustomItem:          SettingItem,
-	SettingNonTaxableTaxCode:   SettingTaxCode,
-	SettingStartDate:           SettingDate,
-	SettingAutoCreateCustomers: SettingBool,
+// settingKinds lists the fixed keys, from SettingInfos.
+var settingKinds = func() map[string]SettingKind {
+	kinds := map[string]SettingKind{}
+	for _, i := range SettingInfos() {
+		if !strings.HasPrefix(i.Key, SettingPaymentMethodPrefix) {
+			kinds[i.Key] = i.Kind
+		}
+	}
+	return kinds
+}()
+
+// String names the kind as help prints it.
+func (k SettingKind) String() string {
+	switch k {
+	case SettingAccount:
+		return "QBO Account id"
+	case SettingItem:
+		return "QBO Item id"
+	case SettingPaymentMethod:
+		return "QBO PaymentMethod id"
+	case SettingTaxCode:
+		return "QBO TaxCode id (NON in US companies)"
+	case SettingDate:
+		return "date YYYY-MM-DD"
+	case SettingBool:
+		return "true or false"
+	}
+	return "unknown"
+}
+
+// SettingInfo describes one setting key: what it maps and what it takes.
+// `velqbo settings set` checks values against Types, and help, completions
+// and the man page render the list, so it is the one description of the keys.
+type SettingInfo struct {
+	Key  string
+	Kind SettingKind
+	// Maps says what the setting is used for.
+	Maps string
+	// Types are the QBO AccountType or Item Type values accepted; empty
+	// accepts any record of Kind.
+	Types []string
+}
+
+var (
+	bankTypes        = []string{"Bank", "Other Current Asset"}
+	discountTypes    = []string{"Income", "Other Income", "Expense", "Other Expense"}
+	placeholderTypes = []string{"Service", "NonInventory"}
+)
+
+// SettingInfos lists the setting keys in the order help shows them; the
+// last is the payment method pattern, its Key ending in "<method>".
+func SettingInfos() []SettingInfo {
+	return []SettingInfo{
+		{Key: SettingDepositAccount, Kind: SettingAccount, Types: bankTypes,
+			Maps: "the account SalesReceipts and Payments deposit the money to"},
+		{Key: SettingRefundAccount, Kind: SettingAccount, Types: bankTypes,
+			Maps: "the account RefundReceipts are paid from (QBO requires one)"},
+		{Key: SettingDiscountAccount, Kind: SettingAccount, Types: discountTypes,
+			Maps: "the account of an order's discount line"},
+		{Key: SettingShippingItem, Kind: SettingItem, Types: placeholderTypes,
+			Maps: "the item of the shipping line (and of shipping refunds)"},
+		{Key: SettingHandlingItem, Kind: SettingItem, Types: placeholderTypes,
+			Maps: "the item of the handling line (and of handling refunds)"},
+		{Key: SettingTaxItem, Kind: SettingItem, Types: placeholderTypes,
+			Maps: "the item of the line carrying Velocity's tax amount"},
+		{Key: SettingCustomItem, Kind: SettingItem, Types: placeholderTypes,
+			Maps: "the item of custom lines that are not a catalogue product"},
+		{Key: SettingNonTaxableTaxCode, Kind: SettingTaxCode,
+			Maps: "the tax code sent on every line so QBO adds no tax of its own (default NON)"},
+		{Key: SettingStartDate, Kind: SettingDate,
+			Maps: "go-live cutover: orders approved before it are not reported"},
+		{Key: SettingAutoCreateCustomers, Kind: SettingBool,
+			Maps: "create a QBO customer for an unlinked Velocity customer instead of blocking (default false)"},
+		{Key: SettingPaymentMethodPrefix + "<method>", Kind: SettingPaymentMethod,
+			Maps: "the QBO payment method of a Velocity payment method; terms needs none"},
+	}
+}
+
+// SettingInfoOf returns the description of key, a payment method key
+// included. ok is false for an unknown key.
+func SettingInfoOf(key string) (info SettingInfo, ok bool) {
+	infos := SettingInfos()
+	for _, i := range infos {
+		if i.Key == key {
+			return i, true
+		}
+	}
+	if m, found := strings.CutPrefix(key, SettingPaymentMethodPrefix); found && m != "" {
+		i := infos[len(infos)-1]
+		i.Key = key
+		return i, true
+	}
+	return SettingInfo{}, false
 }
 
 // KindOfSetting reports what kind of value key takes. It returns an error

@@ -78,6 +78,12 @@ const (
 	MethodTerms       = "terms"
 )
 
+// KnownMethods returns the payment methods Velocity is known to send, in
+// the order of the constants above.
+func KnownMethods() []string {
+	return []string{MethodCreditCard, MethodACH, MethodStoreCredit, MethodCheck, MethodWire, MethodCash, MethodTerms}
+}
+
 // Refund line kinds.
 const (
 	RefundProduct  = "product"
