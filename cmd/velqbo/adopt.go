@@ -18,8 +18,7 @@ import (
 func adoptCommand() command {
 	var matching, asJSON bool
 	return command{
-		name:    "adopt",
-		summary: "record documents QBO already holds (made by a person or another integration) instead of creating them",
+		name: "adopt",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&matching, "matching", false, "adopt every blocked one whose customer and total agree to the cent; list the others")
 			fs.BoolVar(&asJSON, "json", false, "print the result as one JSON array on stdout")
@@ -88,8 +87,7 @@ func ledgerCommand() command {
 	var since string
 	var asJSON bool
 	return command{
-		name:    "ledger",
-		summary: "rebuild [--since DATE]: record the documents velqbo made that QBO holds, after a lost or restored database",
+		name: "ledger",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&since, "since", "", "read documents dated on or after DATE (YYYY-MM-DD); default: all")
 			fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object on stdout")

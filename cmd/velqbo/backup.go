@@ -23,8 +23,7 @@ type backupView struct {
 func backupCommand() command {
 	var force, asJSON bool
 	return command{
-		name:    "backup",
-		summary: "write a consistent copy of the database to FILE, safe while the daemon or a run writes (--force replaces FILE)",
+		name: "backup",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&force, "force", false, "replace FILE if it exists")
 			fs.BoolVar(&asJSON, "json", false, "print JSON")

@@ -38,8 +38,7 @@ func connectCommand() command {
 	var fromStdin bool
 	var timeout time.Duration
 	return command{
-		name:    "connect",
-		summary: "connect to a QBO company (OAuth in the browser, or --realm ID --refresh-token-stdin)",
+		name: "connect",
 		flags: func(fs *flag.FlagSet) {
 			fs.StringVar(&realm, "realm", "", "QBO company (realm) id, with --refresh-token-stdin")
 			fs.BoolVar(&fromStdin, "refresh-token-stdin", false, "read a refresh token from standard input (e.g. from Intuit's OAuth playground)")
@@ -263,8 +262,7 @@ func openBrowser(u string) error {
 func disconnectCommand() command {
 	var forget bool
 	return command{
-		name:    "disconnect",
-		summary: "revoke the QBO tokens and forget them; the ledger and links stay",
+		name: "disconnect",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&forget, "forget", false, "forget the tokens even if Intuit cannot be reached to revoke them")
 		},

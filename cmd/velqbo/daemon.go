@@ -31,8 +31,7 @@ type daemonOptions struct {
 func daemonCommand() command {
 	var o daemonOptions
 	return command{
-		name:    "daemon",
-		summary: "run `run` on VELQBO_SCHEDULE; /healthz and /metrics on VELQBO_LISTEN (loopback)",
+		name: "daemon",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&o.runNow, "run-now", false, "also run once at start, e.g. to catch up after downtime")
 			fs.BoolVar(&o.verify, "verify", true, "after each run, read the recorded documents back from QBO and alert on drift (--verify=false to skip)")

@@ -29,8 +29,7 @@ func demoCommand() command {
 		asJSON bool
 	)
 	return command{
-		name:    "demo",
-		summary: "the whole pipeline against the built-in sandbox (fake QBO and fake Velocity on loopback)",
+		name: "demo",
 		flags: func(fs *flag.FlagSet) {
 			fs.IntVar(&orders, "orders", 120, "how many orders the generated store has")
 			fs.Int64Var(&seed, "seed", 1, "seed of the generated store")

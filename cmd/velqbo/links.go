@@ -22,9 +22,8 @@ type linkFlags struct {
 func customersCommand() command {
 	var f linkFlags
 	return command{
-		name:    "customers",
-		summary: "list | link VELOCITY_ID QBO_ID | unlink VELOCITY_ID | match [--apply] | create VELOCITY_ID | sync VELOCITY_ID --keep velocity|qbo",
-		flags:   f.register,
+		name:  "customers",
+		flags: f.register,
 		run: func(ctx context.Context, m *Main, args []string) error {
 			return m.linksCommand(ctx, schema.CustomerLinks, f, args)
 		},
@@ -34,9 +33,8 @@ func customersCommand() command {
 func productsCommand() command {
 	var f linkFlags
 	return command{
-		name:    "products",
-		summary: "list [--unlinked] | link VELOCITY_ID QBO_ID | unlink VELOCITY_ID | match [--apply]",
-		flags:   f.register,
+		name:  "products",
+		flags: f.register,
 		run: func(ctx context.Context, m *Main, args []string) error {
 			return m.linksCommand(ctx, schema.ProductLinks, f, args)
 		},
@@ -132,7 +130,7 @@ func (m *Main) link(ctx context.Context, st *schema.Store, kind schema.LinkKind,
 
 func linkLookupError(err error, what, id string) error {
 	if qbo.IsNotFound(err) {
-		return usageErrorf("QBO has no %s with id %s (see `velqbo %ss list` and QBO)", what, id, what)
+		return usageErrorf("QBO has no %s with id %s (%s)", what, id, qboListHint(what))
 	}
 	return qboError(err)
 }
@@ -247,4 +245,13 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// qboListHint says where to find QBO's records of a kind ("customer" or
+// "item"), for an error about an id QBO does not have.
+func qboListHint(what string) string {
+	if what == "item" {
+		return "see `velqbo settings items`"
+	}
+	return "look it up in QBO, or see what `velqbo customers match` proposes"
 }

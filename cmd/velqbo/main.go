@@ -12,7 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
+	"slices"
 	"syscall"
 	"time"
 
@@ -29,9 +29,6 @@ const (
 	exitUsage       = 2 // usage or configuration error
 	exitUnavailable = 3 // not connected, token rejected, source unreachable, lock held
 )
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	sigs := make(chan os.Signal, 2)
@@ -112,12 +109,19 @@ func unavailable(err error) error { return &exitError{code: exitUnavailable, err
 var errIncomplete = &exitError{code: exitIncomplete, err: errors.New("some items are failed or blocked")}
 
 // command is one subcommand: its flags are registered on fs next to the
-// global ones, and run gets the positional arguments.
+// global ones, and run gets the positional arguments. Its docs come from
+// the table in commands().
 type command struct {
-	name    string
-	summary string
-	flags   func(fs *flag.FlagSet)
-	run     func(ctx context.Context, m *Main, args []string) error
+	name string
+	docs
+	flags func(fs *flag.FlagSet)
+	run   func(ctx context.Context, m *Main, args []string) error
+}
+
+// with returns c described by d.
+func (c command) with(d docs) command {
+	c.docs = d
+	return c
 }
 
 // Run parses args, loads the configuration and runs one command. It returns
@@ -164,42 +168,54 @@ type globalFlags struct {
 // defaults, so values parsed before the command name survive a second
 // registration on the command's flag set.
 func (g *globalFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.config, "config", g.config, "YAML config file (default ./velqbo.yaml if present)")
-	fs.StringVar(&g.db, "db", g.db, "SQLite database file (default ./velqbo.db)")
-	fs.StringVar(&g.velocityFile, "velocity-file", g.velocityFile, "read Velocity from this NDJSON export instead of the API")
-	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log format: text or json")
-	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log level: debug, info, warn, error")
-	fs.StringVar(&g.listen, "listen", g.listen, "health/metrics listener of the daemon (default 127.0.0.1:8089)")
+	fs.StringVar(&g.config, "config", g.config, "read the YAML configuration `FILE` (default ./velqbo.yaml if present)")
+	fs.StringVar(&g.db, "db", g.db, "the SQLite database `FILE` (default ./velqbo.db)")
+	fs.StringVar(&g.velocityFile, "velocity-file", g.velocityFile, "read Velocity from the NDJSON export `FILE` instead of the API")
+	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log `FORMAT`: text or json (default text)")
+	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `LEVEL`: debug, info, warn, error (default info)")
+	fs.StringVar(&g.listen, "listen", g.listen, "the daemon's health/metrics listener `ADDR` (default 127.0.0.1:8089)")
 }
 
 func (m *Main) run(ctx context.Context, args []string) error {
 	var g globalFlags
+	var showVersion bool
 	pre := flag.NewFlagSet("velqbo", flag.ContinueOnError)
 	pre.SetOutput(io.Discard)
 	g.register(pre)
+	pre.BoolVar(&showVersion, "version", false, "print the version")
 	if err := pre.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			m.usage()
+			writeUsage(m.Stdout)
 			return flag.ErrHelp
 		}
 		return usageErrorf("%v (see `velqbo help`)", err)
 	}
 	rest := pre.Args()
+	if showVersion {
+		if len(rest) > 0 {
+			return usageErrorf("--version takes no command")
+		}
+		fmt.Fprintln(m.Stdout, versionLine())
+		return nil
+	}
 	if len(rest) == 0 {
-		m.usage()
+		writeUsage(m.Stderr)
 		return usageErrorf("no command given")
 	}
 	name := rest[0]
-	if name == "help" || name == "-h" || name == "--help" {
-		m.usage()
-		return nil
-	}
 	cmd, ok := commandByName(name)
 	if !ok {
 		return usageErrorf("unknown command %q (see `velqbo help`)", name)
 	}
+	if name == "help" { // needs no configuration, so a broken one can be looked up
+		if slices.ContainsFunc(rest[1:], func(a string) bool { return a == "-h" || a == "-help" || a == "--help" }) {
+			writeHelp(m.Stdout, cmd)
+			return flag.ErrHelp
+		}
+		return cmd.run(ctx, m, rest[1:])
+	}
 	fs := flag.NewFlagSet("velqbo "+name, flag.ContinueOnError)
-	fs.SetOutput(m.Stderr)
+	fs.SetOutput(io.Discard)
 	g.register(fs)
 	if cmd.flags != nil {
 		cmd.flags(fs)
@@ -207,9 +223,10 @@ func (m *Main) run(ctx context.Context, args []string) error {
 	pos, err := parseInterspersed(fs, rest[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			writeHelp(m.Stdout, cmd)
 			return flag.ErrHelp
 		}
-		return usageErrorf("%s: %v", name, err)
+		return usageErrorf("%s: %v (see `velqbo help %s`)", name, err, name)
 	}
 	set := map[string]bool{}
 	visit := func(f *flag.Flag) { set[f.Name] = true }
@@ -297,17 +314,6 @@ func (m *Main) newLogger() *logrus.Logger {
 	return l
 }
 
-func (m *Main) usage() {
-	var b strings.Builder
-	b.WriteString("velqbo reports Velocity orders to QuickBooks Online, exactly once.\n\nUsage: velqbo [global flags] COMMAND [args]\n\nCommands:\n")
-	for _, c := range commands() {
-		fmt.Fprintf(&b, "  %-12s %s\n", c.name, c.summary)
-	}
-	b.WriteString("\nGlobal flags: --config FILE, --db FILE, --velocity-file FILE, --log-format text|json, --log-level LEVEL, --listen ADDR\n")
-	b.WriteString("Exit codes: 0 done, 1 some items blocked or failed, 2 usage or configuration error, 3 could not run.\n")
-	io.WriteString(m.Stderr, b.String())
-}
-
 func commandByName(name string) (command, bool) {
 	for _, c := range commands() {
 		if c.name == name {
@@ -317,32 +323,216 @@ func commandByName(name string) (command, bool) {
 	return command{}, false
 }
 
-// commands lists the subcommands of cli.md that this build implements.
+// commands is the command table: every subcommand with its purpose,
+// arguments, sub-actions, the global flags it uses and examples. Help,
+// `velqbo completion` and `velqbo man` are rendered from it.
 func commands() []command {
 	return []command{
-		connectCommand(),
-		disconnectCommand(),
-		settingsCommand(),
-		statusCommand(),
-		planCommand(),
-		runCommand(),
-		resyncCommand(),
-		adoptCommand(),
-		ledgerCommand(),
-		verifyCommand(),
-		backupCommand(),
-		daemonCommand(),
-		demoCommand(),
-		customersCommand(),
-		productsCommand(),
-		{name: "version", summary: "print the version", run: runVersion},
+		connectCommand().with(docs{
+			summary: "connect velqbo to a QBO company and store its tokens, encrypted with VELQBO_SECRET_KEY",
+			long: `Without flags, opens Intuit's consent page in the browser and waits for the
+callback on VELQBO_QBO_REDIRECT_URL (localhost). On a server without a
+browser, forward the callback port with ssh -L 8090:localhost:8090, or import
+a refresh token (e.g. from Intuit's OAuth playground) with --realm and
+--refresh-token-stdin.`,
+			globals: globalsStore,
+			examples: []example{
+				{"velqbo connect", "consent in the browser; the company is the one you choose there"},
+				{"velqbo connect --realm 9341453 --refresh-token-stdin < token.txt", "import a refresh token on a host without a browser"},
+			},
+		}),
+		disconnectCommand().with(docs{
+			summary: "revoke the QBO tokens at Intuit and forget them; the ledger and links stay",
+			globals: globalsStore,
+			examples: []example{
+				{"velqbo disconnect", "revoke and forget"},
+				{"velqbo disconnect --forget", "forget them even when Intuit cannot be reached"},
+			},
+		}),
+		settingsCommand().with(docs{
+			summary: "show and set the field mappings (accounts, items, payment methods, start date)",
+			args:    "[set KEY=VALUE... | accounts | items | payment-methods]",
+			long: `Without a subcommand, shows every setting, its QBO name and whether QBO
+accepts it. Every QBO id given to set is checked against QBO (it exists, is
+active and of the right type) before anything is saved.`,
+			subs: []subcommand{
+				{"set", "KEY=VALUE...", "set (or, with an empty VALUE, clear) settings"},
+				{"accounts", "", "list QBO's active accounts to choose from"},
+				{"items", "", "list QBO's active items to choose from"},
+				{"payment-methods", "", "list QBO's payment methods and how each Velocity payment method is mapped"},
+			},
+			globals: globalsStore,
+			examples: []example{
+				{"velqbo settings", "show the mappings"},
+				{"velqbo settings accounts", "find the id of the bank account"},
+				{"velqbo settings set deposit_account=35 refund_account=35", "deposit to and refund from account 35"},
+				{"velqbo settings payment-methods", "see QBO's payment methods next to Velocity's"},
+				{"velqbo settings set payment_method.credit_card=3", "send credit card payments as QBO payment method 3"},
+				{"velqbo settings set start_date=2026-01-01", "report only orders approved from 1 January 2026"},
+			},
+			more: writeSettingKeys,
+		}),
+		statusCommand().with(docs{
+			summary: "token health, the run in progress, the last runs, and the items that need a person",
+			globals: globalsStore,
+			examples: []example{
+				{"velqbo status", "what happened and what is blocked or failed"},
+				{"velqbo status --runs 20 --json", "the last 20 runs as JSON"},
+			},
+		}),
+		planCommand().with(docs{
+			summary: "show what a run would send; sends nothing",
+			globals: globalsSource,
+			examples: []example{
+				{"velqbo plan", "what the next incremental run would do"},
+				{"velqbo plan --since 2026-01-01 --json", "a catch-up from 1 January, as JSON"},
+			},
+		}),
+		runCommand().with(docs{
+			summary: "one reconciliation: send what is missing or changed in QBO",
+			long: `Without --since or --full the run is incremental: orders updated since the
+last complete run, plus every blocked, failed or unknown-outcome order.
+Re-running is always safe: nothing is sent twice.`,
+			globals: globalsSource,
+			examples: []example{
+				{"velqbo run", "an incremental run"},
+				{"velqbo run --since 2026-01-01", "catch up from 1 January (business time zone)"},
+				{"velqbo run --full --velocity-file orders.ndjson", "every order of an export file"},
+			},
+		}),
+		resyncCommand().with(docs{
+			summary: "re-create, on purpose, the documents of an order that a person deleted in QBO",
+			args:    "ORDER_NUMBER",
+			globals: globalsSource,
+			examples: []example{
+				{"velqbo resync 10042", "re-create order 10042's deleted documents"},
+			},
+		}),
+		adoptCommand().with(docs{
+			summary: "record documents QBO already holds (made by a person or another integration) instead of creating them",
+			args:    "ORDER_NUMBER... | --matching",
+			long: `Records in the ledger the QBO document that blocked each named order
+(exists_in_qbo_unmarked) and writes nothing to QBO. Named orders are adopted
+whatever the documents hold (differences are printed); --matching adopts
+only those whose customer and total agree to the cent.`,
+			globals: globalsSource,
+			examples: []example{
+				{"velqbo adopt 10042 10043", "adopt the documents of two orders"},
+				{"velqbo adopt --matching", "adopt every blocked one that agrees"},
+			},
+		}),
+		ledgerCommand().with(docs{
+			summary: "rebuild the ledger from QBO after a lost or restored database",
+			args:    "rebuild",
+			long: `Reads QBO's documents dated on or after --since and records each that
+carries velqbo's marker; writes nothing to QBO. Settings and links are not in
+QBO: restore or set them.`,
+			subs: []subcommand{
+				{"rebuild", "[--since DATE]", "record the documents velqbo made that QBO holds"},
+			},
+			globals: globalsStore,
+			examples: []example{
+				{"velqbo ledger rebuild --since 2026-01-01", "record velqbo's documents dated from 1 January"},
+			},
+		}),
+		verifyCommand().with(docs{
+			summary: "read the recorded documents back from QBO and report drift",
+			globals: globalsStore,
+			examples: []example{
+				{"velqbo verify", "check what changed in QBO since the last verify (CDC)"},
+				{"velqbo verify --full --json", "read every recorded document by id"},
+			},
+		}),
+		backupCommand().with(docs{
+			summary: "write a consistent copy of the database to FILE, safe while the daemon or a run writes",
+			args:    "FILE",
+			globals: globalsStore,
+			examples: []example{
+				{"velqbo backup /var/backups/velqbo.db --force", "a nightly copy that replaces the last one"},
+			},
+		}),
+		daemonCommand().with(docs{
+			summary: "run on VELQBO_SCHEDULE, verify, alert; /healthz and /metrics on the listener",
+			long: `Stops on SIGINT or SIGTERM: no new write starts, the writes in flight finish
+within --grace, and the run is recorded interrupted.`,
+			globals: globalsDaemon,
+			examples: []example{
+				{"velqbo daemon", "run on the schedule until stopped"},
+				{"velqbo daemon --run-now --listen 127.0.0.1:9089", "catch up at once; health on another port"},
+			},
+		}),
+		demoCommand().with(docs{
+			summary: "the whole pipeline against the built-in sandbox (fake QBO and fake Velocity on loopback)",
+			globals: globalsConfig,
+			examples: []example{
+				{"velqbo demo", "a store of 120 orders, reported twice"},
+				{"velqbo demo --orders 3000 --serve", "a bigger store, kept up for other commands"},
+			},
+		}),
+		customersCommand().with(docs{
+			summary: "link Velocity customers to QBO customers, create or sync them",
+			args:    "list|link|unlink|match|create|sync ...",
+			subs: []subcommand{
+				{"list", "[--unlinked]", "the Velocity customers and their QBO links"},
+				{"link", "VELOCITY_ID QBO_ID", "link a Velocity customer to a QBO customer"},
+				{"unlink", "VELOCITY_ID", "remove a link"},
+				{"match", "[--apply]", "propose links by email, then name or company; --apply saves them"},
+				{"create", "VELOCITY_ID", "create the QBO customer and link it"},
+				{"sync", "VELOCITY_ID --keep velocity|qbo", "copy the profile one way"},
+			},
+			globals: globalsSource,
+			examples: []example{
+				{"velqbo customers match", "see the proposed links"},
+				{"velqbo customers match --apply", "save them"},
+				{"velqbo customers link cus_12 58", "link Velocity customer cus_12 to QBO customer 58"},
+				{"velqbo customers list --unlinked", "who still needs a link"},
+			},
+		}),
+		productsCommand().with(docs{
+			summary: "link Velocity products to QBO items",
+			args:    "list|link|unlink|match ...",
+			subs: []subcommand{
+				{"list", "[--unlinked]", "the Velocity products and their QBO links"},
+				{"link", "VELOCITY_ID QBO_ID", "link a Velocity product to a QBO item"},
+				{"unlink", "VELOCITY_ID", "remove a link"},
+				{"match", "[--apply]", "propose links by SKU, then name; --apply saves them"},
+			},
+			globals: globalsSource,
+			examples: []example{
+				{"velqbo products match --apply", "link every product QBO has by SKU or name"},
+				{"velqbo products link prod_7 21", "link Velocity product prod_7 to QBO item 21"},
+			},
+		}),
+		completionCommand().with(docs{
+			summary: "print the shell completion script for bash, zsh or fish",
+			args:    "bash|zsh|fish",
+			subs: []subcommand{
+				{"bash", "", "for /etc/bash_completion.d/velqbo, or `source <(velqbo completion bash)`"},
+				{"zsh", "", "for a directory on $fpath, as _velqbo"},
+				{"fish", "", "for ~/.config/fish/completions/velqbo.fish"},
+			},
+			globals: globalsNone,
+			examples: []example{
+				{"velqbo completion bash > /etc/bash_completion.d/velqbo", "install the bash completion"},
+			},
+		}),
+		manCommand().with(docs{
+			summary: "print the manual page (roff), made from the same text as this help",
+			globals: globalsNone,
+			examples: []example{
+				{"velqbo man > /usr/local/share/man/man1/velqbo.1", "install the man page"},
+			},
+		}),
+		{name: "version", docs: docs{
+			summary:  "print the version, the VCS revision and the Go version it was built with",
+			globals:  globalsNone,
+			examples: []example{{"velqbo version", "e.g. velqbo v1.4.0 (revision 5947b2b..., committed 2026-11-26T15:00:00Z, go1.26.0)"}},
+		}, run: runVersion},
+		helpCommand().with(docs{
+			summary:  "list the commands, or explain one",
+			args:     "[COMMAND]",
+			globals:  globalsNone,
+			examples: []example{{"velqbo help settings", "the settings subcommands and every setting key"}},
+		}),
 	}
-}
-
-func runVersion(_ context.Context, m *Main, args []string) error {
-	if len(args) > 0 {
-		return usageErrorf("version takes no arguments")
-	}
-	fmt.Fprintf(m.Stdout, "velqbo %s\n", version)
-	return nil
 }

@@ -54,9 +54,8 @@ func (f *runFlags) options(loc *time.Location) (reconcile.Options, error) {
 func runCommand() command {
 	var f runFlags
 	return command{
-		name:    "run",
-		summary: "one reconciliation: send what is missing or changed (--since DATE | --full to catch up)",
-		flags:   f.register,
+		name:  "run",
+		flags: f.register,
 		run: func(ctx context.Context, m *Main, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("run takes no arguments (did you mean --since %s?)", args[0])
@@ -99,9 +98,8 @@ var errInterrupted = &exitError{code: exitIncomplete, err: reconcile.ErrInterrup
 func planCommand() command {
 	var f runFlags
 	return command{
-		name:    "plan",
-		summary: "what a run would send; sends nothing",
-		flags:   f.register,
+		name:  "plan",
+		flags: f.register,
 		run: func(ctx context.Context, m *Main, args []string) error {
 			if len(args) > 0 {
 				return usageErrorf("plan takes no arguments")
@@ -121,8 +119,7 @@ func planCommand() command {
 
 func resyncCommand() command {
 	return command{
-		name:    "resync",
-		summary: "re-create, on purpose, the documents of an order that were deleted in QBO",
+		name: "resync",
 		run: func(ctx context.Context, m *Main, args []string) error {
 			if len(args) != 1 {
 				return usageErrorf("resync takes one ORDER_NUMBER")

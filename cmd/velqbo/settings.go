@@ -5,24 +5,28 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/velocity"
 )
 
 func settingsCommand() command {
 	var asJSON bool
 	return command{
-		name:    "settings",
-		summary: "show the field mappings; `settings set KEY=VALUE...`; `settings accounts|items`",
-		flags:   func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
+		name:  "settings",
+		flags: func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "print JSON") },
 		run: func(ctx context.Context, m *Main, args []string) error {
 			sub := ""
 			if len(args) > 0 {
 				sub, args = args[0], args[1:]
+			}
+			if sub != "" && sub != "set" && len(args) > 0 {
+				return usageErrorf("settings %s takes no arguments", sub)
 			}
 			switch sub {
 			case "":
@@ -33,8 +37,10 @@ func settingsCommand() command {
 				return m.listQBO(ctx, "accounts", asJSON)
 			case "items":
 				return m.listQBO(ctx, "items", asJSON)
+			case "payment-methods":
+				return m.listPaymentMethods(ctx, asJSON)
 			default:
-				return usageErrorf("unknown settings subcommand %q (want set, accounts or items)", sub)
+				return usageErrorf("unknown settings subcommand %q (want set, accounts, items or payment-methods; see `velqbo help settings`)", sub)
 			}
 		},
 	}
@@ -99,20 +105,13 @@ func checkSetting(key string, kind reconcile.SettingKind, n qboName) string {
 	if !n.Active {
 		return fmt.Sprintf("%q is inactive in QBO", n.Name)
 	}
-	switch {
-	case kind == reconcile.SettingAccount && (key == reconcile.SettingDepositAccount || key == reconcile.SettingRefundAccount):
-		// Money is deposited to, and refunds paid from, a bank-like account.
-		if n.Type != "Bank" && n.Type != "Other Current Asset" {
-			return fmt.Sprintf("%q is a %s account; %s must be a Bank or Other Current Asset account", n.Name, n.Type, key)
+	info, _ := reconcile.SettingInfoOf(key)
+	if len(info.Types) > 0 && !slices.Contains(info.Types, n.Type) {
+		noun := "account"
+		if kind == reconcile.SettingItem {
+			noun = "item"
 		}
-	case kind == reconcile.SettingAccount && key == reconcile.SettingDiscountAccount:
-		if n.Type != "Income" && n.Type != "Other Income" && n.Type != "Expense" && n.Type != "Other Expense" {
-			return fmt.Sprintf("%q is a %s account; a discount account must be an Income or Expense account", n.Name, n.Type)
-		}
-	case kind == reconcile.SettingItem:
-		if n.Type != "Service" && n.Type != "NonInventory" {
-			return fmt.Sprintf("%q is a %s item; placeholder items must be Service or NonInventory", n.Name, n.Type)
-		}
+		return fmt.Sprintf("%q is a %s %s; %s must be a %s %s", n.Name, n.Type, noun, key, orList(info.Types), noun)
 	}
 	return ""
 }
@@ -164,7 +163,7 @@ func (m *Main) setSettings(ctx context.Context, args []string) error {
 		}
 	}
 	if len(problems) > 0 {
-		return usageErrorf("nothing was saved:\n  %s\n(see `velqbo settings accounts` and `velqbo settings items`)", strings.Join(problems, "\n  "))
+		return usageErrorf("nothing was saved:\n  %s\n(see `velqbo settings accounts`, `velqbo settings items` and `velqbo settings payment-methods`)", strings.Join(problems, "\n  "))
 	}
 	if err := st.SetSettings(ctx, kv); err != nil {
 		return err
@@ -299,4 +298,118 @@ func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// orList joins words as "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// paymentMethodRow is one of QBO's payment methods.
+type paymentMethodRow struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Type   string `json:"type,omitempty"`
+	Active bool   `json:"active"`
+}
+
+// velocityMethodRow is a Velocity payment method and its mapping.
+type velocityMethodRow struct {
+	Method  string `json:"method"`
+	Key     string `json:"key"`
+	QBOID   string `json:"qbo_id,omitempty"`
+	QBOName string `json:"qbo_name,omitempty"`
+	// Needed is false for terms, which says the order was on credit, not
+	// how money moved, and blocks nothing when unmapped.
+	Needed bool `json:"needed"`
+	// Known is false for a method that is only in the settings.
+	Known bool `json:"known"`
+}
+
+// listPaymentMethods prints QBO's payment methods, inactive ones too, and
+// the Velocity methods with the QBO method each is mapped to.
+func (m *Main) listPaymentMethods(ctx context.Context, asJSON bool) error {
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	all, err := st.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	conn, err := m.connectQBO(ctx, st)
+	if err != nil {
+		return err
+	}
+	qboRows := []paymentMethodRow{}
+	names := map[string]string{}
+	for pm, err := range conn.Client.PaymentMethods.All(ctx, "WHERE Active IN (true, false)") {
+		if err != nil {
+			return qboError(err)
+		}
+		qboRows = append(qboRows, paymentMethodRow{ID: pm.Id, Name: pm.Name, Type: pm.Type, Active: pm.Active == nil || *pm.Active})
+		names[pm.Id] = pm.Name
+	}
+	mapped := map[string]string{}
+	for _, s := range all {
+		if method, ok := strings.CutPrefix(s.Key, reconcile.SettingPaymentMethodPrefix); ok && method != "" && s.Value != "" {
+			mapped[method] = s.Value
+		}
+	}
+	var velRows []velocityMethodRow
+	seen := map[string]bool{}
+	add := func(method string, known bool) {
+		seen[method] = true
+		id := mapped[method]
+		velRows = append(velRows, velocityMethodRow{Method: method, Key: reconcile.SettingPaymentMethodPrefix + method,
+			QBOID: id, QBOName: names[id], Needed: method != velocity.MethodTerms, Known: known})
+	}
+	for _, method := range velocity.KnownMethods() {
+		add(method, true)
+	}
+	extra := []string{}
+	for method := range mapped {
+		if !seen[method] {
+			extra = append(extra, method)
+		}
+	}
+	sort.Strings(extra)
+	for _, method := range extra {
+		add(method, false)
+	}
+	if asJSON {
+		return writeJSON(m.Stdout, map[string]any{"qbo": qboRows, "velocity": velRows})
+	}
+	fmt.Fprintln(m.Stdout, "QBO payment methods:")
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ID\tNAME\tTYPE\tACTIVE")
+	for _, r := range qboRows {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%t\n", r.ID, r.Name, r.Type, r.Active)
+	}
+	tw.Flush()
+	fmt.Fprintln(m.Stdout, "\nVelocity payment methods:")
+	tw = tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  METHOD\tSETTING\tMAPPED TO")
+	for _, r := range velRows {
+		to := "-"
+		switch {
+		case r.QBOID != "" && r.QBOName != "":
+			to = fmt.Sprintf("%s (%s)", r.QBOID, r.QBOName)
+		case r.QBOID != "":
+			to = r.QBOID + " (not in QBO)"
+		case !r.Needed:
+			to = "- (not needed)"
+		}
+		if !r.Known {
+			to += "  (not a method velqbo knows Velocity to send)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", r.Method, r.Key, to)
+	}
+	tw.Flush()
+	fmt.Fprintf(m.Stdout, "\nMap one with `velqbo settings set %sMETHOD=ID`.\n", reconcile.SettingPaymentMethodPrefix)
+	return nil
 }

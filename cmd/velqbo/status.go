@@ -60,8 +60,7 @@ func statusCommand() command {
 	var asJSON bool
 	var nRuns int
 	return command{
-		name:    "status",
-		summary: "last runs, blocked items with reasons, token health",
+		name: "status",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 			fs.IntVar(&nRuns, "runs", 5, "how many recent runs to show")

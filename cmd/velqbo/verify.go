@@ -13,8 +13,7 @@ import (
 func verifyCommand() command {
 	var asJSON, full bool
 	return command{
-		name:    "verify",
-		summary: "read recorded documents back from QBO; report drift (--full: read all, not only what CDC says changed)",
+		name: "verify",
 		flags: func(fs *flag.FlagSet) {
 			fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object on stdout")
 			fs.BoolVar(&full, "full", false, "read every recorded document by id even when CDC could be used")
