@@ -190,6 +190,10 @@ func zshQuote(s string) string {
 	return r.Replace(s)
 }
 
+// zshDescribe escapes s for the description of a _describe entry, which
+// is taken as it is after the first colon.
+func zshDescribe(s string) string { return strings.ReplaceAll(s, `'`, `'\''`) }
+
 func zshFlagSpec(f completionFlag) string {
 	spec := fmt.Sprintf("'--%s[%s]", f.name, zshQuote(f.usage))
 	if f.takesValue() {
@@ -213,7 +217,7 @@ func writeZshCompletion(w io.Writer) {
 	b.WriteString("    local -a commands subs\n")
 	b.WriteString("    commands=(\n")
 	for _, c := range commands() {
-		fmt.Fprintf(&b, "        '%s:%s'\n", c.name, zshQuote(c.summary))
+		fmt.Fprintf(&b, "        '%s:%s'\n", c.name, zshDescribe(c.summary))
 	}
 	b.WriteString("    )\n")
 	b.WriteString("    _arguments -C \\\n")
@@ -237,11 +241,11 @@ func writeZshCompletion(w io.Writer) {
 			b.WriteString("            subs=(\n")
 			if c.name == "help" {
 				for _, h := range commands() {
-					fmt.Fprintf(&b, "                '%s:%s'\n", h.name, zshQuote(h.summary))
+					fmt.Fprintf(&b, "                '%s:%s'\n", h.name, zshDescribe(h.summary))
 				}
 			} else {
 				for _, s := range c.subs {
-					fmt.Fprintf(&b, "                '%s:%s'\n", s.name, zshQuote(s.summary))
+					fmt.Fprintf(&b, "                '%s:%s'\n", s.name, zshDescribe(s.summary))
 				}
 			}
 			b.WriteString("            )\n")

@@ -459,14 +459,19 @@ within --grace, and the run is recorded interrupted.`,
 			examples: []example{
 				{"velqbo daemon", "run on the schedule until stopped"},
 				{"velqbo daemon --run-now --listen 127.0.0.1:9089", "catch up at once; health on another port"},
+				{"velqbo daemon --allow-unconfigured", "start before connect and settings are done (runs fail until they are)"},
 			},
 		}),
 		demoCommand().with(docs{
 			summary: "the whole pipeline against the built-in sandbox (fake QBO and fake Velocity on loopback)",
-			globals: globalsConfig,
+			long: `With --db FILE (a file that does not exist yet), the demo keeps its ledger
+there, so velqbo status --db FILE shows its runs afterwards; without it the
+ledger is a temporary file, deleted at the end.`,
+			globals: globalsStore,
 			examples: []example{
 				{"velqbo demo", "a store of 120 orders, reported twice"},
 				{"velqbo demo --orders 3000 --serve", "a bigger store, kept up for other commands"},
+				{"velqbo demo --db demo.db --json", "keep the ledger in demo.db; print only JSON"},
 			},
 		}),
 		customersCommand().with(docs{
