@@ -343,11 +343,13 @@ func TestMan(t *testing.T) {
 // `velqbo ...` inline, or a line of a fenced block starting with it.
 var (
 	inlineRef = regexp.MustCompile("`(?:\\$ )?velqbo ([^`\n]+)`")
+	// binRef is the binary run by its path, as in a unit's ExecStart.
+	binRef    = regexp.MustCompile(`bin/velqbo ([^\n"']+)`)
 	blockLine = regexp.MustCompile(`^\s*(?:\$ |\./)?velqbo ([^\n]+)$`)
 )
 
 // TestCommandsNamedExist finds every `velqbo COMMAND ...` that the source,
-// the docs, the help text and the rendered reasons name, and checks that the
+// the docs, deploy/ and Dockerfiles, the help text and the rendered reasons name, and checks that the
 // command and its sub-action exist and that its flags are the command's.
 func TestCommandsNamedExist(t *testing.T) {
 	t.Parallel()
@@ -359,6 +361,9 @@ func TestCommandsNamedExist(t *testing.T) {
 	var refs []ref
 	scan := func(where, text string, blocks bool) {
 		for _, m := range inlineRef.FindAllStringSubmatch(text, -1) {
+			refs = append(refs, ref{where, m[1]})
+		}
+		for _, m := range binRef.FindAllStringSubmatch(text, -1) {
 			refs = append(refs, ref{where, m[1]})
 		}
 		if !blocks {
@@ -389,6 +394,10 @@ func TestCommandsNamedExist(t *testing.T) {
 		}
 		isDoc := rel == "README.md" || (filepath.Dir(rel) == "docs" && strings.HasSuffix(rel, ".md"))
 		isSource := strings.HasSuffix(rel, ".go") && !strings.HasSuffix(rel, "_test.go")
+		isDeploy := strings.HasPrefix(rel, "deploy"+string(filepath.Separator)) || strings.HasPrefix(d.Name(), "Dockerfile")
+		if isDeploy {
+			isSource = true
+		}
 		if !isDoc && !isSource {
 			return nil
 		}
