@@ -34,14 +34,18 @@ const (
 	// StateBlocked: a precondition failed (LastError says which); retried
 	// by every run.
 	StateBlocked State = "blocked"
-	// StateFailed: the last write failed (LastError says how).
+	// StateFailed: the last write failed (LastError says how; NeedsPerson
+	// says whether a person must act).
 	StateFailed State = "failed"
+	// StateSkipped: a person set the object aside (SkipReason says why):
+	// no run sends it until a retry (RetryDocument).
+	StateSkipped State = "skipped"
 )
 
 // Valid reports whether st is one of the ledger states.
 func (st State) Valid() bool {
 	switch st {
-	case StatePending, StateSent, StateVoided, StateDeletedInQBO, StateBlocked, StateFailed:
+	case StatePending, StateSent, StateVoided, StateDeletedInQBO, StateBlocked, StateFailed, StateSkipped:
 		return true
 	}
 	return false
@@ -120,10 +124,22 @@ type Document struct {
 	// PreviousQBOID is the QBO document a resync (BumpGeneration) forgot.
 	PreviousQBOID string
 
+	// NeedsPerson marks a failed row whose write QBO refused for the
+	// document itself (see DocumentOutcome.NeedsPerson); FailedRuns counts
+	// the consecutive runs that failed it so.
+	NeedsPerson bool
+	FailedRuns  int
+	// SkipReason, SkippedBy and SkippedAt say why, by whom and when a
+	// person set a StateSkipped row aside.
+	SkipReason string
+	SkippedBy  string
+	SkippedAt  time.Time
+
 	FirstSeenAt time.Time
 	UpdatedAt   time.Time
 
 	blockedRunID string
+	failedRunID  string
 }
 
 // Key returns the document's key.
@@ -144,7 +160,8 @@ const documentCols = `source_kind, source_id, order_number, generation, qbo_type
 	doc_number, fingerprint, state, pending_request_id, pending_action, pending_qbo_type, pending_qbo_id,
 	pending_fingerprint, pending_at, last_error, last_reasons, attempts, blocked_runs, blocked_run_id,
 	request_attempt, source_updated_at, void_receipt_id, not_applicable, sent_total, sent_customer_id,
-	previous_qbo_id, first_seen_at, updated_at`
+	previous_qbo_id, needs_person, failed_runs, failed_run_id, skip_reason, skipped_by, skipped_at,
+	first_seen_at, updated_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -155,7 +172,8 @@ func scanDocument(r rowScanner) (Document, error) {
 		&d.DocNumber, &d.Fingerprint, &d.State, &pReq, &pAct, &pType, &pID,
 		&pFP, &pAt, &d.LastError, &d.LastReasons, &d.Attempts, &d.BlockedRuns, &d.blockedRunID,
 		&d.RequestAttempt, scanTime(&d.SourceUpdatedAt), &d.VoidReceiptID, &d.NotApplicable, &d.SentTotal, &d.SentCustomerID,
-		&d.PreviousQBOID, scanTime(&d.FirstSeenAt), scanTime(&d.UpdatedAt))
+		&d.PreviousQBOID, &d.NeedsPerson, &d.FailedRuns, &d.failedRunID, &d.SkipReason, &d.SkippedBy, scanTime(&d.SkippedAt),
+		scanTime(&d.FirstSeenAt), scanTime(&d.UpdatedAt))
 	if err != nil {
 		return Document{}, err
 	}
@@ -178,7 +196,7 @@ func nullString(s string) any {
 }
 
 const putDocumentSQL = `INSERT INTO documents (` + documentCols + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (source_kind, source_id) DO UPDATE SET
 		order_number = excluded.order_number,
 		generation = excluded.generation,
@@ -206,6 +224,12 @@ const putDocumentSQL = `INSERT INTO documents (` + documentCols + `)
 		sent_total = excluded.sent_total,
 		sent_customer_id = excluded.sent_customer_id,
 		previous_qbo_id = excluded.previous_qbo_id,
+		needs_person = excluded.needs_person,
+		failed_runs = excluded.failed_runs,
+		failed_run_id = excluded.failed_run_id,
+		skip_reason = excluded.skip_reason,
+		skipped_by = excluded.skipped_by,
+		skipped_at = excluded.skipped_at,
 		updated_at = excluded.updated_at`
 
 func documentArgs(d Document) ([]any, error) {
@@ -221,7 +245,8 @@ func documentArgs(d Document) ([]any, error) {
 		nullString(d.PendingFingerprint), nullString(formatTime(d.PendingAt)),
 		d.LastError, string(d.LastReasons), d.Attempts, d.BlockedRuns, d.blockedRunID,
 		d.RequestAttempt, formatTime(d.SourceUpdatedAt), d.VoidReceiptID, d.NotApplicable, d.SentTotal, d.SentCustomerID,
-		d.PreviousQBOID, formatTime(d.FirstSeenAt), formatTime(d.UpdatedAt)}, nil
+		d.PreviousQBOID, d.NeedsPerson, d.FailedRuns, d.failedRunID, d.SkipReason, d.SkippedBy, formatTime(d.SkippedAt),
+		formatTime(d.FirstSeenAt), formatTime(d.UpdatedAt)}, nil
 }
 
 func putDocument(ctx context.Context, tx *sql.Tx, d Document) error {

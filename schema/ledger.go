@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -133,6 +134,12 @@ type DocumentOutcome struct {
 	// LastReasons.
 	Error        string
 	ErrorReasons []byte
+	// NeedsPerson, with StateFailed, says that QBO refused the document
+	// itself (a validation or business-rule fault): sending it again
+	// unchanged fails again, so a person must act. The row's FailedRuns
+	// then counts RunID's run, once per run; any other outcome clears both.
+	NeedsPerson bool
+	RunID       string
 
 	// The row's facts (see Document): each is stored when non-nil and
 	// left as it is when nil. Clearing one is setting its zero value:
@@ -188,6 +195,12 @@ func (s *Store) RecordOutcome(ctx context.Context, o DocumentOutcome) error {
 		d.LastError, d.LastReasons = o.Error, o.ErrorReasons
 		d.clearIntent()
 		d.BlockedRuns, d.blockedRunID = 0, ""
+		d.clearSkip()
+		if o.State == StateFailed && o.NeedsPerson {
+			d.countFailedRun(o.RunID)
+		} else {
+			d.clearNeedsPerson()
+		}
 		d.applyFacts(o)
 		if o.Audit == nil {
 			return nil
@@ -204,6 +217,23 @@ func (s *Store) RecordOutcome(ctx context.Context, o DocumentOutcome) error {
 		return fmt.Errorf("record outcome %s: %w", o.Key, err)
 	}
 	return nil
+}
+
+// countFailedRun marks the row as needing a person and counts runID's run
+// once.
+func (d *Document) countFailedRun(runID string) {
+	if !d.NeedsPerson || runID == "" || runID != d.failedRunID {
+		d.FailedRuns++
+	}
+	d.NeedsPerson, d.failedRunID = true, runID
+}
+
+func (d *Document) clearNeedsPerson() {
+	d.NeedsPerson, d.FailedRuns, d.failedRunID = false, 0, ""
+}
+
+func (d *Document) clearSkip() {
+	d.SkipReason, d.SkippedBy, d.SkippedAt = "", "", time.Time{}
 }
 
 func (d *Document) clearIntent() {
@@ -270,10 +300,15 @@ type Problem struct {
 // RecordBlocked marks an object blocked by a failed precondition with a
 // reason a bookkeeper can act on, creating its row if needed, and counts
 // the consecutive runs that blocked it. A pending intent is left alone: it
-// still needs its lookup.
+// still needs its lookup. A skipped row stays skipped: a person set it
+// aside, and only a retry brings it back.
 func (s *Store) RecordBlocked(ctx context.Context, p Problem) error {
 	_, err := s.mutateDocument(ctx, p.Key, true, func(_ *sql.Tx, d *Document, _ bool, _ time.Time) error {
+		if d.State == StateSkipped {
+			return nil
+		}
 		d.applyProblem(p, StateBlocked)
+		d.clearNeedsPerson()
 		if p.RunID == "" || p.RunID != d.blockedRunID {
 			d.BlockedRuns++
 		}
@@ -294,6 +329,8 @@ func (s *Store) RecordFailed(ctx context.Context, p Problem) error {
 	_, err := s.mutateDocument(ctx, p.Key, true, func(_ *sql.Tx, d *Document, _ bool, _ time.Time) error {
 		d.applyProblem(p, StateFailed)
 		d.BlockedRuns, d.blockedRunID = 0, ""
+		d.clearNeedsPerson()
+		d.clearSkip()
 		return nil
 	})
 	if err != nil {
@@ -326,6 +363,12 @@ func (s *Store) SetState(ctx context.Context, k DocumentKey, st State) error {
 			d.LastError, d.LastReasons = "", nil
 			d.BlockedRuns, d.blockedRunID = 0, ""
 		}
+		if st != StateFailed {
+			d.clearNeedsPerson()
+		}
+		if st != StateSkipped {
+			d.clearSkip()
+		}
 		return nil
 	})
 	if err != nil {
@@ -354,10 +397,79 @@ func (s *Store) BumpGeneration(ctx context.Context, kind, sourceID string) (Docu
 		d.State = StatePending
 		d.LastError, d.LastReasons = "", nil
 		d.Attempts, d.BlockedRuns, d.blockedRunID = 0, 0, ""
+		d.clearNeedsPerson()
+		d.clearSkip()
 		return nil
 	})
 	if err != nil {
 		return Document{}, fmt.Errorf("bump generation %s: %w", k, err)
+	}
+	return d, nil
+}
+
+// SkipDocument sets a row aside on a person's word: state StateSkipped
+// with reason, by and the time, and an audit entry (operation "skip",
+// detail "by <by>: <reason>") in the same transaction. No run sends a
+// skipped row until RetryDocument. Skipping a skipped row again replaces
+// its reason.
+//
+// Returns ErrNotFound when the row does not exist, ErrConflict when it
+// has a write whose outcome is unknown (a run must look it up first: the
+// document may be in QBO), and an error when reason or by is empty.
+func (s *Store) SkipDocument(ctx context.Context, k DocumentKey, reason, by string) (Document, error) {
+	if strings.TrimSpace(reason) == "" || strings.TrimSpace(by) == "" {
+		return Document{}, fmt.Errorf("skip %s: a reason and who skips are required", k)
+	}
+	d, err := s.mutateDocument(ctx, k, false, func(tx *sql.Tx, d *Document, _ bool, now time.Time) error {
+		if d.PendingRequestID != "" {
+			return fmt.Errorf("%s (%s) has an unknown outcome; a run must look it up first: %w", d.PendingRequestID, d.PendingWrite(), ErrConflict)
+		}
+		d.State = StateSkipped
+		d.SkipReason, d.SkippedBy, d.SkippedAt = reason, by, now.UTC()
+		d.BlockedRuns, d.blockedRunID = 0, ""
+		d.clearNeedsPerson()
+		_, err := appendAudit(ctx, tx, AuditEntry{Entity: d.QBOType, Operation: "skip", SourceKind: k.Kind, SourceID: k.SourceID,
+			QBOID: d.QBOID, Outcome: "skipped", Detail: "by " + by + ": " + reason}, now)
+		return err
+	})
+	if err != nil {
+		return Document{}, fmt.Errorf("skip %s: %w", k, err)
+	}
+	return d, nil
+}
+
+// RetryDocument undoes a skip, or the failure of a refused write, so that
+// the next run sends the object again: the row goes back to StatePending
+// (which every run re-reads, whatever its window) with its error, skip and
+// failed-run count cleared, and an audit entry (operation "retry", detail
+// "by <by>") is appended in the same transaction. A row with a document in
+// QBO keeps it, and its fingerprint: the run compares and updates it.
+//
+// Returns ErrNotFound when the row does not exist and ErrConflict when it
+// is neither failed nor skipped, or has a write whose outcome is unknown.
+func (s *Store) RetryDocument(ctx context.Context, k DocumentKey, by string) (Document, error) {
+	d, err := s.mutateDocument(ctx, k, false, func(tx *sql.Tx, d *Document, _ bool, now time.Time) error {
+		if d.State != StateFailed && d.State != StateSkipped {
+			return fmt.Errorf("it is %s, neither failed nor skipped: %w", d.State, ErrConflict)
+		}
+		if d.PendingRequestID != "" {
+			return fmt.Errorf("%s (%s) has an unknown outcome; the next run looks it up: %w", d.PendingRequestID, d.PendingWrite(), ErrConflict)
+		}
+		detail := "by " + by
+		if d.State == StateSkipped {
+			detail += "; was skipped by " + d.SkippedBy + ": " + d.SkipReason
+		}
+		d.State = StatePending
+		d.LastError, d.LastReasons = "", nil
+		d.BlockedRuns, d.blockedRunID = 0, ""
+		d.clearNeedsPerson()
+		d.clearSkip()
+		_, err := appendAudit(ctx, tx, AuditEntry{Entity: d.QBOType, Operation: "retry", SourceKind: k.Kind, SourceID: k.SourceID,
+			QBOID: d.QBOID, Outcome: "retried", Detail: detail}, now)
+		return err
+	})
+	if err != nil {
+		return Document{}, fmt.Errorf("retry %s: %w", k, err)
 	}
 	return d, nil
 }

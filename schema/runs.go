@@ -270,26 +270,62 @@ type BlockedItem struct {
 	DocNumber   string
 	Reason      string
 	Reasons     []byte // Reason as data (see Problem.Reasons)
-	Runs        int    // consecutive runs that blocked it
+	Runs        int    // consecutive runs that blocked it (FailedItems: that failed it needing a person)
 	UpdatedAt   time.Time
+	// NeedsPerson (FailedItems): QBO refused the document itself.
+	NeedsPerson bool
+	// SkipReason, SkippedBy, SkippedAt (SkippedItems): the person's word.
+	SkipReason string
+	SkippedBy  string
+	SkippedAt  time.Time
 }
 
 // BlockedItems lists the objects currently blocked, with their reasons,
 // longest-blocked first.
 func (s *Store) BlockedItems(ctx context.Context) ([]BlockedItem, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT source_kind, source_id, order_number, qbo_type, doc_number,
-		last_error, last_reasons, blocked_runs, updated_at FROM documents WHERE state = 'blocked'
-		ORDER BY blocked_runs DESC, source_kind, source_id`)
+	out, err := s.problemItems(ctx, `state = 'blocked'`, `blocked_runs DESC`, `blocked_runs`)
 	if err != nil {
 		return nil, fmt.Errorf("blocked items: %w", err)
+	}
+	return out, nil
+}
+
+// FailedItems lists the objects whose last write failed with a known
+// outcome, those needing a person first, longest-failed first. Runs is
+// FailedRuns. (A write with an unknown outcome is in PendingIntents.)
+func (s *Store) FailedItems(ctx context.Context) ([]BlockedItem, error) {
+	out, err := s.problemItems(ctx, `state = 'failed' AND pending_request_id IS NULL`, `needs_person DESC, failed_runs DESC`, `failed_runs`)
+	if err != nil {
+		return nil, fmt.Errorf("failed items: %w", err)
+	}
+	return out, nil
+}
+
+// SkippedItems lists the objects a person set aside, oldest skip first.
+func (s *Store) SkippedItems(ctx context.Context) ([]BlockedItem, error) {
+	out, err := s.problemItems(ctx, `state = 'skipped'`, `skipped_at`, `0`)
+	if err != nil {
+		return nil, fmt.Errorf("skipped items: %w", err)
+	}
+	return out, nil
+}
+
+// problemItems reads the rows matching where (constant SQL), ordered by
+// order then key, with runsCol as Runs.
+func (s *Store) problemItems(ctx context.Context, where, order, runsCol string) ([]BlockedItem, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT source_kind, source_id, order_number, qbo_type, doc_number,
+		last_error, last_reasons, `+runsCol+`, updated_at, needs_person, skip_reason, skipped_by, skipped_at
+		FROM documents WHERE `+where+` ORDER BY `+order+`, source_kind, source_id`)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	out := []BlockedItem{}
 	for rows.Next() {
 		var b BlockedItem
 		if err := rows.Scan(&b.Kind, &b.SourceID, &b.OrderNumber, &b.QBOType, &b.DocNumber, &b.Reason, &b.Reasons, &b.Runs,
-			scanTime(&b.UpdatedAt)); err != nil {
-			return nil, fmt.Errorf("blocked items: %w", err)
+			scanTime(&b.UpdatedAt), &b.NeedsPerson, &b.SkipReason, &b.SkippedBy, scanTime(&b.SkippedAt)); err != nil {
+			return nil, err
 		}
 		if len(b.Reasons) == 0 {
 			b.Reasons = nil
@@ -297,7 +333,7 @@ func (s *Store) BlockedItems(ctx context.Context) ([]BlockedItem, error) {
 		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("blocked items: %w", err)
+		return nil, err
 	}
 	return out, nil
 }
