@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -580,8 +581,10 @@ func TestRunSinceWindow(t *testing.T) {
 	}
 }
 
-// TestRunQBORejects: a write QBO rejects is a failed item with the code
-// qbo_rejected and QBO's fault as its text; the ledger row says the same.
+// TestRunQBORejects: a write QBO rejects for the document itself is a
+// failed item with the code qbo_refused_document, QBO's fault as its text
+// and retry-or-skip as its fix; the ledger row says the same and that it
+// needs a person.
 func TestRunQBORejects(t *testing.T) {
 	h := newEngHarness(t)
 	h.v.AddOrder(engOrder("ord_1", "1001", 1))
@@ -592,13 +595,15 @@ func TestRunQBORejects(t *testing.T) {
 		t.Fatalf("items (-want +got):\n%s", diff)
 	}
 	it := sum.Items[0]
-	want := reconcile.Reasons{{Code: reconcile.CodeQBORejected, Subject: reconcile.Subject{Kind: reconcile.SubjectOrder, ID: "1001"}, Text: it.Reason}}
-	if diff := cmp.Diff(want, it.Reasons); diff != "" || !contains(it.Reason, "Invalid Reference Id") {
+	text := strings.TrimSuffix(it.Reason, "; [retry_or_skip 1001]")
+	want := reconcile.Reasons{{Code: reconcile.CodeQBORefusedDocument, Subject: reconcile.Subject{Kind: reconcile.SubjectOrder, ID: "1001"}, Text: text,
+		Fix: reconcile.Fix{Action: reconcile.FixRetryOrSkip, ID: "1001"}}}
+	if diff := cmp.Diff(want, it.Reasons); diff != "" || !contains(it.Reason, "Invalid Reference Id") || text == it.Reason {
 		t.Errorf("reason %q, reasons (-want +got):\n%s", it.Reason, diff)
 	}
 	d := h.doc("order", "ord_1")
-	if d.State != schema.StateFailed || d.LastError != it.Reason {
-		t.Errorf("ledger: state %s, last error %q; want failed, %q", d.State, d.LastError, it.Reason)
+	if d.State != schema.StateFailed || d.LastError != it.Reason || !d.NeedsPerson || d.FailedRuns != 1 {
+		t.Errorf("ledger: state %s, last error %q, needs person %v, failed runs %d; want failed, %q, true, 1", d.State, d.LastError, d.NeedsPerson, d.FailedRuns, it.Reason)
 	}
 	if got, err := reconcile.DecodeReasons(d.LastReasons); err != nil || cmp.Diff(want, got) != "" {
 		t.Errorf("ledger: last reasons %s (%v); want %+v", d.LastReasons, err, want)

@@ -61,6 +61,8 @@ type Store interface {
 	ClearIntent(ctx context.Context, k schema.DocumentKey, requestID string) error
 	SetState(ctx context.Context, k schema.DocumentKey, st schema.State) error
 	BumpGeneration(ctx context.Context, kind, sourceID string) (schema.Document, error)
+	SkipDocument(ctx context.Context, k schema.DocumentKey, reason, by string) (schema.Document, error)
+	RetryDocument(ctx context.Context, k schema.DocumentKey, by string) (schema.Document, error)
 
 	StartRun(ctx context.Context, mode string) (schema.Run, error)
 	FinishRun(ctx context.Context, res schema.RunResult) error

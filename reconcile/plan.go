@@ -105,6 +105,10 @@ func diffDoc(kind Kind, want *Desired, row *schema.Document) *Change {
 		c.pending = row.HasPendingIntent()
 	}
 	switch {
+	case row != nil && row.State == schema.StateSkipped:
+		// A person set it aside: nothing is sent, whatever changed. The
+		// run lists every skipped row from the ledger (listSkipped).
+		c.Action = ActionSkipped
 	case len(want.Blocked) > 0:
 		c.Action, c.Why = ActionBlocked, want.Blocked
 	case row != nil && row.State == schema.StateDeletedInQBO:
@@ -119,7 +123,9 @@ func diffDoc(kind Kind, want *Desired, row *schema.Document) *Change {
 		c.Action = ActionNoop
 	case sameFingerprint(row.Fingerprint, want.Fingerprint):
 		c.Action = ActionNoop
-		c.restoreState = row.State == schema.StateBlocked || row.State == schema.StateFailed
+		// A retried row (pending, with its document) whose document turns
+		// out right is sent too.
+		c.restoreState = row.State == schema.StateBlocked || row.State == schema.StateFailed || row.State == schema.StatePending
 	default:
 		c.Action = ActionUpdate
 		if kind == KindOrder {
@@ -168,6 +174,12 @@ func diffOrder(d *OrderDocs, orders, refunds, payments map[string]schema.Documen
 	}
 	row := rowOf(orders, o.ID)
 	var out []*Change
+	if row != nil && row.State == schema.StateSkipped {
+		// Set aside by a person: not voided, not updated, and its refunds
+		// and payments wait with it.
+		return []*Change{{Kind: KindOrder, Key: row.Key(), OrderID: o.ID, OrderNumber: o.Number, Action: ActionSkipped,
+			QBOType: row.QBOType, QBOID: row.QBOID, DocNumber: row.DocNumber, Prior: row}}
+	}
 	if d.Cancelled {
 		// Cancelled after it was reported: void. Its refunds and payments
 		// are left alone (voiding the sale is the whole correction).
@@ -585,6 +597,9 @@ func (r *Reconciler) diffChunk(l *loadedChunk) (changes []*Change, unchanged int
 			if docs.UnlinkedCustomer != "" && c.Action == ActionBlocked && c.Desired != nil && c.Desired == docs.Doc && len(c.Desired.Blocked) > 0 {
 				c.unlinkedCustomer = docs.UnlinkedCustomer
 			}
+			if c.Action == ActionSkipped {
+				continue // listed from the ledger, once (listSkipped)
+			}
 			if c.Action == ActionNoop && c.Reason == "" && !c.restoreState {
 				unchanged++
 				continue
@@ -689,6 +704,9 @@ func (r *Reconciler) Plan(ctx context.Context, opts Options) (*Summary, error) {
 		}
 	}
 	sum.Counts.Unchanged += res.unchanged
+	if err := r.listSkipped(ctx, sum); err != nil {
+		return nil, err
+	}
 	sum.FinishedAt = r.now()
 	sum.sortItems()
 	return sum, nil

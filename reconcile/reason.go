@@ -42,8 +42,19 @@ const (
 	CodeDeletedInQBO      ReasonCode = "deleted_in_qbo"
 	CodeCustomerNameTaken ReasonCode = "customer_name_taken"
 	CodeCannotCreate      ReasonCode = "cannot_create_customer"
-	CodeQBORejected       ReasonCode = "qbo_rejected"    // QBO refused the write; Text is its fault
-	CodeOutcomeUnknown    ReasonCode = "outcome_unknown" // looked up before anything is written again
+	// CodeQBORejected: QBO refused every attempt of the write before
+	// processing it (throttled, unavailable): nothing was written and
+	// nothing is wrong with the document; the next run sends it again.
+	CodeQBORejected ReasonCode = "qbo_rejected"
+	// CodeQBORefusedDocument: QBO refused the document itself (a
+	// validation or business-rule fault, e.g. a payment larger than the
+	// invoice's open balance); Text is its fault. Sending it unchanged
+	// fails again: a person fixes the cause and retries, or skips it.
+	CodeQBORefusedDocument ReasonCode = "qbo_refused_document"
+	// CodeSkipped: a person set the object aside (velqbo skip); Text says
+	// who, when and why. No run sends it until velqbo retry.
+	CodeSkipped        ReasonCode = "skipped"
+	CodeOutcomeUnknown ReasonCode = "outcome_unknown" // looked up before anything is written again
 	// CodeExistsInQBOUnmarked: QBO already holds a document with this
 	// DocNumber (or, for a payment, this customer, invoice and amount)
 	// that velqbo did not make; Reason.QBODoc names it. Fix: adopt.
@@ -103,7 +114,19 @@ const (
 	// FixAdopt: record the documents QBO already holds for order number ID
 	// in the ledger (velqbo adopt), instead of creating them.
 	FixAdopt FixAction = "adopt"
+	// FixRetryOrSkip: fix the cause (in the source or in QBO), then send
+	// order number ID again (velqbo retry), or set it aside (velqbo skip).
+	FixRetryOrSkip FixAction = "retry_or_skip"
+	// FixRetry: send the skipped order number ID again (velqbo retry).
+	FixRetry FixAction = "retry"
 )
+
+// NeedsPerson reports whether an item failed for code c waits for a
+// person: the runs alone cannot get it through. Every other failure
+// (throttling, an outage, an unknown outcome, a lookup that failed, a
+// write still in flight, an order document not yet in QBO) is retried by
+// the next run.
+func (c ReasonCode) NeedsPerson() bool { return c == CodeQBORefusedDocument }
 
 // Fix is the remedy of a reason, as data. The zero Fix means there is
 // nothing to run: the source's data or QBO's must change.
@@ -153,7 +176,7 @@ func (r Reason) Render(fixText func(Fix) string) string {
 	}
 	sep := ": "
 	switch r.Fix.Action {
-	case FixResync, FixCreateCustomer, FixAdopt:
+	case FixResync, FixCreateCustomer, FixAdopt, FixRetryOrSkip, FixRetry:
 		// These remedies read as a second clause: "deleted in QBO; run …".
 		sep = "; "
 	}

@@ -166,6 +166,9 @@ func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 		cursors[cursorHomeCurrency] = fresh.HomeCurrency
 		cursors[cursorMultiCurrency] = fmt.Sprint(fresh.MultiCurrency)
 	}
+	if err := r.listSkipped(ctx, sum); err != nil {
+		return fail(err)
+	}
 	sum.FinishedAt = r.now()
 	sum.sortItems()
 	if err := r.Store.AddRunItems(ctx, run.ID, sum.runItems()); err != nil {

@@ -23,6 +23,9 @@ const (
 	// ActionAdopt: the document was found in QBO, carrying velqbo's
 	// marker and the desired payload, and recorded instead of created.
 	ActionAdopt Action = "adopt"
+	// ActionSkipped: a person set the object aside (velqbo skip); it is
+	// not sent, and neither failed nor blocked.
+	ActionSkipped Action = "skipped"
 )
 
 // Mode says which orders a run reads.
@@ -84,6 +87,11 @@ type Counts struct {
 	// Waiting counts the failed items whose earlier create may still
 	// reach QBO (code write_in_flight): looked up again by a later run.
 	Waiting int `json:"waiting,omitempty"`
+	// Skipped counts the objects a person set aside (velqbo skip).
+	Skipped int `json:"skipped,omitempty"`
+	// NeedsPerson counts the failed items QBO refused for the document
+	// itself (code qbo_refused_document): retrying alone will not help.
+	NeedsPerson int `json:"needs_person,omitempty"`
 }
 
 // Item is one unit of work of a run or plan, as `run --json` lists it.
@@ -139,6 +147,11 @@ func (s *Summary) add(it Item) {
 		if slices.ContainsFunc(it.Reasons, func(r Reason) bool { return r.Code == CodeWriteInFlight }) {
 			s.Counts.Waiting++
 		}
+		if slices.ContainsFunc(it.Reasons, func(r Reason) bool { return r.Code.NeedsPerson() }) {
+			s.Counts.NeedsPerson++
+		}
+	case ActionSkipped:
+		s.Counts.Skipped++
 	case ActionAdopt:
 		s.Counts.Adopted++
 	case ActionNoop:
@@ -200,6 +213,12 @@ func (s *Summary) countsMap() map[string]int {
 	}
 	if c.Waiting > 0 {
 		m["waiting"] = c.Waiting
+	}
+	if c.Skipped > 0 {
+		m["skipped"] = c.Skipped
+	}
+	if c.NeedsPerson > 0 {
+		m["needs_person"] = c.NeedsPerson
 	}
 	return m
 }

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,35 @@ import (
 // reasonRefused starts the reason of a write QBO refused on every attempt
 // before processing it (throttling, 503): failed, not unknown.
 const reasonRefused = "not sent: QBO refused every attempt (throttled or unavailable); sent again next run"
+
+// reasonRefusedDocument starts the reason of a write QBO refused for the
+// document itself.
+const reasonRefusedDocument = "QBO refused the document"
+
+// FailureCode classifies the error of a failed write (not an auth error:
+// that stops the run):
+//
+//   - CodeQBORefusedDocument: QBO answered that the document itself is
+//     wrong (a validation or business-rule fault, another 4xx, or a
+//     request this client would not send). Nothing was written, and the
+//     same document fails again: a person must act.
+//   - CodeQBORejected: QBO refused every attempt before processing it
+//     (throttled, 503). Nothing was written; the next run sends it again.
+//   - CodeOutcomeUnknown: some attempt may have been processed (a
+//     timeout, a lost connection, a 500 or 504, a cancelled context): the
+//     write is looked up before it is sent again.
+//
+// A stale SyncToken (5010) is a validation fault that a re-read fixes,
+// not a person: it counts as CodeQBORejected.
+func FailureCode(err error) ReasonCode {
+	switch {
+	case !definitive(err):
+		return CodeOutcomeUnknown
+	case qbo.Retryable(err), qbo.IsStaleObject(err):
+		return CodeQBORejected
+	}
+	return CodeQBORefusedDocument
+}
 
 // one sends one change's write.
 func (a *applier) one(ctx context.Context, c *Change) {
@@ -214,16 +244,25 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 		a.stop(fmt.Errorf("%w: %w", ErrQBOAuth, err))
 		return
 	}
-	if definitive(err) {
+	if code := FailureCode(err); code != CodeOutcomeUnknown {
 		reason, tid := err.Error(), intuitTID(err)
-		if qbo.Retryable(err) {
+		why := Reasons{{Code: code, Subject: c.subject(), Text: reason}}
+		switch code {
+		case CodeQBORejected:
 			// Throttled or unavailable on every attempt: nothing to fix,
 			// nothing to look up; the next run sends it again.
 			reason = reasonRefused + ": " + reason
+			why[0].Text = reason
+		case CodeQBORefusedDocument:
+			// Sent again unchanged it fails again, run after run: a person
+			// fixes the cause and retries, or skips it.
+			why[0].Text = reasonRefusedDocument + ": " + reason
+			why[0].Fix = Fix{Action: FixRetryOrSkip, ID: cmp.Or(c.OrderNumber, c.OrderID)}
+			reason = a.r.text(why)
 		}
-		why := Reasons{{Code: CodeQBORejected, Subject: c.subject(), Text: reason}}
 		a.finish(ctx, c, written{outcome: schema.DocumentOutcome{Key: c.Key, RequestID: rid, State: schema.StateFailed,
 			OrderNumber: c.OrderNumber, Error: reason, ErrorReasons: why.encode(), RequestAttempt: new(c.attempt() + 1),
+			NeedsPerson: code.NeedsPerson(), RunID: a.runID,
 			Audit: &schema.AuditEntry{Entity: c.QBOType, Operation: string(c.Action), Outcome: "rejected",
 				Detail: reason, IntuitTID: tid}}},
 			func() { c.Action, c.Why, c.Reason, c.tid = ActionFailed, why, reason, tid })

@@ -40,6 +40,8 @@ type StoreFuncs struct {
 	ClearIntent            func(ctx context.Context, next reconcile.Store, k schema.DocumentKey, requestID string) error
 	SetState               func(ctx context.Context, next reconcile.Store, k schema.DocumentKey, st schema.State) error
 	BumpGeneration         func(ctx context.Context, next reconcile.Store, kind, sourceID string) (schema.Document, error)
+	SkipDocument           func(ctx context.Context, next reconcile.Store, k schema.DocumentKey, reason, by string) (schema.Document, error)
+	RetryDocument          func(ctx context.Context, next reconcile.Store, k schema.DocumentKey, by string) (schema.Document, error)
 	StartRun               func(ctx context.Context, next reconcile.Store, mode string) (schema.Run, error)
 	FinishRun              func(ctx context.Context, next reconcile.Store, res schema.RunResult) error
 	AddRunItems            func(ctx context.Context, next reconcile.Store, runID string, items []schema.RunItem) error
@@ -142,6 +144,20 @@ func (s *store) BumpGeneration(ctx context.Context, kind, sourceID string) (sche
 		return s.funcs.BumpGeneration(ctx, s.next, kind, sourceID)
 	}
 	return s.next.BumpGeneration(ctx, kind, sourceID)
+}
+
+func (s *store) SkipDocument(ctx context.Context, k schema.DocumentKey, reason, by string) (schema.Document, error) {
+	if s.funcs.SkipDocument != nil {
+		return s.funcs.SkipDocument(ctx, s.next, k, reason, by)
+	}
+	return s.next.SkipDocument(ctx, k, reason, by)
+}
+
+func (s *store) RetryDocument(ctx context.Context, k schema.DocumentKey, by string) (schema.Document, error) {
+	if s.funcs.RetryDocument != nil {
+		return s.funcs.RetryDocument(ctx, s.next, k, by)
+	}
+	return s.next.RetryDocument(ctx, k, by)
 }
 
 func (s *store) StartRun(ctx context.Context, mode string) (schema.Run, error) {
