@@ -22,6 +22,7 @@ type daemonOptions struct {
 	verify      bool
 	grace       time.Duration
 	blockedRuns int
+	failedRuns  int
 	tokenDays   int
 	// allowUnconfigured starts the daemon although it cannot run yet
 	// (unconfigured's problems are then logged, not refused).
@@ -37,6 +38,7 @@ func daemonCommand() command {
 			fs.BoolVar(&o.verify, "verify", true, "after each run, read the recorded documents back from QBO and alert on drift (--verify=false to skip)")
 			fs.DurationVar(&o.grace, "grace", 30*time.Second, "on SIGINT/SIGTERM, how long writes in flight may take to finish before they are cut off")
 			fs.IntVar(&o.blockedRuns, "alert-blocked-runs", 3, "alert when an item has stayed blocked for more than this many runs")
+			fs.IntVar(&o.failedRuns, "alert-failed-runs", 2, "alert when an item QBO refused (it needs a person: fix and `velqbo retry`, or `velqbo skip`) has failed this many runs in a row")
 			fs.IntVar(&o.tokenDays, "alert-token-days", tokenhealth.WarnDays, "alert when the QBO refresh token has fewer days left than this")
 			fs.BoolVar(&o.allowUnconfigured, "allow-unconfigured", false, "start even when no QBO company is connected, no Velocity source is set or required settings are missing (runs fail until they are)")
 		},
@@ -44,8 +46,8 @@ func daemonCommand() command {
 			if len(args) > 0 {
 				return usageErrorf("daemon takes no arguments")
 			}
-			if o.grace <= 0 || o.blockedRuns < 1 || o.tokenDays < 0 {
-				return usageErrorf("daemon: --grace must be positive, --alert-blocked-runs at least 1, --alert-token-days not negative")
+			if o.grace <= 0 || o.blockedRuns < 1 || o.failedRuns < 1 || o.tokenDays < 0 {
+				return usageErrorf("daemon: --grace must be positive, --alert-blocked-runs and --alert-failed-runs at least 1, --alert-token-days not negative")
 			}
 			problems, err := m.unconfigured(ctx)
 			if err != nil {
@@ -91,6 +93,7 @@ func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon.Daemon, 
 		RunNow:       o.runNow,
 		Grace:        o.grace,
 		BlockedRuns:  o.blockedRuns,
+		FailedRuns:   o.failedRuns,
 		TokenDays:    o.tokenDays,
 		RunLease:     runLeaseName,
 		LeaseTTL:     leaseTTL,

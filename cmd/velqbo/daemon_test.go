@@ -84,7 +84,7 @@ type daemonRig struct {
 }
 
 func defaultDaemonOptions() daemonOptions {
-	return daemonOptions{grace: time.Hour, blockedRuns: 3, tokenDays: tokenhealth.WarnDays}
+	return daemonOptions{grace: time.Hour, blockedRuns: 3, failedRuns: 2, tokenDays: tokenhealth.WarnDays}
 }
 
 func startDaemon(t *testing.T, h *harness, o daemonOptions) *daemonRig {

@@ -31,6 +31,10 @@ func fixCommand(f reconcile.Fix) string {
 		return fmt.Sprintf("run `velqbo resync %s` to re-create it", f.ID)
 	case reconcile.FixAdopt:
 		return fmt.Sprintf("run `velqbo adopt %s` to take it over instead of creating another", f.ID)
+	case reconcile.FixRetryOrSkip:
+		return fmt.Sprintf("fix the cause in Velocity or QBO, then run `velqbo retry %s`; or set it aside with `velqbo skip %s --reason TEXT`", f.ID, f.ID)
+	case reconcile.FixRetry:
+		return fmt.Sprintf("`velqbo retry %s` sends it again", f.ID)
 	}
 	return ""
 }

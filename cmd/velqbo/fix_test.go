@@ -27,6 +27,9 @@ func TestFixCommand(t *testing.T) {
 		{reconcile.Fix{Action: reconcile.FixMapPaymentMethod, ID: "credit_card"}, "run `velqbo settings set payment_method.credit_card=ID`"},
 		{reconcile.Fix{Action: reconcile.FixResync, ID: "1001"}, "run `velqbo resync 1001` to re-create it"},
 		{reconcile.Fix{}, ""},
+		{reconcile.Fix{Action: reconcile.FixRetryOrSkip, ID: "1001"},
+			"fix the cause in Velocity or QBO, then run `velqbo retry 1001`; or set it aside with `velqbo skip 1001 --reason TEXT`"},
+		{reconcile.Fix{Action: reconcile.FixRetry, ID: "1001"}, "`velqbo retry 1001` sends it again"},
 		{reconcile.Fix{Action: "no_such_action", ID: "x"}, ""},
 	}
 	for _, tt := range tests {

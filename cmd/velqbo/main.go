@@ -421,6 +421,32 @@ only those whose customer and total agree to the cent.`,
 				{"velqbo adopt --matching", "adopt every blocked one that agrees"},
 			},
 		}),
+		retryCommand().with(docs{
+			summary: "send the failed or skipped items of orders again in the next run (undoes skip)",
+			args:    "ORDER_NUMBER...",
+			long: `For items QBO refused for what the document holds (they need a person:
+status marks them [needs a person]): fix the cause in Velocity or QBO, then
+retry. The next run reads those orders whatever its window and sends them
+again. Changes only the database; recorded in the audit log with --by.`,
+			globals: globalsStore,
+			examples: []example{
+				{"velqbo retry 10042", "send order 10042's failed or skipped items again"},
+				{"velqbo retry 10042 10043 --by amy", "two orders, audited as amy"},
+			},
+		}),
+		skipCommand().with(docs{
+			summary: "set aside an order's failed or blocked items with a reason; no run sends them until retry",
+			args:    "ORDER_NUMBER --reason TEXT",
+			long: `The reason is required. It is recorded with who (--by, default the OS user
+and host) and when, in the ledger and the audit log. A skipped item is never
+sent, voided or updated, nor counted failed: every run and status list it as
+skipped with the reason. velqbo retry ORDER_NUMBER undoes it. Changes only
+the database.`,
+			globals: globalsStore,
+			examples: []example{
+				{"velqbo skip 10042 --reason \"paid by hand in QBO\"", "set order 10042's failed payment aside"},
+			},
+		}),
 		ledgerCommand().with(docs{
 			summary: "rebuild the ledger from QBO after a lost or restored database",
 			args:    "rebuild",

@@ -328,6 +328,12 @@ func (m *Main) printSummary(sum *reconcile.Summary, plan bool) {
 	for _, warn := range sum.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", warn)
 	}
+	if c.NeedsPerson > 0 {
+		fmt.Fprintf(w, "%d of the failed were refused by QBO for what the document holds: every run fails them again until a person fixes the cause and runs `velqbo retry ORDER_NUMBER`, or sets them aside with `velqbo skip ORDER_NUMBER --reason TEXT`.\n", c.NeedsPerson)
+	}
+	if c.Skipped > 0 {
+		fmt.Fprintf(w, "%d item(s) skipped: set aside by a person, not sent (`velqbo retry ORDER_NUMBER` sends them again).\n", c.Skipped)
+	}
 	if len(sum.Items) == 0 {
 		if plan {
 			fmt.Fprintln(w, "Nothing to send.")

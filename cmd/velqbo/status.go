@@ -25,6 +25,7 @@ type statusView struct {
 	Failed     []blockedView       `json:"failed"`
 	Unknown    []blockedView       `json:"unknown_outcome"`
 	Deleted    []blockedView       `json:"deleted_in_qbo"`
+	Skipped    []blockedView       `json:"skipped"`
 	Documents  map[string]int      `json:"documents"` // "<kind>/<state>" -> n
 	LeaseOwner *schema.Lease       `json:"lease,omitempty"`
 	// LedgerLag is the comparison of QBO's newest documents with the
@@ -54,6 +55,13 @@ type blockedView struct {
 	Since       time.Time `json:"updated_at"`
 	// Reasons is Reason as data when the ledger has it (as in run --json).
 	Reasons reconcile.Reasons `json:"reasons,omitempty"`
+	// NeedsPerson: failed because QBO refused the document itself; Runs
+	// is then how many runs in a row it failed so.
+	NeedsPerson bool `json:"needs_person,omitempty"`
+	// SkippedBy, SkippedAt and SkipReason: a skipped item's person's word.
+	SkippedBy  string     `json:"skipped_by,omitempty"`
+	SkippedAt  *time.Time `json:"skipped_at,omitempty"`
+	SkipReason string     `json:"skip_reason,omitempty"`
 }
 
 func statusCommand() command {
@@ -139,7 +147,7 @@ func ptime(t time.Time) *time.Time {
 }
 
 func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (*statusView, error) {
-	v := &statusView{Runs: []runView{}, Blocked: []blockedView{}, Failed: []blockedView{}, Unknown: []blockedView{}, Deleted: []blockedView{}, Documents: map[string]int{}}
+	v := &statusView{Runs: []runView{}, Blocked: []blockedView{}, Failed: []blockedView{}, Unknown: []blockedView{}, Deleted: []blockedView{}, Skipped: []blockedView{}, Documents: map[string]int{}}
 	infos, err := st.Tokens(ctx)
 	if err != nil {
 		return nil, err
@@ -178,7 +186,21 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 		return nil, err
 	}
 	for _, d := range failed {
-		v.Failed = append(v.Failed, docView(d, "", nil))
+		b := docView(d, "", nil)
+		if d.NeedsPerson {
+			b.NeedsPerson, b.Runs = true, d.FailedRuns
+		}
+		v.Failed = append(v.Failed, b)
+	}
+	skipped, err := st.ListDocuments(ctx, schema.DocumentFilter{States: []schema.State{schema.StateSkipped}, Limit: 1000})
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range skipped {
+		why := reconcile.Reasons{reconcile.SkippedReason(d)}
+		b := docView(d, why.Render(fixCommand), why)
+		b.SkippedBy, b.SkippedAt, b.SkipReason = d.SkippedBy, ptime(d.SkippedAt), d.SkipReason
+		v.Skipped = append(v.Skipped, b)
 	}
 	deleted, err := st.ListDocuments(ctx, schema.DocumentFilter{States: []schema.State{schema.StateDeletedInQBO}, Limit: 1000})
 	if err != nil {
@@ -256,6 +278,9 @@ func (m *Main) printStatus(v *statusView) {
 			if b.Runs > 1 {
 				runs = fmt.Sprintf(" [%d runs]", b.Runs)
 			}
+			if b.NeedsPerson {
+				runs += " [needs a person]"
+			}
 			fmt.Fprintf(w, "  %s%s: %s\n", label, runs, b.Reason)
 		}
 	}
@@ -263,6 +288,7 @@ func (m *Main) printStatus(v *statusView) {
 	section("Failed", v.Failed)
 	section("Outcome unknown", v.Unknown)
 	section("Deleted in QBO", v.Deleted)
+	section("Skipped (set aside by a person; not sent)", v.Skipped)
 	if len(v.Documents) > 0 {
 		keys := make([]string, 0, len(v.Documents))
 		for k := range v.Documents {
@@ -284,8 +310,10 @@ func countsLine(c map[string]int) string {
 	for _, k := range order {
 		parts = append(parts, fmt.Sprintf("%s %d", k, c[k]))
 	}
-	if n := c["adopted"]; n > 0 {
-		parts = append(parts, fmt.Sprintf("adopted %d", n))
+	for _, k := range []string{"adopted", "skipped"} {
+		if n := c[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+		}
 	}
 	return strings.Join(parts, ", ")
 }

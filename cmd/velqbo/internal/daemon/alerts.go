@@ -22,6 +22,7 @@ import (
 const (
 	EventRunFailed     = "run_failed"     // a scheduled run could not run or could not finish
 	EventItemsBlocked  = "items_blocked"  // items blocked for more than N consecutive runs
+	EventItemsFailed   = "items_failed"   // items QBO refused (a person must act) for N consecutive runs
 	EventDriftFound    = "drift_found"    // verify found documents changed or deleted in QBO
 	EventTokenExpiring = "token_expiring" // the QBO refresh token nears (or passed) its end
 )

@@ -54,6 +54,9 @@ type Config struct {
 	// BlockedRuns: alert when an item has stayed blocked for more than
 	// this many runs.
 	BlockedRuns int
+	// FailedRuns: alert when an item QBO refused (it needs a person) has
+	// failed this many consecutive runs.
+	FailedRuns int
 	// TokenDays: alert when the QBO refresh token has fewer days left.
 	TokenDays int
 

@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -14,15 +15,19 @@ import (
 type HealthView struct {
 	// Status is ok, degraded (works, but look at `velqbo status`) or fail
 	// (answered with HTTP 503).
-	Status        string              `json:"status"`
-	Problems      []string            `json:"problems,omitempty"`
-	Database      string              `json:"database"`
-	RunInProgress bool                `json:"run_in_progress"`
-	LastRun       *HealthRun          `json:"last_run,omitempty"`
-	LastSuccessAt *time.Time          `json:"last_success_at,omitempty"`
-	LastSuccessS  *float64            `json:"last_success_age_seconds,omitempty"`
-	Blocked       int                 `json:"blocked_items"`
-	Token         *tokenhealth.Health `json:"token,omitempty"`
+	Status        string     `json:"status"`
+	Problems      []string   `json:"problems,omitempty"`
+	Database      string     `json:"database"`
+	RunInProgress bool       `json:"run_in_progress"`
+	LastRun       *HealthRun `json:"last_run,omitempty"`
+	LastSuccessAt *time.Time `json:"last_success_at,omitempty"`
+	LastSuccessS  *float64   `json:"last_success_age_seconds,omitempty"`
+	Blocked       int        `json:"blocked_items"`
+	// Failed counts the items QBO refused that need a person (fix and
+	// retry, or skip); Skipped the items a person set aside.
+	Failed  int                 `json:"failed_items"`
+	Skipped int                 `json:"skipped_items"`
+	Token   *tokenhealth.Health `json:"token,omitempty"`
 }
 
 // HealthRun is the last run, in HealthView.
@@ -102,6 +107,19 @@ func (d *Daemon) health(ctx context.Context) *HealthView {
 	}
 	if blocked, err := d.st.BlockedItems(ctx); err == nil {
 		v.Blocked = len(blocked)
+	}
+	if failed, err := d.st.FailedItems(ctx); err == nil {
+		for _, f := range failed {
+			if f.NeedsPerson {
+				v.Failed++
+			}
+		}
+		if v.Failed > 0 {
+			degrade(fmt.Sprintf("%d item(s) refused by QBO need a person: fix and `velqbo retry ORDER_NUMBER`, or `velqbo skip ORDER_NUMBER --reason TEXT` (`velqbo status` says why)", v.Failed))
+		}
+	}
+	if skipped, err := d.st.SkippedItems(ctx); err == nil {
+		v.Skipped = len(skipped)
 	}
 	infos, err := d.st.Tokens(ctx)
 	switch {

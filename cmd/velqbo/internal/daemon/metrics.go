@@ -42,6 +42,8 @@ type metrics struct {
 	runDuration  prometheus.Gauge
 	running      prometheus.Gauge
 	blocked      prometheus.Gauge
+	failed       prometheus.Gauge
+	skipped      prometheus.Gauge
 	lastSuccess  prometheus.Gauge
 	tokenExpiry  prometheus.Gauge
 	qboRequests  *prometheus.CounterVec
@@ -58,7 +60,7 @@ func newMetrics() *metrics {
 			Help: "Scheduled runs by outcome: ok, partial, failed, interrupted, skipped (one was in progress), panicked."},
 			[]string{"outcome"}),
 		documents: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "velqbo_documents_total",
-			Help: "Documents handled by scheduled runs, by action (create, update, void, noop, blocked, failed, adopt) and QBO type."},
+			Help: "Documents handled by scheduled runs, by action (create, update, void, noop, blocked, failed, adopt, skipped) and QBO type."},
 			[]string{"action", "type"}),
 		runDuration: prometheus.NewGauge(prometheus.GaugeOpts{Name: "velqbo_last_run_duration_seconds",
 			Help: "Wall time of the last scheduled run."}),
@@ -66,6 +68,10 @@ func newMetrics() *metrics {
 			Help: "1 while a scheduled run is in progress."}),
 		blocked: prometheus.NewGauge(prometheus.GaugeOpts{Name: "velqbo_blocked_items",
 			Help: "Objects blocked now (see `velqbo status`)."}),
+		failed: prometheus.NewGauge(prometheus.GaugeOpts{Name: "velqbo_failed_items",
+			Help: "Objects QBO refused that need a person (fix and `velqbo retry`, or `velqbo skip`)."}),
+		skipped: prometheus.NewGauge(prometheus.GaugeOpts{Name: "velqbo_skipped_items",
+			Help: "Objects a person set aside with `velqbo skip`."}),
 		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Name: "velqbo_last_success_timestamp_seconds",
 			Help: "Start time of the last run that read its whole window (ok or partial), as a Unix time; 0 if none."}),
 		tokenExpiry: prometheus.NewGauge(prometheus.GaugeOpts{Name: "velqbo_qbo_refresh_token_expiry_seconds",
@@ -83,7 +89,7 @@ func newMetrics() *metrics {
 		qboPaced: prometheus.NewCounter(prometheus.CounterOpts{Name: "velqbo_qbo_paced_total",
 			Help: "Requests the client-side pacer delayed to stay within QBO's limits."}),
 	}
-	m.reg.MustRegister(m.runs, m.documents, m.runDuration, m.running, m.blocked, m.lastSuccess, m.tokenExpiry,
+	m.reg.MustRegister(m.runs, m.documents, m.runDuration, m.running, m.blocked, m.failed, m.skipped, m.lastSuccess, m.tokenExpiry,
 		m.qboRequests, m.qboLatency, m.qboThrottled, m.qboRetries, m.qboPaced,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Every outcome is present from the start, so a rate() over a counter
@@ -165,6 +171,22 @@ func (m *metrics) refresh(ctx context.Context, st *schema.Store, now time.Time) 
 		return err
 	}
 	m.blocked.Set(float64(len(blocked)))
+	failed, err := st.FailedItems(ctx)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, f := range failed {
+		if f.NeedsPerson {
+			n++
+		}
+	}
+	m.failed.Set(float64(n))
+	skipped, err := st.SkippedItems(ctx)
+	if err != nil {
+		return err
+	}
+	m.skipped.Set(float64(len(skipped)))
 	switch run, err := st.LastSuccessfulRun(ctx); {
 	case err == nil:
 		m.lastSuccess.Set(float64(run.StartedAt.Unix()))

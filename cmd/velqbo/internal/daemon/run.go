@@ -119,6 +119,7 @@ func (d *Daemon) checkAlerts(ctx context.Context, runID string) {
 				EventItemsBlocked+":"+strings.Join(ids, ","), alertEvery)
 		}
 	}
+	d.checkFailed(ctx, runID)
 	infos, err := d.st.Tokens(ctx)
 	if err != nil {
 		d.log.WithError(err).Warn("read token health for alerts")
@@ -143,6 +144,38 @@ func (d *Daemon) checkAlerts(ctx context.Context, runID string) {
 	d.alerts.send(Alert{Event: EventTokenExpiring, Severity: sev, RunID: runID, Message: msg,
 		Details: map[string]any{"realm": infos[0].Realm, "expires_at": end.UTC(), "days_left": int(left.Hours() / 24)}},
 		EventTokenExpiring+":"+infos[0].Realm+":"+sev, alertEvery)
+}
+
+// checkFailed alerts on the items QBO refused for what the document holds
+// for at least FailedRuns runs in a row: the runs alone will not get them
+// through, a person must fix and retry them or skip them. The same items
+// are alerted again after alertEvery.
+func (d *Daemon) checkFailed(ctx context.Context, runID string) {
+	failed, err := d.st.FailedItems(ctx)
+	if err != nil {
+		d.log.WithError(err).Warn("read failed items for alerts")
+		return
+	}
+	var items []map[string]any
+	var ids []string
+	for _, f := range failed {
+		if !f.NeedsPerson || f.Runs < d.c.FailedRuns {
+			continue
+		}
+		ids = append(ids, f.Kind+"/"+f.SourceID)
+		if len(items) < 20 {
+			items = append(items, map[string]any{"kind": f.Kind, "source_id": f.SourceID,
+				"order_number": f.OrderNumber, "runs": f.Runs, "reason": f.Reason})
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	sort.Strings(ids)
+	d.alerts.send(Alert{Event: EventItemsFailed, Severity: SeverityWarning, RunID: runID,
+		Message: fmt.Sprintf("velqbo: QBO refused %d item(s) for %d runs or more; a person must fix the cause and run `velqbo retry ORDER_NUMBER`, or `velqbo skip ORDER_NUMBER --reason TEXT`; `velqbo status` says why", len(ids), d.c.FailedRuns),
+		Details: map[string]any{"count": len(ids), "items": items}},
+		EventItemsFailed+":"+strings.Join(ids, ","), alertEvery)
 }
 
 func (d *Daemon) checkDrift(ctx context.Context, runID string) {
