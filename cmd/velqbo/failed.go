@@ -28,7 +28,7 @@ func retryCommand() command {
 				return usageErrorf("retry takes ORDER_NUMBER...")
 			}
 			return m.withLedger(ctx, func(r *reconcile.Reconciler) error {
-				docs, err := r.Retry(ctx, args, cmp.Or(by, whoAmI()))
+				docs, err := r.Retry(ctx, args, cmp.Or(by, m.whoAmI()))
 				for _, d := range docs {
 					fmt.Fprintf(m.Stdout, "%s %s of order %s: the next run sends it again\n", d.Kind, d.SourceID, d.OrderNumber)
 				}
@@ -56,7 +56,7 @@ func skipCommand() command {
 				return usageErrorf("skip: --reason TEXT is required: say why the order is set aside")
 			}
 			return m.withLedger(ctx, func(r *reconcile.Reconciler) error {
-				docs, err := r.Skip(ctx, args[0], reason, cmp.Or(by, whoAmI()))
+				docs, err := r.Skip(ctx, args[0], reason, cmp.Or(by, m.whoAmI()))
 				for _, d := range docs {
 					fmt.Fprintf(m.Stdout, "%s %s of order %s: skipped by %s; no run sends it until `velqbo retry %s`\n",
 						d.Kind, d.SourceID, d.OrderNumber, d.SkippedBy, d.OrderNumber)
@@ -95,8 +95,8 @@ func ledgerCommandErr(err error) error {
 
 // whoAmI names the person at the terminal for the audit log: the OS user
 // and the host.
-func whoAmI() string {
-	name := os.Getenv("USER")
+func (m *Main) whoAmI() string {
+	name := m.Getenv("USER")
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username
 	}
