@@ -568,7 +568,12 @@ func TestSettings_PaymentMethods(t *testing.T) {
 	if err := h.QBO.PersonEdit("PaymentMethod", pm["Wire"], func(m map[string]any) { m["Active"] = false }); err != nil {
 		t.Fatal(err)
 	}
-	h.MustRun(exitOK, "", "settings", "set", "payment_method.credit_card="+pm["Credit Card"], "payment_method.paypal="+pm["Cash"])
+	h.MustRun(exitOK, "", "settings", "set", "payment_method.credit_card="+pm["Credit Card"], "payment_method.paypal="+pm["Cash"],
+		"payment_method.ach="+pm["ACH"])
+	// Made inactive after it was mapped: listed as such.
+	if err := h.QBO.PersonEdit("PaymentMethod", pm["ACH"], func(m map[string]any) { m["Active"] = false }); err != nil {
+		t.Fatal(err)
+	}
 
 	r := h.MustRun(exitOK, "", "settings", "payment-methods", "--json")
 	var got struct {
@@ -585,8 +590,11 @@ func TestSettings_PaymentMethods(t *testing.T) {
 	var wantVel []velocityMethodRow
 	for _, m := range velocity.KnownMethods() {
 		row := velocityMethodRow{Method: m, Key: "payment_method." + m, Needed: m != velocity.MethodTerms, Known: true}
-		if m == velocity.MethodCreditCard {
+		switch m {
+		case velocity.MethodCreditCard:
 			row.QBOID, row.QBOName = pm["Credit Card"], "Credit Card"
+		case velocity.MethodACH:
+			row.QBOID, row.QBOName, row.QBOInactive = pm["ACH"], "ACH", true
 		}
 		wantVel = append(wantVel, row)
 	}
@@ -596,7 +604,7 @@ func TestSettings_PaymentMethods(t *testing.T) {
 	}
 
 	r = h.MustRun(exitOK, "", "settings", "payment-methods")
-	for _, w := range []string{"Wire", "false", "credit_card", "payment_method.credit_card", pm["Credit Card"] + " (Credit Card)", "not needed", "velqbo settings set payment_method.METHOD=ID"} {
+	for _, w := range []string{"Wire", "false", "credit_card", "payment_method.credit_card", pm["Credit Card"] + " (Credit Card)", pm["ACH"] + " (ACH, inactive in QBO)", "not needed", "velqbo settings set payment_method.METHOD=ID"} {
 		if !strings.Contains(r.Stdout, w) {
 			t.Errorf("settings payment-methods lacks %q:\n%s", w, r.Stdout)
 		}

@@ -322,6 +322,8 @@ type velocityMethodRow struct {
 	Key     string `json:"key"`
 	QBOID   string `json:"qbo_id,omitempty"`
 	QBOName string `json:"qbo_name,omitempty"`
+	// QBOInactive: the mapped QBO method has been made inactive since.
+	QBOInactive bool `json:"qbo_inactive,omitempty"`
 	// Needed is false for terms, which says the order was on credit, not
 	// how money moved, and blocks nothing when unmapped.
 	Needed bool `json:"needed"`
@@ -347,12 +349,14 @@ func (m *Main) listPaymentMethods(ctx context.Context, asJSON bool) error {
 	}
 	qboRows := []paymentMethodRow{}
 	names := map[string]string{}
+	inactive := map[string]bool{}
 	for pm, err := range conn.Client.PaymentMethods.All(ctx, "WHERE Active IN (true, false)") {
 		if err != nil {
 			return qboError(err)
 		}
 		qboRows = append(qboRows, paymentMethodRow{ID: pm.Id, Name: pm.Name, Type: pm.Type, Active: pm.Active == nil || *pm.Active})
 		names[pm.Id] = pm.Name
+		inactive[pm.Id] = pm.Active != nil && !*pm.Active
 	}
 	mapped := map[string]string{}
 	for _, s := range all {
@@ -366,7 +370,7 @@ func (m *Main) listPaymentMethods(ctx context.Context, asJSON bool) error {
 		seen[method] = true
 		id := mapped[method]
 		velRows = append(velRows, velocityMethodRow{Method: method, Key: reconcile.SettingPaymentMethodPrefix + method,
-			QBOID: id, QBOName: names[id], Needed: method != velocity.MethodTerms, Known: known})
+			QBOID: id, QBOName: names[id], QBOInactive: inactive[id], Needed: method != velocity.MethodTerms, Known: known})
 	}
 	for _, method := range velocity.KnownMethods() {
 		add(method, true)
@@ -397,6 +401,8 @@ func (m *Main) listPaymentMethods(ctx context.Context, asJSON bool) error {
 	for _, r := range velRows {
 		to := "-"
 		switch {
+		case r.QBOID != "" && r.QBOInactive:
+			to = fmt.Sprintf("%s (%s, inactive in QBO)", r.QBOID, r.QBOName)
 		case r.QBOID != "" && r.QBOName != "":
 			to = fmt.Sprintf("%s (%s)", r.QBOID, r.QBOName)
 		case r.QBOID != "":
