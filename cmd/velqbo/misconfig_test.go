@@ -168,6 +168,7 @@ func TestReadOnly_NoDatabase(t *testing.T) {
 		{"customers", "list"}, {"products", "list", "--unlinked"}, {"customers", "match"}, {"customers", "link", "1", "2"},
 		{"verify"}, {"verify", "--full"}, {"resync", "1001"}, {"adopt", "--matching"}, {"ledger", "rebuild"},
 		{"backup", filepath.Join(t.TempDir(), "b.db")}, {"disconnect", "--forget"},
+		{"retry", "1001"}, {"skip", "1001", "--reason", "refunded by hand"},
 	} {
 		t.Run(strings.Join(args, "_"), func(t *testing.T) {
 			r := h.MustRun(exitUnavailable, "", append([]string{"--db", missing}, args...)...)
