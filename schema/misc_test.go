@@ -318,3 +318,56 @@ func TestStore_Runs(t *testing.T) {
 		t.Errorf("missing cursor: got %v; want ErrNotFound", err)
 	}
 }
+
+func TestStore_MoveLink(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	clock := newTestClock()
+	s := MustOpenStore(t, WithClock(clock.Now))
+	for _, kind := range []LinkKind{CustomerLinks, ProductLinks} {
+		t.Run(string(kind), func(t *testing.T) {
+			if err := s.SaveLink(ctx, kind, Link{VelocityID: "v1", QBOID: "58", QBOName: "Acme", Method: LinkMatch}); err != nil {
+				t.Fatal(err)
+			}
+			held, err := s.LinksToQBO(ctx, kind, "58")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(held) != 1 || held[0].VelocityID != "v1" {
+				t.Fatalf("LinksToQBO(58): got %+v; want v1", held)
+			}
+			audit := []AuditEntry{
+				{Entity: "Customer", Operation: "unlink", SourceKind: string(kind), SourceID: "v1", QBOID: "58", Outcome: "ok"},
+				{Entity: "Customer", Operation: "link", SourceKind: string(kind), SourceID: "v2", QBOID: "58", Outcome: "ok"},
+			}
+			if err := s.MoveLink(ctx, kind, Link{VelocityID: "v2", QBOID: "58", QBOName: "Acme", Method: LinkManual}, []string{"v1"}, audit); err != nil {
+				t.Fatal(err)
+			}
+			all, err := s.ListLinks(ctx, kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []Link{{VelocityID: "v2", QBOID: "58", QBOName: "Acme", Method: LinkManual, LinkedAt: clock.Now()}}
+			if diff := cmp.Diff(want, all); diff != "" {
+				t.Errorf("links after move (-want +got):\n%s", diff)
+			}
+			got, err := s.ListAudit(ctx, AuditFilter{SourceKind: string(kind)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ops []string
+			for _, a := range got {
+				ops = append(ops, a.Operation+" "+a.SourceID)
+			}
+			if diff := cmp.Diff([]string{"link v2", "unlink v1"}, ops); diff != "" {
+				t.Errorf("audit, newest first (-want +got):\n%s", diff)
+			}
+			if err := s.MoveLink(ctx, kind, Link{VelocityID: "v3", QBOID: "58", Method: "guess"}, []string{"v2"}, nil); err == nil {
+				t.Error("unknown method: got nil error; want an error")
+			}
+			if none, err := s.LinksToQBO(ctx, kind, "nope"); err != nil || len(none) != 0 {
+				t.Errorf("LinksToQBO(nope): got %v, %v; want none", none, err)
+			}
+		})
+	}
+}

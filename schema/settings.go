@@ -257,3 +257,73 @@ func (s *Store) ListLinks(ctx context.Context, kind LinkKind) ([]Link, error) {
 	}
 	return out, nil
 }
+
+// LinksToQBO returns the links of a kind that point at one QBO record,
+// ordered by Velocity id (none: an empty slice).
+func (s *Store) LinksToQBO(ctx context.Context, kind LinkKind, qboID string) ([]Link, error) {
+	table, err := kind.table()
+	if err != nil {
+		return nil, fmt.Errorf("links to QBO: %w", err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+linkCols+` FROM `+table+` WHERE qbo_id = ? ORDER BY velocity_id`, qboID)
+	if err != nil {
+		return nil, fmt.Errorf("%s links to QBO %s: %w", kind, qboID, err)
+	}
+	defer rows.Close()
+	out := []Link{}
+	for rows.Next() {
+		l, err := scanLink(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s links to QBO %s: %w", kind, qboID, err)
+		}
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s links to QBO %s: %w", kind, qboID, err)
+	}
+	return out, nil
+}
+
+// MoveLink saves l after deleting the links of the Velocity ids in
+// release (the records l takes its QBO record from), and appends audit,
+// all in one transaction: a crash leaves either the old links or the new
+// one, never both or neither. Errors as SaveLink's.
+func (s *Store) MoveLink(ctx context.Context, kind LinkKind, l Link, release []string, audit []AuditEntry) error {
+	table, err := kind.table()
+	if err != nil {
+		return fmt.Errorf("move link: %w", err)
+	}
+	if l.VelocityID == "" || l.QBOID == "" {
+		return fmt.Errorf("move %s link: velocity and QBO ids are required", kind)
+	}
+	switch l.Method {
+	case LinkManual, LinkMatch, LinkCreate:
+	default:
+		return fmt.Errorf("move %s link %s: unknown method %q", kind, l.VelocityID, l.Method)
+	}
+	err = s.withTx(ctx, func(tx *sql.Tx, now time.Time) error {
+		for _, id := range release {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE velocity_id = ?`, id); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO `+table+` (velocity_id, qbo_id, qbo_name, method, linked_at)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (velocity_id) DO UPDATE SET qbo_id = excluded.qbo_id, qbo_name = excluded.qbo_name,
+				method = excluded.method, linked_at = excluded.linked_at`,
+			l.VelocityID, l.QBOID, l.QBOName, string(l.Method), formatTime(now))
+		if err != nil {
+			return err
+		}
+		for _, a := range audit {
+			if _, err := appendAudit(ctx, tx, a, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("move %s link %s: %w", kind, l.VelocityID, err)
+	}
+	return nil
+}
