@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -468,4 +469,59 @@ func (s linkOverlay) Links(ctx context.Context, kind schema.LinkKind, ids []stri
 		}
 	}
 	return ls, nil
+}
+
+// ExistingCustomer is an active QBO customer that creating one for a
+// Velocity customer would duplicate.
+type ExistingCustomer struct {
+	QBOID   string `json:"qbo_id"`
+	QBOName string `json:"qbo_name"`
+	Reason  string `json:"reason"`
+}
+
+// ExistingCustomers returns the active QBO customers that already have
+// the email of the Velocity customer c (trimmed, case-insensitive), which
+// `customers create` offers to link instead of making a second one. A
+// customer velqbo created from c itself (its marker) is left out:
+// CreateCustomer finds it and links it. Errors are the qbo client's,
+// wrapped.
+func ExistingCustomers(ctx context.Context, q CustomerWriter, c *velocity.Customer) ([]ExistingCustomer, error) {
+	email := strings.TrimSpace(c.Email)
+	if email == "" {
+		return nil, nil
+	}
+	found, err := q.QueryAll(ctx, "WHERE PrimaryEmailAddr = "+qbo.QueryString(email))
+	if err != nil {
+		return nil, fmt.Errorf("look for QBO customers with the email of Velocity customer %s: %w", c.ID, err)
+	}
+	return sameEmail(c, found), nil
+}
+
+// sameEmail keeps the customers of found that ExistingCustomers reports,
+// ordered by QBO id.
+func sameEmail(c *velocity.Customer, found []qbo.Customer) []ExistingCustomer {
+	want := normEmail(c.Email)
+	var out []ExistingCustomer
+	for i := range found {
+		q := &found[i]
+		if want == "" || IsCreatedFrom(q, c.ID) || (q.Active != nil && !*q.Active) {
+			continue
+		}
+		if q.PrimaryEmailAddr == nil || normEmail(q.PrimaryEmailAddr.Address) != want {
+			continue
+		}
+		out = append(out, ExistingCustomer{QBOID: q.Id, QBOName: q.DisplayName, Reason: "same email " + want})
+	}
+	slices.SortFunc(out, func(a, b ExistingCustomer) int { return compareIDs(a.QBOID, b.QBOID) })
+	return out
+}
+
+// compareIDs orders QBO ids numerically when both are numbers.
+func compareIDs(a, b string) int {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	if errA == nil && errB == nil {
+		return x - y
+	}
+	return strings.Compare(a, b)
 }

@@ -55,14 +55,6 @@ func nonBlank(ss ...string) []string {
 	return out
 }
 
-// sameAddress compares trimmed fields; state and country codes compare
-// case-insensitively ("tx" and "TX" are the same state).
-func sameAddress(a, b Address) bool {
-	a, b = a.trim(), b.trim()
-	return a.Line1 == b.Line1 && a.Line2 == b.Line2 && a.City == b.City && a.PostalCode == b.PostalCode &&
-		strings.EqualFold(a.State, b.State) && strings.EqualFold(a.Country, b.Country)
-}
-
 // CustomerProfile is a customer as either side holds it, in one shape so
 // that the two can be matched and diffed. ID, Number and DisplayName
 // identify the record and are never copied; the other fields are the
@@ -183,31 +175,54 @@ func shownValue(s string) string {
 // Diff lists the profile fields that copying want onto have would change,
 // in a fixed order. A field that want leaves blank is not a change: sync
 // fills and overwrites, but never erases what the other record knows
-// (a QBO customer made by hand often has no first/last name at all).
-// Emails compare case-insensitively, other text after trimming spaces.
+// (a QBO customer made by hand often has no first/last name at all);
+// Kept lists those.
+//
+// Values compare exactly as they would be written: trimmed of spaces and
+// nothing more. An email or a state that differs only in letter case is a
+// change, since the write would change it; comparing case-insensitively
+// once called such profiles "in sync" while they differed.
 func Diff(have, want CustomerProfile) []FieldChange {
-	var out []FieldChange
-	text := func(field, h, w string, fold bool) {
-		h, w = strings.TrimSpace(h), strings.TrimSpace(w)
-		if w == "" || h == w || (fold && strings.EqualFold(h, w)) {
-			return
+	changes, _ := diff(have, want)
+	return changes
+}
+
+// Kept lists the profile fields in which have and want differ but that
+// copying want onto have leaves alone because want's value is blank.
+func Kept(have, want CustomerProfile) []FieldChange {
+	_, kept := diff(have, want)
+	return kept
+}
+
+func diff(have, want CustomerProfile) (changes, kept []FieldChange) {
+	add := func(field, h, w string) {
+		switch {
+		case h == w:
+		case w == "":
+			kept = append(kept, FieldChange{Field: field, From: h, To: w})
+		default:
+			changes = append(changes, FieldChange{Field: field, From: h, To: w})
 		}
-		out = append(out, FieldChange{Field: field, From: h, To: w})
 	}
-	text(FieldFirstName, have.FirstName, want.FirstName, false)
-	text(FieldLastName, have.LastName, want.LastName, false)
-	text(FieldCompany, have.Company, want.Company, false)
-	text(FieldEmail, have.Email, want.Email, true)
-	text(FieldPhone, have.Phone, want.Phone, false)
+	text := func(field, h, w string) { add(field, strings.TrimSpace(h), strings.TrimSpace(w)) }
+	text(FieldFirstName, have.FirstName, want.FirstName)
+	text(FieldLastName, have.LastName, want.LastName)
+	text(FieldCompany, have.Company, want.Company)
+	text(FieldEmail, have.Email, want.Email)
+	text(FieldPhone, have.Phone, want.Phone)
 	addr := func(field string, h, w Address) {
-		if w.IsZero() || sameAddress(h, w) {
-			return
+		h, w = h.trim(), w.trim()
+		switch {
+		case h == w:
+		case w.IsZero():
+			kept = append(kept, FieldChange{Field: field, From: h.String()})
+		default:
+			changes = append(changes, FieldChange{Field: field, From: h.String(), To: w.String()})
 		}
-		out = append(out, FieldChange{Field: field, From: h.String(), To: w.String()})
 	}
 	addr(FieldBilling, have.Billing, want.Billing)
 	addr(FieldShipping, have.Shipping, want.Shipping)
-	return out
+	return changes, kept
 }
 
 // QBOUpdate is the sparse update that makes the QBO customer cur hold

@@ -27,9 +27,9 @@ func str(s string) *string { return &s }
 func qboCustomer() *qbo.Customer {
 	return &qbo.Customer{
 		Id: "12", SyncToken: "3", DisplayName: "Acme West", GivenName: "Ana", FamilyName: "García", CompanyName: str("Acme: West"),
-		PrimaryEmailAddr: &qbo.EmailAddress{Address: "ANA@example.com"},
+		PrimaryEmailAddr: &qbo.EmailAddress{Address: "ana@example.com"},
 		PrimaryPhone:     &qbo.TelephoneNumber{FreeFormNumber: "+1-555-000-0001"},
-		BillAddr:         &qbo.PhysicalAddress{Id: "40", Line1: "1 Main St", City: "Austin", CountrySubDivisionCode: "tx", PostalCode: "78701", Country: "US"},
+		BillAddr:         &qbo.PhysicalAddress{Id: "40", Line1: "1 Main St", City: "Austin", CountrySubDivisionCode: "TX", PostalCode: "78701", Country: " US"},
 		ShipAddr:         &qbo.PhysicalAddress{Id: "41", Line1: "9 Elm Ave", Line2: "Suite 5", City: "Austin", CountrySubDivisionCode: "TX", PostalCode: "78702", CountryCode: "US"},
 	}
 }
@@ -38,7 +38,7 @@ func TestFromVelocityFromQBO_Agree(t *testing.T) {
 	t.Parallel()
 	v, q := reconcile.FromVelocity(velocityCustomer()), reconcile.FromQBO(qboCustomer())
 	if d := reconcile.Diff(q, v); len(d) != 0 {
-		t.Errorf("Diff(qbo, velocity): got %v; want none (email case, state case and CountryCode are the same)", d)
+		t.Errorf("Diff(qbo, velocity): got %v; want none (a padded Country and a CountryCode are the same)", d)
 	}
 	if d := reconcile.Diff(v, q); len(d) != 0 {
 		t.Errorf("Diff(velocity, qbo): got %v; want none", d)
@@ -62,7 +62,12 @@ func TestDiff(t *testing.T) {
 		{"Same", func(*reconcile.CustomerProfile) {}, nil},
 		{"Email", func(p *reconcile.CustomerProfile) { p.Email = "new@example.com" },
 			[]reconcile.FieldChange{{Field: "email", From: "ana@example.com", To: "new@example.com"}}},
-		{"EmailCaseOnly", func(p *reconcile.CustomerProfile) { p.Email = " ANA@EXAMPLE.COM" }, nil},
+		// Compared as written: the write would change the case, so it is a change.
+		{"EmailCaseOnly", func(p *reconcile.CustomerProfile) { p.Email = " ANA@EXAMPLE.COM" },
+			[]reconcile.FieldChange{{Field: "email", From: "ana@example.com", To: "ANA@EXAMPLE.COM"}}},
+		{"EmailSpacesOnly", func(p *reconcile.CustomerProfile) { p.Email = " ana@example.com  " }, nil},
+		{"StateCaseOnly", func(p *reconcile.CustomerProfile) { p.Billing.State = "tx" },
+			[]reconcile.FieldChange{{Field: "billing address", From: "1 Main St, Austin TX 78701, US", To: "1 Main St, Austin tx 78701, US"}}},
 		{"BlankNeverErases", func(p *reconcile.CustomerProfile) { p.Phone, p.FirstName, p.Billing = "", "", reconcile.Address{} }, nil},
 		{"IDsIgnored", func(p *reconcile.CustomerProfile) { p.ID, p.Number, p.DisplayName = "x", "y", "z" }, nil},
 		{"NamePhoneAddress", func(p *reconcile.CustomerProfile) {
@@ -217,5 +222,38 @@ func TestCustomerRequestID(t *testing.T) {
 		if other == a {
 			t.Errorf("%q collides with a different write", other)
 		}
+	}
+}
+
+// TestKept: the fields sync leaves alone because the winning side is
+// blank are reported, so that such profiles are not called "in sync".
+func TestKept(t *testing.T) {
+	t.Parallel()
+	base := reconcile.FromVelocity(velocityCustomer())
+	tests := []struct {
+		name string
+		edit func(*reconcile.CustomerProfile)
+		want []string
+	}{
+		{"Same", func(*reconcile.CustomerProfile) {}, nil},
+		{"BlankFieldsDiffer", func(p *reconcile.CustomerProfile) { p.Phone, p.FirstName, p.Billing = "", " ", reconcile.Address{} },
+			[]string{"first name: Ana → (empty)", "phone: +1-555-000-0001 → (empty)", "billing address: 1 Main St, Austin TX 78701, US → (empty)"}},
+		{"ChangesAreNotKept", func(p *reconcile.CustomerProfile) { p.Email = "new@example.com" }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := base
+			tt.edit(&want)
+			var got []string
+			for _, c := range reconcile.Kept(base, want) {
+				got = append(got, c.String())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Kept (-want +got):\n%s", diff)
+			}
+			if tt.name == "BlankFieldsDiffer" && len(reconcile.Diff(base, want)) != 0 {
+				t.Errorf("Diff: got %v; want no change (blank never erases)", reconcile.Diff(base, want))
+			}
+		})
 	}
 }
