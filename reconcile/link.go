@@ -49,8 +49,15 @@ func (e *LinkRefusedError) Error() string {
 	case LinkInvalidVelocity:
 		return fmt.Sprintf("Velocity %s %s is invalid: %s", e.Kind, e.VelocityID, e.Detail)
 	case LinkNoQBO:
-		return fmt.Sprintf("QBO has no %s with id %s (see `velqbo %ss list` and QBO)", qboNoun, e.QBOID, e.Kind)
+		hint := "look it up in QBO, or see what `velqbo customers match` proposes"
+		if e.Kind == schema.ProductLinks {
+			hint = "see `velqbo settings items`"
+		}
+		return fmt.Sprintf("QBO has no %s with id %s (%s)", qboNoun, e.QBOID, hint)
 	case LinkInactiveQBO:
+		if e.Kind == schema.ProductLinks {
+			return fmt.Sprintf("QBO item %s (%q) is inactive or a category, which cannot be sold; reactivate it in QBO or choose another", e.QBOID, e.QBOName)
+		}
 		return fmt.Sprintf("QBO %s %s (%q) is inactive; reactivate it in QBO or choose another", qboNoun, e.QBOID, e.QBOName)
 	case LinkHeld:
 		return fmt.Sprintf("QBO %s %s (%q) is already linked to Velocity %s %s; pass --force to move the link to %s",

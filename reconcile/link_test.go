@@ -65,7 +65,7 @@ func TestCheckLink(t *testing.T) {
 	}
 	t.Run("ProductSaysItem", func(t *testing.T) {
 		err := reconcile.CheckLink(reconcile.LinkFacts{Kind: schema.ProductLinks, VelocityID: "prod_1", QBOID: "9"})
-		if got, want := err.Error(), "QBO has no item with id 9 (see `velqbo products list` and QBO)"; got != want {
+		if got, want := err.Error(), "QBO has no item with id 9 (see `velqbo settings items`)"; got != want {
 			t.Errorf("got %q; want %q", got, want)
 		}
 	})

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
 )
@@ -17,6 +17,13 @@ import (
 type linkFlags struct {
 	asJSON, unlinked, apply bool
 	keep                    string
+	// force moves a link off another Velocity record (link).
+	force bool
+	// linkExisting and forceNew answer create's "QBO already has a
+	// customer with this email".
+	linkExisting, forceNew bool
+	// yes writes sync's changes without asking.
+	yes bool
 }
 
 func customersCommand() command {
@@ -34,7 +41,7 @@ func productsCommand() command {
 	var f linkFlags
 	return command{
 		name:  "products",
-		flags: f.register,
+		flags: f.registerProducts,
 		run: func(ctx context.Context, m *Main, args []string) error {
 			return m.linksCommand(ctx, schema.ProductLinks, f, args)
 		},
@@ -42,10 +49,18 @@ func productsCommand() command {
 }
 
 func (f *linkFlags) register(fs *flag.FlagSet) {
+	f.registerProducts(fs)
+	fs.StringVar(&f.keep, "keep", "", "with sync: velocity or qbo, the record whose profile wins")
+	fs.BoolVar(&f.yes, "yes", false, "with sync: write the changes without asking")
+	fs.BoolVar(&f.linkExisting, "link-existing", false, "with create: link the QBO customer that already has the email instead of creating one")
+	fs.BoolVar(&f.forceNew, "force-new", false, "with create: create a new QBO customer even if one already has the email")
+}
+
+func (f *linkFlags) registerProducts(fs *flag.FlagSet) {
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
 	fs.BoolVar(&f.unlinked, "unlinked", false, "list only records without a QBO link")
 	fs.BoolVar(&f.apply, "apply", false, "with match: save the proposed links")
-	fs.StringVar(&f.keep, "keep", "", "with sync: velocity or qbo, the record whose profile wins")
+	fs.BoolVar(&f.force, "force", false, "with link: move the link of a QBO record already linked to another Velocity record")
 }
 
 func (m *Main) linksCommand(ctx context.Context, kind schema.LinkKind, f linkFlags, args []string) error {
@@ -80,7 +95,7 @@ func (m *Main) linksCommand(ctx context.Context, kind schema.LinkKind, f linkFla
 	case "sync":
 		return m.syncCustomer(ctx, st, f, args[0])
 	case "link":
-		return m.link(ctx, st, kind, args[0], args[1])
+		return m.link(ctx, st, kind, f.force, args[0], args[1])
 	case "unlink":
 		if err := st.DeleteLink(ctx, kind, args[0]); err != nil {
 			if errors.Is(err, schema.ErrNotFound) {
@@ -95,42 +110,44 @@ func (m *Main) linksCommand(ctx context.Context, kind schema.LinkKind, f linkFla
 	}
 }
 
-// link checks that the QBO record exists and is active before saving, so
-// that a typo is caught here rather than as a blocked order later.
-func (m *Main) link(ctx context.Context, st *schema.Store, kind schema.LinkKind, velocityID, qboID string) error {
+// link saves a link after reconcile.Linker's checks, so that a typo is
+// caught here rather than as a link that never shows or a blocked order
+// later: the Velocity record must exist, the QBO record must exist and be
+// active, and one linked to another Velocity record moves only with force.
+func (m *Main) link(ctx context.Context, st *schema.Store, kind schema.LinkKind, force bool, velocityID, qboID string) error {
+	src, _, err := m.velocitySource()
+	if err != nil {
+		return err
+	}
 	conn, err := m.connectQBO(ctx, st)
 	if err != nil {
 		return err
 	}
-	var name string
-	var active *bool
-	switch kind {
-	case schema.CustomerLinks:
-		c, _, err := conn.Client.Customers.Get(ctx, qboID)
-		if err != nil {
-			return linkLookupError(err, "customer", qboID)
-		}
-		name, active = c.DisplayName, c.Active
-	default:
-		it, _, err := conn.Client.Items.Get(ctx, qboID)
-		if err != nil {
-			return linkLookupError(err, "item", qboID)
-		}
-		name, active = it.Name, it.Active
+	l := reconcile.Linker{Source: src, QBO: reconcile.QBOClient{C: conn.Client}, Store: st}
+	res, err := l.Link(ctx, kind, velocityID, qboID, force)
+	if err != nil {
+		return linkError(err)
 	}
-	if active != nil && !*active {
-		return usageErrorf("QBO %s %s (%q) is inactive; reactivate it in QBO or choose another", kind, qboID, name)
+	qboNoun := "customer"
+	if kind == schema.ProductLinks {
+		qboNoun = "item"
 	}
-	if err := st.SaveLink(ctx, kind, schema.Link{VelocityID: velocityID, QBOID: qboID, QBOName: name, Method: schema.LinkManual}); err != nil {
-		return err
+	for _, old := range res.Moved {
+		fmt.Fprintf(m.Stdout, "unlinked Velocity %s %s from QBO %s %s (--force)\n", kind, old, qboNoun, qboID)
 	}
-	fmt.Fprintf(m.Stdout, "linked Velocity %s %s to QBO %s %s (%s)\n", kind, velocityID, kind, qboID, name)
+	fmt.Fprintf(m.Stdout, "linked Velocity %s %s to QBO %s %s (%s)\n", kind, velocityID, qboNoun, qboID, res.QBOName)
 	return nil
 }
 
-func linkLookupError(err error, what, id string) error {
-	if qbo.IsNotFound(err) {
-		return usageErrorf("QBO has no %s with id %s (%s)", what, id, qboListHint(what))
+// linkError maps Linker's errors to exit codes: a refusal is a usage
+// error (2), an unreachable source or QBO exit 3.
+func linkError(err error) error {
+	var re *reconcile.LinkRefusedError
+	switch {
+	case errors.As(err, &re):
+		return usageErrorf("%s", re.Error())
+	case errors.Is(err, reconcile.ErrSourceUnavailable):
+		return unavailable(err)
 	}
 	return qboError(err)
 }
@@ -245,13 +262,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// qboListHint says where to find QBO's records of a kind ("customer" or
-// "item"), for an error about an id QBO does not have.
-func qboListHint(what string) string {
-	if what == "item" {
-		return "see `velqbo settings items`"
-	}
-	return "look it up in QBO, or see what `velqbo customers match` proposes"
 }

@@ -53,6 +53,9 @@ type Main struct {
 
 	// IsTerminal reports whether progress bars may be drawn on Stderr.
 	IsTerminal func() bool
+	// Interactive reports whether a command may ask a question on Stderr
+	// and read the answer from Stdin (both are terminals); nil: it may not.
+	Interactive func() bool
 	// OpenBrowser opens the OAuth consent page; nil prints the URL only.
 	OpenBrowser func(url string) error
 
@@ -85,6 +88,7 @@ func NewMain() *Main {
 		Getenv:      os.Getenv,
 		Now:         time.Now,
 		IsTerminal:  func() bool { return isTerminal(os.Stderr) },
+		Interactive: func() bool { return isTerminal(os.Stdin) && isTerminal(os.Stderr) },
 		OpenBrowser: openBrowser,
 	}
 }
@@ -505,11 +509,11 @@ ledger is a temporary file, deleted at the end.`,
 			args:    "list|link|unlink|match|create|sync ...",
 			subs: []subcommand{
 				{"list", "[--unlinked]", "the Velocity customers and their QBO links"},
-				{"link", "VELOCITY_ID QBO_ID", "link a Velocity customer to a QBO customer"},
+				{"link", "VELOCITY_ID QBO_ID [--force]", "link a Velocity customer to a QBO customer; both must exist, and --force moves a QBO customer linked to another"},
 				{"unlink", "VELOCITY_ID", "remove a link"},
 				{"match", "[--apply]", "propose links by email, then name or company; --apply saves them"},
-				{"create", "VELOCITY_ID", "create the QBO customer and link it"},
-				{"sync", "VELOCITY_ID --keep velocity|qbo", "copy the profile one way"},
+				{"create", "VELOCITY_ID [--link-existing|--force-new]", "create the QBO customer and link it; refused when a QBO customer has its email (--link-existing links that one, --force-new creates anyway)"},
+				{"sync", "VELOCITY_ID --keep velocity|qbo [--yes]", "copy the profile one way, after showing the changes and asking (--yes: without asking)"},
 			},
 			globals: globalsSource,
 			examples: []example{
@@ -517,6 +521,7 @@ ledger is a temporary file, deleted at the end.`,
 				{"velqbo customers match --apply", "save them"},
 				{"velqbo customers link cus_12 58", "link Velocity customer cus_12 to QBO customer 58"},
 				{"velqbo customers list --unlinked", "who still needs a link"},
+				{"velqbo customers sync cus_12 --keep velocity --yes", "copy Velocity's profile onto the linked QBO customer"},
 			},
 		}),
 		productsCommand().with(docs{
@@ -524,7 +529,7 @@ ledger is a temporary file, deleted at the end.`,
 			args:    "list|link|unlink|match ...",
 			subs: []subcommand{
 				{"list", "[--unlinked]", "the Velocity products and their QBO links"},
-				{"link", "VELOCITY_ID QBO_ID", "link a Velocity product to a QBO item"},
+				{"link", "VELOCITY_ID QBO_ID [--force]", "link a Velocity product to a QBO item; both must exist, and --force moves an item linked to another"},
 				{"unlink", "VELOCITY_ID", "remove a link"},
 				{"match", "[--apply]", "propose links by SKU, then name; --apply saves them"},
 			},

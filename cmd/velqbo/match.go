@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/velqbo/velqbo/qbo"
@@ -199,6 +201,9 @@ type createOutput struct {
 	// Found is set when the customer had been created by an earlier,
 	// interrupted run and was only linked now.
 	Found bool `json:"found,omitempty"`
+	// Linked is set when --link-existing linked a QBO customer that
+	// already had the email; nothing was created.
+	Linked bool `json:"linked,omitempty"`
 }
 
 // createCustomer pushes a Velocity customer to QBO as a new customer and
@@ -215,6 +220,9 @@ func (m *Main) createCustomer(ctx context.Context, st *schema.Store, f linkFlags
 	} else if !errors.Is(err, schema.ErrNotFound) {
 		return err
 	}
+	if f.linkExisting && f.forceNew {
+		return usageErrorf("customers create takes --link-existing or --force-new, not both")
+	}
 	vc, _, err := m.velocityCustomer(ctx, id)
 	if err != nil {
 		return err
@@ -222,6 +230,15 @@ func (m *Main) createCustomer(ctx context.Context, st *schema.Store, f linkFlags
 	conn, err := m.connectQBO(ctx, st)
 	if err != nil {
 		return err
+	}
+	if !f.forceNew {
+		existing, err := reconcile.ExistingCustomers(ctx, conn.Client.Customers, vc)
+		if err != nil {
+			return qboError(err)
+		}
+		if len(existing) > 0 {
+			return m.linkExisting(ctx, st, conn, f, id, existing)
+		}
 	}
 	created, err := reconcile.CreateCustomer(ctx, conn.Client.Customers, conn.Realm, vc)
 	var taken *reconcile.NameTakenError
@@ -253,17 +270,62 @@ func (m *Main) createCustomer(ctx context.Context, st *schema.Store, f linkFlags
 	return nil
 }
 
+// linkExisting answers a create for which QBO already has customers with
+// the same email: with --link-existing and one such customer, it links
+// it; otherwise it refuses (exit 2) and says how to link one or to create
+// a second customer anyway.
+func (m *Main) linkExisting(ctx context.Context, st *schema.Store, conn *qboConn, f linkFlags, id string, existing []reconcile.ExistingCustomer) error {
+	if f.linkExisting && len(existing) == 1 {
+		src, _, err := m.velocitySource()
+		if err != nil {
+			return err
+		}
+		e := existing[0]
+		l := reconcile.Linker{Source: src, QBO: reconcile.QBOClient{C: conn.Client}, Store: st}
+		res, err := l.Link(ctx, schema.CustomerLinks, id, e.QBOID, false)
+		if err != nil {
+			return linkError(err)
+		}
+		if f.asJSON {
+			return writeJSON(m.Stdout, createOutput{VelocityID: id, QBOID: e.QBOID, QBOName: res.QBOName, Linked: true})
+		}
+		fmt.Fprintf(m.Stdout, "linked Velocity customer %s to the existing QBO customer %s %q (%s); nothing created\n", id, e.QBOID, res.QBOName, e.Reason)
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "QBO already has a customer with the email of Velocity customer %s, so none was created:", id)
+	for _, e := range existing {
+		fmt.Fprintf(&b, "\n  QBO customer %s %q (%s)", e.QBOID, e.QBOName, e.Reason)
+	}
+	if len(existing) == 1 {
+		fmt.Fprintf(&b, "\nlink it instead: `velqbo customers link %s %s`, or `velqbo customers create %s --link-existing`", id, existing[0].QBOID, id)
+	} else {
+		fmt.Fprintf(&b, "\nlink one of them instead: `velqbo customers link %s QBO_ID`", id)
+	}
+	fmt.Fprintf(&b, "\nto create a second QBO customer anyway: `velqbo customers create %s --force-new`", id)
+	return usageErrorf("%s", b.String())
+}
+
 // syncOutput is `customers sync --json`.
 type syncOutput struct {
 	VelocityID string                  `json:"velocity_id"`
 	QBOID      string                  `json:"qbo_id"`
 	Keep       string                  `json:"keep"`
 	Changes    []reconcile.FieldChange `json:"changes"`
-	Written    bool                    `json:"written"`
+	// Kept are the fields that differ but that sync leaves alone: the
+	// winning record has them blank, and sync never erases.
+	Kept    []reconcile.FieldChange `json:"kept"`
+	Written bool                    `json:"written"`
 }
 
+// errNotConfirmed: sync showed its changes and wrote nothing, because
+// there was no terminal to ask and no --yes.
+var errNotConfirmed = usageErrorf("nothing written: pass --yes to write these changes (there is no terminal to ask)")
+
 // syncCustomer copies the profile of one side of a linked customer onto
-// the other. It writes only the fields that differ, and nothing when they
+// the other. It shows the fields it would change, both records' values,
+// and writes them only once confirmed: on a terminal by answering y, else
+// by --yes. It writes only the fields that differ, and nothing when they
 // agree, so it is safe to repeat.
 func (m *Main) syncCustomer(ctx context.Context, st *schema.Store, f linkFlags, id string) error {
 	if f.keep != "velocity" && f.keep != "qbo" {
@@ -300,14 +362,34 @@ func (m *Main) syncCustomer(ctx context.Context, st *schema.Store, f linkFlags, 
 		return err
 	}
 	out := syncOutput{VelocityID: id, QBOID: link.QBOID, Keep: f.keep}
-	switch f.keep {
-	case "velocity":
-		want := reconcile.FromVelocity(vc)
+	qboName := fmt.Sprintf("QBO customer %s (%s)", qc.Id, qc.DisplayName)
+	velName := "Velocity customer " + id
+	target, source, winner := qboName, velName, "Velocity"
+	have, want := reconcile.FromQBO(qc), reconcile.FromVelocity(vc)
+	if f.keep == "qbo" {
+		target, source, winner = velName, qboName, "QBO"
+		have, want = want, have
+	}
+	out.Changes, out.Kept = reconcile.Diff(have, want), reconcile.Kept(have, want)
+	if len(out.Changes) > 0 {
+		if err := m.confirmSync(f, out, target, source); errors.Is(err, errDeclined) {
+			fmt.Fprintln(m.Stdout, "nothing written")
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	switch {
+	case len(out.Changes) == 0:
+	case f.keep == "velocity":
+		confirmed := reconcile.ChangesKey(out.Changes)
 		upd, changes := reconcile.QBOUpdate(qc, want)
-		out.Changes = changes
 		// One re-read on 5010: someone saved the customer in QBO since our
 		// read. The diff is recomputed against what they saved.
 		for attempt := 0; upd != nil; attempt++ {
+			if reconcile.ChangesKey(changes) != confirmed && !f.yes {
+				return usageErrorf("QBO customer %s changed while you were asked; nothing written, run the sync again to see the new changes", qc.Id)
+			}
 			// The SyncToken is part of the id: the same change of the same
 			// version is one write, a change of a newer version another.
 			// attempt too, since QBO keeps a 5010 under its requestid.
@@ -326,8 +408,8 @@ func (m *Main) syncCustomer(ctx context.Context, st *schema.Store, f linkFlags, 
 			upd, changes = reconcile.QBOUpdate(qc, want)
 			out.Changes = changes
 		}
-	case "qbo":
-		patch, changes, ok := reconcile.VelocityPatch(vc, reconcile.FromQBO(qc))
+	case f.keep == "qbo":
+		patch, changes, ok := reconcile.VelocityPatch(vc, want)
 		out.Changes = changes
 		if ok {
 			if _, err := vclient.PatchCustomer(ctx, id, patch); err != nil {
@@ -339,21 +421,78 @@ func (m *Main) syncCustomer(ctx context.Context, st *schema.Store, f linkFlags, 
 	if out.Changes == nil {
 		out.Changes = []reconcile.FieldChange{}
 	}
+	if out.Kept == nil {
+		out.Kept = []reconcile.FieldChange{}
+	}
 	if f.asJSON {
 		return writeJSON(m.Stdout, out)
 	}
 	if !out.Written {
-		fmt.Fprintf(m.Stdout, "Velocity customer %s and QBO customer %s (%s) are already in sync; nothing written\n", id, qc.Id, qc.DisplayName)
+		if len(out.Kept) == 0 {
+			fmt.Fprintf(m.Stdout, "Velocity customer %s and QBO customer %s (%s) are already in sync; nothing written\n", id, qc.Id, qc.DisplayName)
+			return nil
+		}
+		fmt.Fprintf(m.Stdout, "nothing to write to %s: these fields differ, but %s has them blank and sync never erases:\n", target, winner)
+		printChanges(m, out.Kept)
 		return nil
 	}
-	target := fmt.Sprintf("QBO customer %s (%s)", qc.Id, qc.DisplayName)
-	source := "Velocity customer " + id
-	if f.keep == "qbo" {
-		target, source = source, fmt.Sprintf("QBO customer %s (%s)", qc.Id, qc.DisplayName)
-	}
 	fmt.Fprintf(m.Stdout, "updated %s from %s:\n", target, source)
-	for _, c := range out.Changes {
-		fmt.Fprintf(m.Stdout, "  %s\n", c)
+	printChanges(m, out.Changes)
+	if len(out.Kept) > 0 {
+		fmt.Fprintf(m.Stdout, "left alone (blank in %s, sync never erases):\n", winner)
+		printChanges(m, out.Kept)
 	}
 	return nil
+}
+
+func printChanges(m *Main, changes []reconcile.FieldChange) {
+	for _, c := range changes {
+		fmt.Fprintf(m.Stdout, "  %s\n", c)
+	}
+}
+
+// confirmSync shows the changes a sync would write and returns nil when
+// they may be written: --yes, or y on a terminal. Declined, it returns
+// errDeclined (sync then exits 0); with no terminal and no --yes, errNotConfirmed (exit 2)
+// after printing the changes (as JSON with --json).
+func (m *Main) confirmSync(f linkFlags, out syncOutput, target, source string) error {
+	if f.yes {
+		return nil
+	}
+	interactive := m.Interactive != nil && m.Interactive()
+	if f.asJSON && !interactive {
+		out.Kept = nonNil(out.Kept)
+		if err := writeJSON(m.Stdout, out); err != nil {
+			return err
+		}
+		return errNotConfirmed
+	}
+	w := m.Stdout
+	if f.asJSON {
+		w = m.Stderr // stdout carries only the JSON
+	}
+	fmt.Fprintf(w, "%s would change, from %s:\n", target, source)
+	for _, c := range out.Changes {
+		fmt.Fprintf(w, "  %s\n", c)
+	}
+	if !interactive {
+		return errNotConfirmed
+	}
+	fmt.Fprintf(m.Stderr, "Write %d change(s) to %s? [y/N] ", len(out.Changes), target)
+	answer, _ := bufio.NewReader(m.Stdin).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(answer)) {
+	case "y", "yes":
+		return nil
+	}
+	return errDeclined
+}
+
+// errDeclined: the operator answered no; nothing is written.
+var errDeclined = errors.New("not confirmed")
+
+func nonNil(c []reconcile.FieldChange) []reconcile.FieldChange {
+	if c == nil {
+		return []reconcile.FieldChange{}
+	}
+	return c
 }

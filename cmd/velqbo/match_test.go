@@ -340,7 +340,7 @@ func TestCustomersSync(t *testing.T) {
 	syncJSON := func(keep string) syncOutput {
 		t.Helper()
 		var o syncOutput
-		h.mustJSON(&o, "customers", "sync", vc.ID, "--keep", keep, "--json")
+		h.mustJSON(&o, "customers", "sync", vc.ID, "--keep", keep, "--json", "--yes")
 		return o
 	}
 	fields := func(o syncOutput) []string {
@@ -411,7 +411,7 @@ func TestCustomersSync(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r := h.MustRun(exitOK, "", "customers", "sync", vc.ID, "--keep", "qbo")
+		r := h.MustRun(exitOK, "", "customers", "sync", vc.ID, "--keep", "qbo", "--yes")
 		for _, s := range []string{"updated Velocity customer cus_900", "phone: +1-555-010-9999 → +1-555-010-4242", "shipping address: 12 Rue Sainte-Catherine, Montréal QC H2Y 1C6, CA → 1 Harbour St, Montréal QC H2Y 1A1, CA"} {
 			if !strings.Contains(r.Stdout, s) {
 				t.Errorf("sync --keep qbo output lacks %q:\n%s", s, r.Stdout)
@@ -457,7 +457,7 @@ func TestCustomersSync(t *testing.T) {
 			return true
 		}})
 		done := make(chan result, 1)
-		go func() { done <- h.Run("", "customers", "sync", vc.ID, "--keep", "velocity") }()
+		go func() { done <- h.Run("", "customers", "sync", vc.ID, "--keep", "velocity", "--yes") }()
 		<-arrived
 		if err := h.QBO.PersonEdit("Customer", qid, func(m map[string]any) { m["Notes"] = "called on Tuesday" }); err != nil {
 			t.Fatal(err)
