@@ -115,7 +115,12 @@ func secLinkAll(t *testing.T, h *harness, extra ...string) {
 	s := h.Seed
 	items := []string{s.Products["SKU-1"], s.Products["SKU-2"], s.Products["SKU-3"]}
 	for i, p := range h.Data.Products {
-		h.MustRun(exitOK, "", "products", "link", p.ID, items[i%len(items)])
+		// A QBO item is linked to one Velocity product at most.
+		item := h.QBO.AddItem("Sec Item "+p.ID, "")
+		if i < len(items) {
+			item = items[i]
+		}
+		h.MustRun(exitOK, "", "products", "link", p.ID, item)
 	}
 }
 
