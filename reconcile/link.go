@@ -60,6 +60,10 @@ func (e *LinkRefusedError) Error() string {
 		}
 		return fmt.Sprintf("QBO %s %s (%q) is inactive; reactivate it in QBO or choose another", qboNoun, e.QBOID, e.QBOName)
 	case LinkHeld:
+		if e.Kind == schema.ProductLinks {
+			return fmt.Sprintf("QBO item %s (%q) is already linked to Velocity product %s; pass --force to link %s to it as well (the item is then shared)",
+				e.QBOID, e.QBOName, strings.Join(e.HeldBy, ", "), e.VelocityID)
+		}
 		return fmt.Sprintf("QBO %s %s (%q) is already linked to Velocity %s %s; pass --force to move the link to %s",
 			qboNoun, e.QBOID, e.QBOName, e.Kind, strings.Join(e.HeldBy, ", "), e.VelocityID)
 	}
@@ -236,14 +240,20 @@ type Linker struct {
 // LinkResult is a saved link.
 type LinkResult struct {
 	QBOName string
-	// Moved are the Velocity ids the QBO record was taken from (force).
+	// Moved are the Velocity ids a QBO customer was taken from (force).
 	Moved []string
+	// SharedWith are the Velocity products that keep their link to the
+	// same QBO item (force on a product link).
+	SharedWith []string
 }
 
 // Link checks a link with CheckLink and saves it (method manual). With
-// force, a QBO record linked to other Velocity records is moved: their
-// links are deleted and the move is written to the audit log, with the
-// new link, in one transaction. Errors: a *LinkRefusedError, an error
+// force, a QBO customer linked to another Velocity customer is moved: its
+// link is deleted and the move is written to the audit log, with the new
+// link, in one transaction. A QBO item is shared instead: the other
+// products keep their links, because several Velocity products (variants,
+// a generic "parts" item) commonly sell as one QBO item, while one QBO
+// customer standing for two Velocity customers would merge their books. Errors: a *LinkRefusedError, an error
 // wrapping ErrSourceUnavailable, the qbo client's or the store's.
 func (l Linker) Link(ctx context.Context, kind schema.LinkKind, velocityID, qboID string, force bool) (LinkResult, error) {
 	f := LinkFacts{Kind: kind, VelocityID: velocityID, QBOID: qboID, Force: force}
@@ -271,10 +281,15 @@ func (l Linker) Link(ctx context.Context, kind schema.LinkKind, velocityID, qboI
 	if len(moved) == 0 {
 		return LinkResult{QBOName: t.Name}, l.Store.SaveLink(ctx, kind, link)
 	}
-	entity := "Customer"
 	if kind == schema.ProductLinks {
-		entity = "Item"
+		audit := []schema.AuditEntry{{Entity: "Item", Operation: "link", SourceKind: string(kind), SourceID: velocityID,
+			QBOID: qboID, Outcome: "ok", Detail: fmt.Sprintf("shared with Velocity %s %s with --force", kind, strings.Join(moved, ", "))}}
+		if err := l.Store.MoveLink(ctx, kind, link, nil, audit); err != nil {
+			return LinkResult{}, err
+		}
+		return LinkResult{QBOName: t.Name, SharedWith: slices.Clone(moved)}, nil
 	}
+	entity := "Customer"
 	var audit []schema.AuditEntry
 	for _, m := range moved {
 		audit = append(audit, schema.AuditEntry{Entity: entity, Operation: "unlink", SourceKind: string(kind), SourceID: m,

@@ -60,7 +60,7 @@ func (f *linkFlags) registerProducts(fs *flag.FlagSet) {
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON")
 	fs.BoolVar(&f.unlinked, "unlinked", false, "list only records without a QBO link")
 	fs.BoolVar(&f.apply, "apply", false, "with match: save the proposed links")
-	fs.BoolVar(&f.force, "force", false, "with link: move the link of a QBO record already linked to another Velocity record")
+	fs.BoolVar(&f.force, "force", false, "with link: take a QBO record already linked to another Velocity record (a customer's link moves; an item is shared)")
 }
 
 func (m *Main) linksCommand(ctx context.Context, kind schema.LinkKind, f linkFlags, args []string) error {
@@ -136,6 +136,9 @@ func (m *Main) link(ctx context.Context, st *schema.Store, kind schema.LinkKind,
 		fmt.Fprintf(m.Stdout, "unlinked Velocity %s %s from QBO %s %s (--force)\n", kind, old, qboNoun, qboID)
 	}
 	fmt.Fprintf(m.Stdout, "linked Velocity %s %s to QBO %s %s (%s)\n", kind, velocityID, qboNoun, qboID, res.QBOName)
+	if len(res.SharedWith) > 0 {
+		fmt.Fprintf(m.Stdout, "QBO %s %s is shared with Velocity %s %s (--force)\n", qboNoun, qboID, kind, strings.Join(res.SharedWith, ", "))
+	}
 	return nil
 }
 

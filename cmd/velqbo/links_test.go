@@ -158,12 +158,16 @@ func TestProductsLink_Refusals(t *testing.T) {
 	if diff := cmp.Diff(map[string]string{p0: item + "/manual"}, h.links("products")); diff != "" {
 		t.Errorf("links after refusals (-want +got):\n%s", diff)
 	}
-	h.MustRun(exitOK, "", "products", "link", p1, item, "--force")
-	if diff := cmp.Diff(map[string]string{p1: item + "/manual"}, h.links("products")); diff != "" {
+	// An item is shared, not moved: both products keep selling as it.
+	r = h.MustRun(exitOK, "", "products", "link", p1, item, "--force")
+	if want := "shared with Velocity product " + p0; !strings.Contains(r.Stdout, want) {
+		t.Errorf("--force: stdout %q; want it to say %q", r.Stdout, want)
+	}
+	if diff := cmp.Diff(map[string]string{p0: item + "/manual", p1: item + "/manual"}, h.links("products")); diff != "" {
 		t.Errorf("links after --force (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"unlink " + p0 + " " + item, "link " + p1 + " " + item}, h.linkAudit(schema.ProductLinks)); diff != "" {
-		t.Errorf("audit of the move (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"link " + p1 + " " + item}, h.linkAudit(schema.ProductLinks)); diff != "" {
+		t.Errorf("audit of the shared link (-want +got):\n%s", diff)
 	}
 }
 
