@@ -21,8 +21,8 @@ import (
 	"github.com/velqbo/velqbo/velocity/velocitytest"
 )
 
-// QBO's documented limits (qbo-notes §3.5) and the catch-up ceiling they
-// imply: every batch request carries 30 creates and every other request of
+// QBO's documented limits (docs/qbo-notes.md §3.5) and the catch-up ceiling
+// they imply: every batch request carries 30 creates and every other request of
 // the 500 is a single create.
 const (
 	qboRequestsPerMinute = 500

@@ -14,7 +14,7 @@ import (
 // recommended maximum; python-quickbooks uses the same).
 const MaxBatchItems = 30
 
-// MaxBatchIDLen is the longest bId QBO accepts (qbo-notes §3.1).
+// MaxBatchIDLen is the longest bId QBO accepts (docs/qbo-notes.md §3.1).
 const MaxBatchIDLen = 10
 
 // Batch operations.

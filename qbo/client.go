@@ -23,7 +23,7 @@ const (
 	// SandboxBaseURL is QBO's sandbox API host.
 	SandboxBaseURL = "https://sandbox-quickbooks.api.intuit.com"
 	// DefaultMinorVersion is sent as minorversion on every request. Versions
-	// below 75 stopped being supported on 1 Aug 2025 (qbo-notes §1.6).
+	// below 75 stopped being supported on 1 Aug 2025 (docs/qbo-notes.md §1.6).
 	DefaultMinorVersion = 75
 	// MaxRequestIDLen is QBO's limit for requestid; MaxBatchRequestIDLen the
 	// limit for a batch request's requestid.

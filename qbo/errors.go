@@ -22,7 +22,7 @@ const (
 	FaultAuthorization  = "AuthorizationFault"
 )
 
-// Well-known fault codes (qbo-notes §3.4).
+// Well-known fault codes (docs/qbo-notes.md §3.4).
 const (
 	CodeAuthorization     = "120"
 	CodeNotFound          = "610"

@@ -9,9 +9,9 @@ import (
 )
 
 // Pacing limits how fast one Client talks to its realm, so that QBO's
-// throttles (qbo-notes §3.5: 500 requests/minute and 10 concurrent requests
-// per realm and app; 40 batch requests/minute) are avoided rather than
-// suffered as 429s. Zero fields take the defaults.
+// throttles (docs/qbo-notes.md §3.5: 500 requests/minute and 10 concurrent
+// requests per realm and app; 40 batch requests/minute) are avoided rather
+// than suffered as 429s. Zero fields take the defaults.
 type Pacing struct {
 	RequestsPerMinute      int // all requests, batches included; default 500
 	BatchRequestsPerMinute int // batch requests; default 40

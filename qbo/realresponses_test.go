@@ -26,7 +26,7 @@ func classify(err error) class {
 }
 
 // Bodies of our own, where no published payload with a licence that allows
-// copying was found: their shape is the one qbotest serves (qbo-notes §3.4).
+// copying was found: their shape is the one qbotest serves (docs/qbo-notes.md §3.4).
 const (
 	authFaultJSON = `{"Fault":{"Error":[{"Message":"message=AuthenticationFailed; errorCode=003200; statusCode=401",` +
 		`"Detail":"Token expired: eyJlbmMiOiJBMTI4Q0JDLUhTMjU2IiwiYWxnIjoiZGlyIn0..","code":"3200"}],` +

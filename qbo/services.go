@@ -232,7 +232,7 @@ func (s *PaymentsService) Void(ctx context.Context, id, syncToken string, opts *
 }
 
 // Void voids the refund receipt. No public source establishes the
-// RefundReceipt void form (qbo-notes §1.2); python-quickbooks would send
+// RefundReceipt void form (docs/qbo-notes.md §1.2); python-quickbooks would send
 // ?operation=void, while Intuit's own Java SDK (DataService.prepareVoidRequest)
 // sends include=void for every entity. We follow Intuit's SDK, i.e. the same
 // ?operation=update&include=void sparse form as SalesReceipt. Verify in a

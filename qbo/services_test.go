@@ -99,7 +99,7 @@ func TestWrites_Validation(t *testing.T) {
 }
 
 // TestTransactions_WriteForms checks URL and body of each write form per
-// entity (qbo-notes §1.2).
+// entity (docs/qbo-notes.md §1.2).
 func TestTransactions_WriteForms(t *testing.T) {
 	opts := &RequestOptions{RequestID: "rid-1"}
 	tests := []struct {

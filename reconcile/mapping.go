@@ -42,7 +42,7 @@ const NotApplicableOnReceipt = "not applicable: the sales receipt already record
 // reason with its code, the record it is about and, when a person can fix
 // it with a link or a setting, the fix.
 //
-// Choices this mapping makes, beyond design.md:
+// Choices this mapping makes, beyond docs/design.md "What is reported, and how":
 //   - A cancelled order (cancelled after approval) still maps its Doc, so
 //     the engine can void a reported one and knows its type; its refunds
 //     and payments are mapped as usual (a refund is real money back). Its
@@ -56,7 +56,7 @@ const NotApplicableOnReceipt = "not applicable: the sales receipt already record
 //   - A payment whose method has no payment_method.<m> mapping is still
 //     sent, without PaymentMethodRef: the money must reach the invoice, and
 //     the method is a label. SalesReceipts and RefundReceipts are blocked
-//     instead, as reconcile.md requires.
+//     instead, as docs/design.md ("Choices the code makes") says.
 //   - A PaymentRefNum longer than QBO's 21 characters is cut to 21; the
 //     full reference is kept in the payment's PrivateNote.
 //   - References carry only the QBO id (no name), so renaming a customer or

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Setting keys (design.md "Settings"). Values that are QBO ids are checked
+// Setting keys (docs/design.md "Settings"). Values that are QBO ids are checked
 // against QBO by `velqbo settings set`.
 const (
 	SettingDepositAccount      = "deposit_account"

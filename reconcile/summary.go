@@ -113,7 +113,7 @@ type Item struct {
 	tid string // intuit_tid of the write, logged but not part of the JSON
 }
 
-// Summary is the result of Run or Plan; it marshals to cli.md's
+// Summary is the result of Run or Plan; it marshals to docs/cli.md's
 // `run --json` object. Items lists every item that is not a noop, plus,
 // the first time only, a payment that is not applicable because its order
 // is a SalesReceipt (action noop with the reason; the ledger remembers it,

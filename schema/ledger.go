@@ -10,7 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// The exactly-once protocol, as the ledger supports it (design.md "Exactly once"):
+// The exactly-once protocol, as the ledger supports it (docs/design.md "Exactly once"):
 //
 //  1. Before a QBO write, RecordIntent stores the deterministic request id,
 //     the action and the fingerprint of the document about to be sent.

@@ -17,5 +17,5 @@
 // because none came within 10 % of it on the export: see BENCHMARKS.md,
 // "Decoder decision (issue 9)".
 //
-// The contract this package reads is /work/shared/velocity-api.md (v1).
+// The contract this package reads is docs/velocity-api.md (v1).
 package velocity

@@ -18,8 +18,8 @@ import (
 
 // Config is velqbo's whole configuration. It is filled, lowest precedence
 // first, from DefaultConfig, the YAML file, the environment and the flags
-// (cli.md "Configuration"). Secrets (client secret, Velocity token, secret
-// key) have no flag: flags show in `ps`.
+// (docs/cli.md "Configuration"). Secrets (client secret, Velocity token,
+// secret key) have no flag: flags show in `ps`.
 type Config struct {
 	ConfigFile string `yaml:"-"`
 	DB         string `yaml:"db"`
@@ -68,13 +68,13 @@ type VelocityConfig struct {
 	File  string `yaml:"file"`
 }
 
-// Intuit's documented production and sandbox API hosts (qbo-notes.md §1.1).
+// Intuit's documented production and sandbox API hosts (docs/qbo-notes.md §1.1).
 const (
 	qboProductionAPI = "https://quickbooks.api.intuit.com"
 	qboSandboxAPI    = "https://sandbox-quickbooks.api.intuit.com"
 )
 
-// DefaultConfig returns the defaults of cli.md.
+// DefaultConfig returns the defaults of docs/cli.md "Configuration".
 func DefaultConfig() Config {
 	return Config{
 		DB: "./velqbo.db",
@@ -206,7 +206,7 @@ func (c *Config) Validate() error {
 		return &ConfigValidationError{Field: "VELQBO_SCHEDULE", Value: c.Schedule, Err: err}
 	}
 	if c.QBO.MinorVersion < 75 {
-		// Intuit serves anything below 75 as 75 since 1 Aug 2025 (qbo-notes §1.6).
+		// Intuit serves anything below 75 as 75 since 1 Aug 2025 (docs/qbo-notes.md §1.6).
 		return &ConfigValidationError{Field: "VELQBO_QBO_MINOR_VERSION", Value: strconv.Itoa(c.QBO.MinorVersion), Err: errors.New("must be 75 or higher")}
 	}
 	for _, p := range []struct {

@@ -1,7 +1,7 @@
 package main
 
 // End-to-end acceptance tests of `velqbo run` / `velqbo plan` (issue 3):
-// every row of design.md's "What is reported, and how" table, exit codes,
+// every row of docs/design.md's "What is reported, and how" table, exit codes,
 // plan = run, idempotent re-runs, lost responses and 5xx/429 storms, and the
 // run lease, all through Main against qbotest and velocitytest.
 
@@ -279,8 +279,9 @@ func at(day, hour int) *time.Time {
 	return &t
 }
 
-// TestE2E_ReportingRules drives every row of design.md's table through
-// `velqbo run --json` on a small hand-built store.
+// TestE2E_ReportingRules drives every row of docs/design.md's "What is
+// reported, and how" table through `velqbo run --json` on a small
+// hand-built store.
 func TestE2E_ReportingRules(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -807,7 +808,8 @@ type bookDoc struct {
 	Type, DocNumber, Source, Total, Balance string
 }
 
-// expectedBooks is what design.md's table says o produces in QBO.
+// expectedBooks is what docs/design.md's "What is reported, and how" table
+// says o produces in QBO.
 func expectedBooks(o *velocity.Order) []bookDoc {
 	if o.Cancelled() {
 		return nil

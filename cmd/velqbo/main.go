@@ -22,7 +22,7 @@ import (
 	"github.com/velqbo/velqbo/velocity"
 )
 
-// Exit codes of cli.md.
+// Exit codes of docs/cli.md "Exit codes".
 const (
 	exitOK          = 0
 	exitIncomplete  = 1 // the run finished, but some items are failed or blocked

@@ -1,7 +1,7 @@
 // Package velocitytest provides a fake Velocity server and a seeded dataset
 // generator, for tests, benchmarks and `velqbo demo`. The server is a
 // simplified, stateful, in-memory form of the Velocity API contract v1
-// (/work/shared/velocity-api.md) on loopback; it is not a mock and it is
+// (docs/velocity-api.md) on loopback; it is not a mock and it is
 // not Velocity.
 package velocitytest
 
