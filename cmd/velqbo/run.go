@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"text/tabwriter"
 	"time"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
@@ -24,12 +23,14 @@ type runFlags struct {
 	since  string
 	full   bool
 	asJSON bool
+	only   string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.since, "since", "", "catch up: read orders updated since DATE (YYYY-MM-DD in the business time zone, or RFC 3339)")
 	fs.BoolVar(&f.full, "full", false, "catch up: read every order")
 	fs.BoolVar(&f.asJSON, "json", false, "print the summary as one JSON object on stdout")
+	fs.StringVar(&f.only, "only", "", "list only the items of these actions: blocked, failed, create, update, void, adopt, skipped (comma-separated)")
 }
 
 // options turns the flags into reconcile.Options.
@@ -64,14 +65,18 @@ func runCommand() command {
 			if err != nil {
 				return err
 			}
+			v, err := f.view(false)
+			if err != nil {
+				return err
+			}
 			sum, err := m.reconcileOnce(ctx, opts, false)
 			if errors.Is(err, reconcile.ErrInterrupted) && sum != nil {
-				return m.reportInterrupted(ctx, sum, f.asJSON)
+				return m.reportInterrupted(ctx, sum, v)
 			}
 			if err != nil {
 				return err
 			}
-			return m.report(sum, f.asJSON, false)
+			return m.report(sum, v)
 		},
 	}
 }
@@ -79,8 +84,8 @@ func runCommand() command {
 // reportInterrupted prints the summary of a run that Ctrl-C or SIGTERM
 // stopped, says what happens next, and returns exit code 1: the run did
 // not finish, nothing was lost, and the next run does the rest.
-func (m *Main) reportInterrupted(ctx context.Context, sum *reconcile.Summary, asJSON bool) error {
-	if err := m.report(sum, asJSON, false); err != nil && err != errIncomplete {
+func (m *Main) reportInterrupted(ctx context.Context, sum *reconcile.Summary, v summaryView) error {
+	if err := m.report(sum, v); err != nil && err != errIncomplete {
 		return err
 	}
 	msg := "interrupted: every write that was sent is recorded; the next run does the rest"
@@ -108,11 +113,15 @@ func planCommand() command {
 			if err != nil {
 				return err
 			}
+			v, err := f.view(true)
+			if err != nil {
+				return err
+			}
 			sum, err := m.reconcileOnce(ctx, opts, true)
 			if err != nil {
 				return err
 			}
-			return m.report(sum, f.asJSON, true)
+			return m.report(sum, v)
 		},
 	}
 }
@@ -292,64 +301,6 @@ func exitFor(err error) error {
 		return unavailable(err)
 	}
 	return unavailable(qboError(err))
-}
-
-// report prints the summary and returns errIncomplete (exit code 1) when
-// something is blocked or failed.
-func (m *Main) report(sum *reconcile.Summary, asJSON, plan bool) error {
-	if asJSON {
-		if err := writeJSON(m.Stdout, sum); err != nil {
-			return err
-		}
-	} else {
-		m.printSummary(sum, plan)
-	}
-	if sum.Counts.Blocked > 0 || sum.Counts.Failed > 0 {
-		return errIncomplete
-	}
-	return nil
-}
-
-func (m *Main) printSummary(sum *reconcile.Summary, plan bool) {
-	w := m.Stdout
-	c := sum.Counts
-	verb := "Run"
-	if plan {
-		verb = "Plan"
-	}
-	fmt.Fprintf(w, "%s %s (%s): created %d, updated %d, voided %d, unchanged %d, blocked %d, failed %d\n",
-		verb, sum.RunID, sum.Mode, c.Created, c.Updated, c.Voided, c.Unchanged, c.Blocked, c.Failed)
-	if c.Adopted > 0 {
-		fmt.Fprintf(w, "Adopted %d document(s) found in QBO with velqbo's marker instead of creating them.\n", c.Adopted)
-	}
-	if c.Waiting > 0 {
-		fmt.Fprintf(w, "%d of the failed wait for a write of an earlier run that may still reach QBO: a later run looks them up.\n", c.Waiting)
-	}
-	for _, warn := range sum.Warnings {
-		fmt.Fprintf(w, "Warning: %s\n", warn)
-	}
-	if c.NeedsPerson > 0 {
-		fmt.Fprintf(w, "%d of the failed were refused by QBO for what the document holds: every run fails them again until a person fixes the cause and runs `velqbo retry ORDER_NUMBER`, or sets them aside with `velqbo skip ORDER_NUMBER --reason TEXT`.\n", c.NeedsPerson)
-	}
-	if c.Skipped > 0 {
-		fmt.Fprintf(w, "%d item(s) skipped: set aside by a person, not sent (`velqbo retry ORDER_NUMBER` sends them again).\n", c.Skipped)
-	}
-	if len(sum.Items) == 0 {
-		if plan {
-			fmt.Fprintln(w, "Nothing to send.")
-		}
-		return
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ACTION\tKIND\tORDER\tQBO\tDOC\tREASON")
-	for _, it := range sum.Items {
-		qboRef := it.QBOType
-		if it.QBOID != "" {
-			qboRef += " " + it.QBOID
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.Action, it.Kind, it.OrderNumber, qboRef, it.DocNumber, oneLine(it.Reason))
-	}
-	tw.Flush()
 }
 
 func oneLine(s string) string { return strings.ReplaceAll(s, "\n", " ") }
