@@ -390,13 +390,17 @@ active and of the right type) before anything is saved.`,
 			examples: []example{
 				{"velqbo plan", "what the next incremental run would do"},
 				{"velqbo plan --since 2026-01-01 --json", "a catch-up from 1 January, as JSON"},
+				{"velqbo plan --full --only blocked,failed", "a catch-up's items that need a person"},
 			},
 		}),
 		runCommand().with(docs{
 			summary: "one reconciliation: send what is missing or changed in QBO",
 			long: `Without --since or --full the run is incremental: orders updated since the
 last complete run, plus every blocked, failed or unknown-outcome order.
-Re-running is always safe: nothing is sent twice.`,
+Re-running is always safe: nothing is sent twice. Ctrl-C (or SIGTERM) stops
+it gracefully: the writes in flight finish and are recorded, the run is
+recorded interrupted and exits 1; a second Ctrl-C cuts them off (the next
+run looks them up in QBO).`,
 			globals: globalsSource,
 			examples: []example{
 				{"velqbo run", "an incremental run"},

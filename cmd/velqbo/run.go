@@ -30,7 +30,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.since, "since", "", "catch up: read orders updated since DATE (YYYY-MM-DD in the business time zone, or RFC 3339)")
 	fs.BoolVar(&f.full, "full", false, "catch up: read every order")
 	fs.BoolVar(&f.asJSON, "json", false, "print the summary as one JSON object on stdout")
-	fs.StringVar(&f.only, "only", "", "list only the items of these actions: blocked, failed, create, update, void, adopt, skipped (comma-separated)")
+	fs.StringVar(&f.only, "only", "", "list only the items whose action is one of `ACTIONS`: blocked, failed, create, update, void, adopt, skipped (comma-separated)")
 }
 
 // options turns the flags into reconcile.Options.
