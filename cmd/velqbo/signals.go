@@ -54,6 +54,9 @@ func (m *Main) onInterrupt(f func(os.Signal)) (undo func()) {
 // gracefulStop returns an Options.Stop for a manual run, closed by the
 // first signal with a word on stderr about what happens next.
 func (m *Main) gracefulStop(say func(string)) (stop <-chan struct{}, undo func()) {
+	if m.intr == nil { // not started by Run: no signals reach it
+		return nil, func() {}
+	}
 	ch := make(chan struct{})
 	undo = m.onInterrupt(func(os.Signal) {
 		close(ch)
