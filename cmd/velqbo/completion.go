@@ -54,7 +54,7 @@ var flagValues = map[string][]string{
 	"log-format": {"text", "json"},
 	"log-level":  {"debug", "info", "warn", "error"},
 	"keep":       {"velocity", "qbo"},
-	"only":       {"blocked", "failed", "create", "update", "void"},
+	"only":       {"blocked", "failed", "create", "update", "void", "adopt", "skipped"},
 }
 
 // completionFlag is one flag as the completions see it.
