@@ -45,7 +45,8 @@ const NotApplicableOnReceipt = "not applicable: the sales receipt already record
 // Choices this mapping makes, beyond docs/design.md "What is reported, and how":
 //   - A cancelled order (cancelled after approval) still maps its Doc, so
 //     the engine can void a reported one and knows its type; its refunds
-//     and payments are mapped as usual (a refund is real money back). Its
+//     and payments are mapped as usual, but the plan sends none of them
+//     (diffOrder: voiding the sale is the whole correction). Its
 //     Doc is never Blocked: nothing is created for it, so a reason would be
 //     noise (Entity is nil when the document could not be mapped).
 //   - Refunds and payments of an order whose Doc is blocked are blocked
