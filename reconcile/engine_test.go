@@ -609,3 +609,23 @@ func TestRunQBORejects(t *testing.T) {
 		t.Errorf("ledger: last reasons %s (%v); want %+v", d.LastReasons, err, want)
 	}
 }
+
+// TestRunEqualInstalments: a second payment of the same amount on the same
+// invoice is sent, not taken for the first one (which carries velqbo's
+// marker for another payment).
+func TestRunEqualInstalments(t *testing.T) {
+	h := newEngHarness(t)
+	h.v.AddOrder(engTermsOrder("ord_1", "1001", 2)) // invoice 39.98
+	h.run(reconcile.Options{})
+	h.must(h.v.AddPayment("ord_1", velocity.Payment{ID: "pay_1", Amount: engDec("10.00"), Method: velocity.MethodCheck}))
+	h.run(reconcile.Options{})
+	h.must(h.v.AddPayment("ord_1", velocity.Payment{ID: "pay_2", Amount: engDec("10.00"), Method: velocity.MethodCheck}))
+	sum := h.run(reconcile.Options{})
+	want := []engItem{{"payment", "pay_2", "create", "Payment"}}
+	if diff := cmp.Diff(want, engItems(sum)); diff != "" {
+		t.Fatalf("items (-want +got):\n%s\n%+v", diff, sum.Items)
+	}
+	if inv := h.byDocNumber("Invoice", "1001"); !inv[0].Balance.Equal(engDec("19.98")) {
+		t.Errorf("invoice balance after two instalments: got %s; want 19.98", inv[0].Balance)
+	}
+}

@@ -277,7 +277,10 @@ func (a *applier) lookBeforePayments(ctx context.Context, cs []*Change) {
 				cands = append(cands, d)
 				continue
 			}
-			if d.TotalAmt.Equal(c.Desired.Total) && slices.Contains(d.LinkedInvoices, c.invoiceID) {
+			// Only an unmarked payment can be this one made by someone
+			// else: one carrying velqbo's marker for another payment is
+			// that payment (instalments of equal size are common).
+			if len(markersIn(d.PrivateNote)) == 0 && d.TotalAmt.Equal(c.Desired.Total) && slices.Contains(d.LinkedInvoices, c.invoiceID) {
 				cands = append(cands, d)
 			}
 		}
