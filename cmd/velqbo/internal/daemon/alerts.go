@@ -169,7 +169,9 @@ func (a *alerter) post(body []byte) error {
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.url, bytes.NewReader(body))
 	if err != nil {
-		return retry.Permanent(fmt.Errorf("alert request: %w", err))
+		// The parse error quotes the whole URL, and a webhook URL often
+		// holds its secret token: say what is wrong without it.
+		return retry.Permanent(fmt.Errorf("alert request: VELQBO_ALERT_WEBHOOK is not a valid URL (host %s)", webhookHost(a.url)))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if a.userAgent != "" {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -215,5 +216,22 @@ func TestWebhookHost(t *testing.T) {
 	t.Parallel()
 	if got := webhookHost("https://hooks.example.com/services/T0/B0/SECRET?x=1"); got != "hooks.example.com" {
 		t.Errorf("got %q; want the host only", got)
+	}
+}
+
+// TestAlerter_BadURLKeepsSecret: a webhook URL that does not parse (here a
+// stray carriage return from an env file saved on Windows) is reported
+// without the URL's path, where the secret is.
+func TestAlerter_BadURLKeepsSecret(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{"https://hooks.example.com/services/SECRETTOKEN\r", "https://hooks.example.com:port/SECRETTOKEN"} {
+		a := &alerter{url: raw, client: http.DefaultClient, ctx: context.Background()}
+		err := a.post([]byte("{}"))
+		if err == nil {
+			t.Fatalf("post to %q: got nil; want an error", raw)
+		}
+		if strings.Contains(err.Error(), "SECRETTOKEN") {
+			t.Errorf("post to a bad URL: got %q; want no secret in it", err)
+		}
 	}
 }
