@@ -9,9 +9,12 @@ package main
 // no duplicate.
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -166,4 +169,59 @@ func lastRunStatus(t *testing.T, bin, dir string, env map[string]string) runStat
 func lastLine(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return lines[len(lines)-1]
+}
+
+// TestE2E_SecondSignalEndsAnyCommand: a command that does not heed its
+// context (connect reading a refresh token from a standard input that
+// never closes) still ends on the second Ctrl-C, with exit 130.
+func TestE2E_SecondSignalEndsAnyCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and signals it; skipped with -short")
+	}
+	t.Parallel()
+	bin := buildVelqbo(t, t.TempDir())
+	e := newE2E(t, e2eOptions{})
+	cmd := exec.Command(bin, "connect", "--realm", "1", "--refresh-token-stdin")
+	cmd.Dir = t.TempDir()
+	cmd.Env = []string{"TMPDIR=" + os.TempDir(), "VELQBO_DB=" + filepath.Join(cmd.Dir, "velqbo.db")}
+	for k, v := range e.Env {
+		if k != "VELQBO_DB" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	stdin, err := cmd.StdinPipe() // held open: the read never ends
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		t.Fatalf("connect ended before any signal (%v): %s; want it waiting on standard input", err, stderr.String())
+	case <-time.After(500 * time.Millisecond):
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-done:
+		// Fine too: the first signal was enough.
+		return
+	case <-time.After(300 * time.Millisecond):
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Errorf("after the second Ctrl-C: got %v; want exit 130", err)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("connect still running 10 s after the second Ctrl-C; stderr: %s", stderr.String())
+	}
 }

@@ -35,6 +35,10 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	m := NewMain()
 	m.Signals = sigs
+	m.Abandon = func() {
+		fmt.Fprintln(os.Stderr, "velqbo: interrupted again: exiting now")
+		os.Exit(130)
+	}
 	code := m.Run(context.Background(), os.Args[1:])
 	signal.Stop(sigs)
 	os.Exit(code)
@@ -68,6 +72,9 @@ type Main struct {
 	// manual run gracefully (or cancels any other command), the second
 	// cancels (signals.go).
 	Signals <-chan os.Signal
+	// Abandon, when set, is called on a signal that comes after the
+	// command's context was already cancelled; main exits the process.
+	Abandon func()
 	intr    *interrupts
 
 	// leaseHolder names the holder of the run lease this Main's runs and

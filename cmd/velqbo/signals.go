@@ -26,7 +26,7 @@ type interrupts struct {
 // running (when it registered one with onInterrupt) or into cancel, until
 // done is closed.
 func (m *Main) watchSignals(done <-chan struct{}, cancel context.CancelFunc) {
-	graceful := false
+	graceful, cancelled := false, false
 	for {
 		select {
 		case <-done:
@@ -39,6 +39,14 @@ func (m *Main) watchSignals(done <-chan struct{}, cancel context.CancelFunc) {
 					continue
 				}
 			}
+			if cancelled && m.Abandon != nil {
+				// Something does not heed its context (a read of standard
+				// input, a prompt): a signal after the cut-off must still
+				// end the process, as it would without velqbo's handler.
+				m.Abandon()
+				return
+			}
+			cancelled = true
 			cancel()
 		}
 	}
