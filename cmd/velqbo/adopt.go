@@ -36,6 +36,12 @@ func adoptCommand() command {
 			if err != nil {
 				return err
 			}
+			// Adopting writes ledger rows a run may be planning from.
+			release, err := m.holdLease(ctx, st)
+			if err != nil {
+				return err
+			}
+			defer release()
 			res, err := r.Adopt(ctx, reconcile.AdoptOptions{OrderNumbers: args, Matching: matching})
 			if err != nil {
 				return exitFor(err)

@@ -1078,6 +1078,14 @@ func TestE2E_LeaseHeld(t *testing.T) {
 	if w := e.writesSince(mark); len(w) != 0 {
 		t.Errorf("writes while the lease is held: %d", len(w))
 	}
+	// The commands that change ledger rows a run plans from wait for the
+	// run too (a skip under a run's feet would still be sent).
+	for _, args := range [][]string{{"skip", "1001", "--reason", "x"}, {"retry", "1001"}, {"adopt", "1001"}, {"resync", "1001"}} {
+		r := e.mustExec(exitUnavailable, args...)
+		if !strings.Contains(r.Stderr, "another run holds the database") {
+			t.Errorf("%v while the lease is held: stderr %q; want it to name the run", args, r.Stderr)
+		}
+	}
 	e.summary(exitOK, "plan")
 	if err := st.ReleaseLease(t.Context(), runLeaseName, "other"); err != nil {
 		t.Fatal(err)

@@ -75,6 +75,13 @@ func (m *Main) withLedger(ctx context.Context, fn func(r *reconcile.Reconciler) 
 		return err
 	}
 	defer st.Close()
+	// A run that planned an item before it was skipped would still send
+	// it: hold the run lease, as a run does, so the two never overlap.
+	release, err := m.holdLease(ctx, st)
+	if err != nil {
+		return err
+	}
+	defer release()
 	return fn(&reconcile.Reconciler{Store: st, Log: m.Log, Now: m.Now, FixText: fixCommand})
 }
 

@@ -142,6 +142,11 @@ func resyncCommand() command {
 			if err != nil {
 				return err
 			}
+			release, err := m.holdLease(ctx, st)
+			if err != nil {
+				return err
+			}
+			defer release()
 			docs, err := r.Resync(ctx, args[0])
 			if errors.Is(err, reconcile.ErrNothingToResync) {
 				return usageErrorf("%v", err)
