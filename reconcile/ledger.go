@@ -201,6 +201,11 @@ func (r *Reconciler) RebuildLedger(ctx context.Context, since time.Time) (*Rebui
 		case known && row.QBOID != "":
 			rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s: the ledger holds %s %s, QBO also %s %s", k, row.QBOType, row.QBOID, p.doc.Type, p.doc.ID))
 			continue
+		case known && (row.Generation > p.gen || row.PreviousQBOID == p.doc.ID):
+			// A resync asked for a new document in place of this one:
+			// recording the old one would silently undo the resync.
+			rep.Known++
+			continue
 		}
 		fp := fpUnknown
 		if d := noteFingerprint(p.doc.PrivateNote); d != "" {

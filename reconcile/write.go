@@ -300,8 +300,12 @@ func (a *applier) update(ctx context.Context, c *Change) {
 		case gerr != nil:
 			err = gerr
 		case qbo.IsStaleObject(err):
-			// The first write definitely did not happen: clear its intent
-			// and retry under a request id of its own.
+			// QBO refused the write with a stale SyncToken. When an earlier
+			// attempt went unanswered, that attempt may itself have applied
+			// the update (which is what moved the SyncToken); sending it
+			// again on the new token is then a redundant update of the same
+			// content, never a second document. Clear the intent and retry
+			// under a request id of its own.
 			if werr := a.r.Store.ClearIntent(ctx, c.Key, rid); werr != nil {
 				a.storeErr(werr)
 				return
