@@ -420,7 +420,8 @@ func TestCommandsNamedExist(t *testing.T) {
 		}
 	}
 	for _, a := range []reconcile.FixAction{reconcile.FixLinkCustomer, reconcile.FixCreateCustomer, reconcile.FixRenameOrLinkCustomer,
-		reconcile.FixLinkProduct, reconcile.FixSetSetting, reconcile.FixMapPaymentMethod, reconcile.FixResync, reconcile.FixAdopt} {
+		reconcile.FixLinkProduct, reconcile.FixSetSetting, reconcile.FixMapPaymentMethod, reconcile.FixResync, reconcile.FixAdopt,
+		reconcile.FixRetryOrSkip, reconcile.FixRetry} {
 		for _, list := range []string{"", "accounts", "items"} {
 			scan("fix "+string(a)+" "+list, fixCommand(reconcile.Fix{Action: a, ID: "X1", List: list}), false)
 		}
