@@ -44,21 +44,27 @@ func (r *Reconciler) writeTimeout() time.Duration {
 // next run looks for it. Sending it again then, in a batch of another
 // composition or with another body, is a second document once the first
 // lands. The client's Timeout bounds when the write's last attempt was
-// sent (pending_at is recorded just before the first); landMargin is for
+// sent (pending_at is recorded just before the first); the margin is for
 // QBO still processing a request it received just before the client gave
-// up, and for the moments between recording the intent and sending. Only
+// up, and for the moments between recording the intent and sending
+// (Reconciler.LandMargin). Only
 // creates wait: a late update carries a SyncToken that the re-sent one has
 // moved on (QBO refuses it, 5010), and a late void voids what is to be
 // voided anyway.
+//
+// The margin does not shrink with the client's timeout: how long QBO may
+// go on processing a request it received is QBO's, not ours, so a short
+// client timeout must not make a look-up trusted sooner.
 func (a *applier) landBy(d schema.Document) time.Time {
-	t := a.r.writeTimeout()
-	return d.PendingAt.Add(t + min(t, landMargin))
+	m := a.r.LandMargin
+	if m <= 0 {
+		m = DefaultLandMargin
+	}
+	return d.PendingAt.Add(a.r.writeTimeout() + m)
 }
 
-// landMargin is how long after the client gave up QBO may still commit a
-// write it received; no more than the client's timeout itself, so that a
-// test with a short timeout waits seconds.
-const landMargin = time.Minute
+// DefaultLandMargin is Reconciler.LandMargin's default.
+const DefaultLandMargin = time.Minute
 
 // resolvePending is phase A: every row whose last write has no recorded
 // outcome is resolved before anything is sent.

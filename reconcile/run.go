@@ -36,6 +36,11 @@ type Reconciler struct {
 	// last error (the CLI gives the command that fixes it). Nil leaves the
 	// fix out of the text; Item.Reasons carries it as data either way.
 	FixText func(Fix) string
+	// LandMargin is how long after the QBO client gave up on a write QBO
+	// may still commit it (default DefaultLandMargin). A create whose
+	// look-up finds nothing is taken for absent only after the client's
+	// timeout plus this margin (recover.go, landBy).
+	LandMargin time.Duration
 }
 
 func (r *Reconciler) now() time.Time {

@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/reconcile"
 )
 
 // Config is velqbo's whole configuration. It is filled, lowest precedence
@@ -56,9 +57,11 @@ type QBOConfig struct {
 	Concurrency       int `yaml:"concurrency"`
 	// Timeout bounds one QBO call, retries included (qbo.WithTimeout). A
 	// create of a run that died is not taken for absent, nor sent again,
-	// until this plus a margin (a minute, or Timeout if shorter) after it
-	// was sent.
+	// until this plus LandMargin after it was sent.
 	Timeout time.Duration `yaml:"timeout"`
+	// LandMargin is how long after velqbo gave up on a write QBO may still
+	// commit it (reconcile.Reconciler.LandMargin); default one minute.
+	LandMargin time.Duration `yaml:"land_margin"`
 }
 
 // VelocityConfig is the source: the HTTP API, or an NDJSON export file.
@@ -85,6 +88,7 @@ func DefaultConfig() Config {
 			BatchesPerMinute:  40,
 			Concurrency:       10,
 			Timeout:           qbo.DefaultTimeout,
+			LandMargin:        reconcile.DefaultLandMargin,
 		},
 		Timezone:  "UTC",
 		Schedule:  "0 2 * * *",
@@ -168,12 +172,17 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("VELQBO_SCHEDULE", &c.Schedule)
 	str("VELQBO_LISTEN", &c.Listen)
 	str("VELQBO_ALERT_WEBHOOK", &c.AlertWebhook)
-	if v := getenv("VELQBO_QBO_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return &ConfigValidationError{Field: "VELQBO_QBO_TIMEOUT", Value: v, Err: errors.New("not a duration (e.g. 2m, 90s)")}
+	for name, dst := range map[string]*time.Duration{
+		"VELQBO_QBO_TIMEOUT":     &c.QBO.Timeout,
+		"VELQBO_QBO_LAND_MARGIN": &c.QBO.LandMargin,
+	} {
+		if v := getenv(name); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return &ConfigValidationError{Field: name, Value: v, Err: errors.New("not a duration (e.g. 2m, 90s)")}
+			}
+			*dst = d
 		}
-		c.QBO.Timeout = d
 	}
 	for name, dst := range map[string]*int{
 		"VELQBO_QBO_MINOR_VERSION":       &c.QBO.MinorVersion,
@@ -220,6 +229,9 @@ func (c *Config) Validate() error {
 		if p.v < 1 {
 			return &ConfigValidationError{Field: p.name, Value: strconv.Itoa(p.v), Err: errors.New("must be at least 1")}
 		}
+	}
+	if c.QBO.LandMargin < time.Second {
+		return &ConfigValidationError{Field: "VELQBO_QBO_LAND_MARGIN", Value: c.QBO.LandMargin.String(), Err: errors.New("must be at least 1s")}
 	}
 	if c.QBO.Timeout < time.Second {
 		return &ConfigValidationError{Field: "VELQBO_QBO_TIMEOUT", Value: c.QBO.Timeout.String(), Err: errors.New("must be at least 1s")}

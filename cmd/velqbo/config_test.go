@@ -65,8 +65,11 @@ func TestMain_LoadConfig(t *testing.T) {
 			name: "EnvOverFile",
 			args: []string{"version"},
 			env: map[string]string{"VELQBO_CONFIG": file, "VELQBO_DB": "env.db", "VELQBO_QBO_CONCURRENCY": "2", "VELQBO_QBO_ENV": "sandbox",
-				"VELQBO_QBO_TIMEOUT": "90s"},
+				"VELQBO_QBO_TIMEOUT": "90s", "VELQBO_QBO_LAND_MARGIN": "3m"},
 			check: func(t *testing.T, c Config) {
+				if got, want := c.QBO.LandMargin, 3*time.Minute; got != want {
+					t.Errorf("QBO LandMargin: got %v; want %v", got, want)
+				}
 				if got, want := c.QBO.Timeout, 90*time.Second; got != want {
 					t.Errorf("QBO Timeout: got %v; want %v", got, want)
 				}
@@ -120,6 +123,8 @@ func TestMain_Run_UsageErrors(t *testing.T) {
 		{"ZeroPacing", []string{"version"}, map[string]string{"VELQBO_QBO_REQUESTS_PER_MINUTE": "0"}, exitUsage},
 		{"BadTimeout", []string{"version"}, map[string]string{"VELQBO_QBO_TIMEOUT": "two minutes"}, exitUsage},
 		{"ShortTimeout", []string{"version"}, map[string]string{"VELQBO_QBO_TIMEOUT": "10ms"}, exitUsage},
+		{"BadLandMargin", []string{"version"}, map[string]string{"VELQBO_QBO_LAND_MARGIN": "a bit"}, exitUsage},
+		{"ShortLandMargin", []string{"version"}, map[string]string{"VELQBO_QBO_LAND_MARGIN": "10ms"}, exitUsage},
 		{"BadEnv", []string{"version"}, map[string]string{"VELQBO_QBO_ENV": "staging"}, exitUsage},
 		{"BadSchedule", []string{"version"}, map[string]string{"VELQBO_SCHEDULE": "every tuesday"}, exitUsage},
 		{"ShortKey", []string{"version"}, map[string]string{"VELQBO_SECRET_KEY": "c2hvcnQ="}, exitUsage},

@@ -33,7 +33,7 @@ func TestE2E_KillInFlight(t *testing.T) {
 	bin := buildVelqbo(t, t.TempDir())
 	e := newE2E(t, e2eOptions{qbo: []qbotest.Option{qbotest.WithoutLimits()}})
 	want := e2eScenario(e.Vel, 45)
-	env := map[string]string{"VELQBO_QBO_CONCURRENCY": "3", "VELQBO_QBO_TIMEOUT": killTimeout.String()}
+	env := map[string]string{"VELQBO_QBO_CONCURRENCY": "3", "VELQBO_QBO_TIMEOUT": killTimeout.String(), "VELQBO_QBO_LAND_MARGIN": killTimeout.String()}
 	for k, v := range e.Env {
 		env[k] = v
 	}

@@ -47,7 +47,7 @@ func TestE2E_InterruptManualRun(t *testing.T) {
 			t.Parallel()
 			e := newE2E(t, e2eOptions{})
 			want := e2eScenario(e.Vel, 40)
-			env := map[string]string{"VELQBO_QBO_CONCURRENCY": "3", "VELQBO_QBO_TIMEOUT": killTimeout.String()}
+			env := map[string]string{"VELQBO_QBO_CONCURRENCY": "3", "VELQBO_QBO_TIMEOUT": killTimeout.String(), "VELQBO_QBO_LAND_MARGIN": killTimeout.String()}
 			for k, v := range e.Env {
 				env[k] = v
 			}

@@ -115,7 +115,7 @@ func TestE2E_KillNine(t *testing.T) {
 			t.Parallel()
 			e := newE2E(t, e2eOptions{})
 			want := e2eScenario(e.Vel, 40)
-			env := map[string]string{"VELQBO_QBO_CONCURRENCY": "3", "VELQBO_QBO_TIMEOUT": killTimeout.String()}
+			env := map[string]string{"VELQBO_QBO_CONCURRENCY": "3", "VELQBO_QBO_TIMEOUT": killTimeout.String(), "VELQBO_QBO_LAND_MARGIN": killTimeout.String()}
 			for k, v := range e.Env {
 				env[k] = v
 			}
@@ -210,10 +210,10 @@ func TestE2E_KillNine(t *testing.T) {
 	}
 }
 
-// killTimeout is the QBO client's timeout (VELQBO_QBO_TIMEOUT) of the
-// binary in the kill tests: a create of a killed run is trusted absent, or
-// sent again, only twice this after it was sent (the timeout plus a margin
-// of at most the timeout). It is short so that the
+// killTimeout is the QBO client's timeout (VELQBO_QBO_TIMEOUT) and the
+// land margin (VELQBO_QBO_LAND_MARGIN) of the binary in the kill tests: a
+// create of a killed run is trusted absent, or sent again, only twice this
+// after it was sent (the timeout plus the margin). It is short so that the
 // tests wait seconds, not minutes, and long enough for any call to the
 // local fake QBO.
 const killTimeout = 2 * time.Second

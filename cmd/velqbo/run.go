@@ -192,6 +192,7 @@ func (m *Main) newReconciler(ctx context.Context, st *schema.Store) (*reconcile.
 		Now:         m.Now,
 		Concurrency: m.Config.QBO.Concurrency,
 		FixText:     fixCommand,
+		LandMargin:  m.Config.QBO.LandMargin,
 	}, nil
 }
 
