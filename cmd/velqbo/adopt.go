@@ -27,63 +27,50 @@ func adoptCommand() command {
 			if len(args) == 0 && !matching {
 				return usageErrorf("adopt takes ORDER_NUMBER... or --matching")
 			}
-			st, err := m.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			r, err := m.newReconciler(ctx, st)
-			if err != nil {
-				return err
-			}
-			// Adopting writes ledger rows a run may be planning from.
-			release, err := m.holdLease(ctx, st)
-			if err != nil {
-				return err
-			}
-			defer release()
-			res, err := r.Adopt(ctx, reconcile.AdoptOptions{OrderNumbers: args, Matching: matching})
-			if err != nil {
-				return exitFor(err)
-			}
-			if asJSON {
-				if res == nil {
-					res = []reconcile.Adoption{}
-				}
-				if err := writeJSON(m.Stdout, res); err != nil {
-					return err
-				}
-			}
-			left := 0
-			for _, a := range res {
-				if !a.Adopted {
-					left++
+			return m.withLease(ctx, m.newReconciler, func(r *reconcile.Reconciler) error {
+				res, err := r.Adopt(ctx, reconcile.AdoptOptions{OrderNumbers: args, Matching: matching})
+				if err != nil {
+					return exitFor(err)
 				}
 				if asJSON {
-					continue
+					if res == nil {
+						res = []reconcile.Adoption{}
+					}
+					if err := writeJSON(m.Stdout, res); err != nil {
+						return err
+					}
 				}
-				what := strings.TrimSpace(fmt.Sprintf("%s %s", a.QBOType, a.QBOID))
-				if a.DocNumber != "" {
-					what += " (DocNumber " + a.DocNumber + ")"
+				left := 0
+				for _, a := range res {
+					if !a.Adopted {
+						left++
+					}
+					if asJSON {
+						continue
+					}
+					what := strings.TrimSpace(fmt.Sprintf("%s %s", a.QBOType, a.QBOID))
+					if a.DocNumber != "" {
+						what += " (DocNumber " + a.DocNumber + ")"
+					}
+					switch {
+					case a.Adopted && len(a.Differences) > 0:
+						fmt.Fprintf(m.Stdout, "adopted %s %s of order %s: %s, as it is (%s)\n", a.Kind, a.SourceID, a.OrderNumber, what, strings.Join(a.Differences, "; "))
+					case a.Adopted:
+						fmt.Fprintf(m.Stdout, "adopted %s %s of order %s: %s\n", a.Kind, a.SourceID, a.OrderNumber, what)
+					case a.Kind == "":
+						fmt.Fprintf(m.Stdout, "not adopted: order %s: %s\n", a.OrderNumber, a.Why)
+					default:
+						fmt.Fprintf(m.Stdout, "not adopted %s %s of order %s: %s: %s (`velqbo adopt %s` takes it as it is)\n", a.Kind, a.SourceID, a.OrderNumber, what, a.Why, a.OrderNumber)
+					}
 				}
-				switch {
-				case a.Adopted && len(a.Differences) > 0:
-					fmt.Fprintf(m.Stdout, "adopted %s %s of order %s: %s, as it is (%s)\n", a.Kind, a.SourceID, a.OrderNumber, what, strings.Join(a.Differences, "; "))
-				case a.Adopted:
-					fmt.Fprintf(m.Stdout, "adopted %s %s of order %s: %s\n", a.Kind, a.SourceID, a.OrderNumber, what)
-				case a.Kind == "":
-					fmt.Fprintf(m.Stdout, "not adopted: order %s: %s\n", a.OrderNumber, a.Why)
-				default:
-					fmt.Fprintf(m.Stdout, "not adopted %s %s of order %s: %s: %s (`velqbo adopt %s` takes it as it is)\n", a.Kind, a.SourceID, a.OrderNumber, what, a.Why, a.OrderNumber)
+				if len(res) == 0 && !asJSON {
+					fmt.Fprintln(m.Stdout, "Nothing to adopt: no order is blocked by a document already in QBO.")
 				}
-			}
-			if len(res) == 0 && !asJSON {
-				fmt.Fprintln(m.Stdout, "Nothing to adopt: no order is blocked by a document already in QBO.")
-			}
-			if left > 0 {
-				return errIncomplete
-			}
-			return nil
+				if left > 0 {
+					return errIncomplete
+				}
+				return nil
+			})
 		},
 	}
 }
@@ -110,37 +97,34 @@ func ledgerCommand() command {
 				}
 				from = t
 			}
-			st, err := m.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			release, err := m.holdLease(ctx, st)
-			if err != nil {
-				return err
-			}
-			defer release()
-			conn, err := m.connectQBO(ctx, st)
-			if err != nil {
-				return err
-			}
-			r := &reconcile.Reconciler{Store: st, QBO: reconcile.QBOClient{C: conn.Client}, Realm: conn.Realm,
-				Location: m.Config.Location(), Log: m.Log, Now: m.Now, FixText: fixCommand}
-			rep, err := r.RebuildLedger(ctx, from)
-			if err != nil {
-				return exitFor(err)
-			}
-			if asJSON {
-				return writeJSON(m.Stdout, rep)
-			}
-			fmt.Fprintf(m.Stdout, "Ledger rebuilt from QBO: %d documents read, %d carry velqbo's marker; %d recorded, %d already known, %d left as they are. Nothing was written to QBO.\n",
-				rep.Read, rep.Marked, rep.Recorded, rep.Known, len(rep.Skipped))
-			for _, s := range rep.Skipped {
-				fmt.Fprintf(m.Stdout, "  left: %s\n", s)
-			}
-			return nil
+			return m.withLease(ctx, m.qboOnly, func(r *reconcile.Reconciler) error {
+				rep, err := r.RebuildLedger(ctx, from)
+				if err != nil {
+					return exitFor(err)
+				}
+				if asJSON {
+					return writeJSON(m.Stdout, rep)
+				}
+				fmt.Fprintf(m.Stdout, "Ledger rebuilt from QBO: %d documents read, %d carry velqbo's marker; %d recorded, %d already known, %d left as they are. Nothing was written to QBO.\n",
+					rep.Read, rep.Marked, rep.Recorded, rep.Known, len(rep.Skipped))
+				for _, s := range rep.Skipped {
+					fmt.Fprintf(m.Stdout, "  left: %s\n", s)
+				}
+				return nil
+			})
 		},
 	}
+}
+
+// qboOnly is a Reconciler on the ledger and QBO, without the source:
+// ledger rebuild reads QBO alone.
+func (m *Main) qboOnly(ctx context.Context, st *schema.Store) (*reconcile.Reconciler, error) {
+	conn, err := m.connectQBO(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return &reconcile.Reconciler{Store: st, QBO: reconcile.QBOClient{C: conn.Client}, Realm: conn.Realm,
+		Location: m.Config.Location(), Log: m.Log, Now: m.Now, FixText: fixCommand}, nil
 }
 
 // ledgerCheckNewest is how many of QBO's newest documents of each type

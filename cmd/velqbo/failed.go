@@ -27,7 +27,7 @@ func retryCommand() command {
 			if len(args) == 0 {
 				return usageErrorf("retry takes ORDER_NUMBER...")
 			}
-			return m.withLedger(ctx, func(r *reconcile.Reconciler) error {
+			return m.withLease(ctx, m.ledgerOnly, func(r *reconcile.Reconciler) error {
 				docs, err := r.Retry(ctx, args, cmp.Or(by, m.whoAmI()))
 				for _, d := range docs {
 					fmt.Fprintf(m.Stdout, "%s %s of order %s: the next run sends it again\n", d.Kind, d.SourceID, d.OrderNumber)
@@ -55,7 +55,7 @@ func skipCommand() command {
 			if strings.TrimSpace(reason) == "" {
 				return usageErrorf("skip: --reason TEXT is required: say why the order is set aside")
 			}
-			return m.withLedger(ctx, func(r *reconcile.Reconciler) error {
+			return m.withLease(ctx, m.ledgerOnly, func(r *reconcile.Reconciler) error {
 				docs, err := r.Skip(ctx, args[0], reason, cmp.Or(by, m.whoAmI()))
 				for _, d := range docs {
 					fmt.Fprintf(m.Stdout, "%s %s of order %s: skipped by %s; no run sends it until `velqbo retry %s`\n",
@@ -67,22 +67,33 @@ func skipCommand() command {
 	}
 }
 
-// withLedger runs fn with a Reconciler on the database alone: retry and
-// skip change the ledger only, so they need neither QBO nor the source.
-func (m *Main) withLedger(ctx context.Context, fn func(r *reconcile.Reconciler) error) error {
+// withLease opens the ledger, holds the run lease and calls fn with the
+// Reconciler build makes. Every command that changes ledger rows a run
+// plans from (skip, retry, adopt, resync, ledger rebuild) goes through
+// it: a run that planned an item before it was skipped or adopted would
+// otherwise still send it. A lease held by a run is exit 3, naming it.
+func (m *Main) withLease(ctx context.Context, build func(context.Context, *schema.Store) (*reconcile.Reconciler, error), fn func(r *reconcile.Reconciler) error) error {
 	st, err := m.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	// A run that planned an item before it was skipped would still send
-	// it: hold the run lease, as a run does, so the two never overlap.
 	release, err := m.holdLease(ctx, st)
 	if err != nil {
 		return err
 	}
 	defer release()
-	return fn(&reconcile.Reconciler{Store: st, Log: m.Log, Now: m.Now, FixText: fixCommand})
+	r, err := build(ctx, st)
+	if err != nil {
+		return err
+	}
+	return fn(r)
+}
+
+// ledgerOnly is a Reconciler on the database alone: retry and skip change
+// the ledger only, so they need neither QBO nor the source.
+func (m *Main) ledgerOnly(_ context.Context, st *schema.Store) (*reconcile.Reconciler, error) {
+	return &reconcile.Reconciler{Store: st, Log: m.Log, Now: m.Now, FixText: fixCommand}, nil
 }
 
 // ledgerCommandErr maps the errors of Retry and Skip to exit codes: a

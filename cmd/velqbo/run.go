@@ -133,34 +133,22 @@ func resyncCommand() command {
 			if len(args) != 1 {
 				return usageErrorf("resync takes one ORDER_NUMBER")
 			}
-			st, err := m.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			r, err := m.newReconciler(ctx, st)
-			if err != nil {
-				return err
-			}
-			release, err := m.holdLease(ctx, st)
-			if err != nil {
-				return err
-			}
-			defer release()
-			docs, err := r.Resync(ctx, args[0])
-			if errors.Is(err, reconcile.ErrNothingToResync) {
-				return usageErrorf("%v", err)
-			}
-			if errors.Is(err, schema.ErrConflict) {
-				err = fmt.Errorf("%w (run `velqbo run` first)", err)
-			}
-			if err != nil {
-				return exitFor(err)
-			}
-			for _, d := range docs {
-				fmt.Fprintf(m.Stdout, "%s %s (%s %s): will be re-created by the next run (generation %d)\n", d.Kind, d.SourceID, d.QBOType, d.DocNumber, d.Generation)
-			}
-			return nil
+			return m.withLease(ctx, m.newReconciler, func(r *reconcile.Reconciler) error {
+				docs, err := r.Resync(ctx, args[0])
+				if errors.Is(err, reconcile.ErrNothingToResync) {
+					return usageErrorf("%v", err)
+				}
+				if errors.Is(err, schema.ErrConflict) {
+					err = fmt.Errorf("%w (run `velqbo run` first)", err)
+				}
+				if err != nil {
+					return exitFor(err)
+				}
+				for _, d := range docs {
+					fmt.Fprintf(m.Stdout, "%s %s (%s %s): will be re-created by the next run (generation %d)\n", d.Kind, d.SourceID, d.QBOType, d.DocNumber, d.Generation)
+				}
+				return nil
+			})
 		},
 	}
 }
