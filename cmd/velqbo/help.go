@@ -157,7 +157,7 @@ func writeSettingKeys(w io.Writer) {
 	for _, s := range reconcile.SettingInfos() {
 		kind := s.Kind.String()
 		if len(s.Types) > 0 {
-			kind += ", of type " + orList(s.Types)
+			kind += ", of type " + s.TypeList()
 		}
 		fmt.Fprintf(w, "  %s\n      %s.\n      Takes: %s.\n", s.Key, upperFirst(s.Maps), kind)
 	}

@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"slices"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
-	"github.com/velqbo/velqbo/velocity"
 )
 
 func settingsCommand() command {
@@ -46,76 +43,6 @@ func settingsCommand() command {
 	}
 }
 
-// qboName is what a setting's value is in QBO.
-type qboName struct {
-	Name   string `json:"name,omitempty"`
-	Type   string `json:"type,omitempty"`
-	Active bool   `json:"active"`
-	Found  bool   `json:"found"`
-}
-
-// lookupSetting reads the QBO record a setting names.
-func lookupSetting(ctx context.Context, c *qbo.Client, kind reconcile.SettingKind, id string) (qboName, error) {
-	active := func(p *bool) bool { return p == nil || *p }
-	var (
-		n   qboName
-		err error
-	)
-	switch kind {
-	case reconcile.SettingAccount:
-		var a *qbo.Account
-		if a, _, err = c.Accounts.Get(ctx, id); err == nil {
-			n = qboName{Name: a.FullyQualifiedName, Type: a.AccountType, Active: active(a.Active), Found: true}
-			if n.Name == "" {
-				n.Name = a.Name
-			}
-		}
-	case reconcile.SettingItem:
-		var it *qbo.Item
-		if it, _, err = c.Items.Get(ctx, id); err == nil {
-			n = qboName{Name: it.Name, Type: it.Type, Active: active(it.Active), Found: true}
-		}
-	case reconcile.SettingPaymentMethod:
-		var pm *qbo.PaymentMethod
-		if pm, _, err = c.PaymentMethods.Get(ctx, id); err == nil {
-			n = qboName{Name: pm.Name, Type: pm.Type, Active: active(pm.Active), Found: true}
-		}
-	case reconcile.SettingTaxCode:
-		if id == "NON" || id == "TAX" {
-			return qboName{Name: id + " (US pseudo-code)", Active: true, Found: true}, nil
-		}
-		var tc *qbo.TaxCode
-		if tc, _, err = c.TaxCodes.Get(ctx, id); err == nil {
-			n = qboName{Name: tc.Name, Active: active(tc.Active), Found: true}
-		}
-	default:
-		return qboName{}, nil
-	}
-	if qbo.IsNotFound(err) {
-		return qboName{}, nil
-	}
-	return n, err
-}
-
-// checkSetting says why a QBO record is wrong for a setting, or "".
-func checkSetting(key string, kind reconcile.SettingKind, n qboName) string {
-	if !n.Found {
-		return "no such record in QBO"
-	}
-	if !n.Active {
-		return fmt.Sprintf("%q is inactive in QBO", n.Name)
-	}
-	info, _ := reconcile.SettingInfoOf(key)
-	if len(info.Types) > 0 && !slices.Contains(info.Types, n.Type) {
-		noun := "account"
-		if kind == reconcile.SettingItem {
-			noun = "item"
-		}
-		return fmt.Sprintf("%q is a %s %s; %s must be a %s %s", n.Name, n.Type, noun, key, orList(info.Types), noun)
-	}
-	return ""
-}
-
 func (m *Main) setSettings(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return usageErrorf("settings set needs KEY=VALUE arguments")
@@ -141,32 +68,31 @@ func (m *Main) setSettings(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 
-	var conn *qboConn
-	var problems []string
+	// QBO is only asked (and so only needs a connection) when some value
+	// names a QBO record.
+	var client *qbo.Client
 	for _, k := range keys {
-		kind, _ := reconcile.KindOfSetting(k)
-		v := kv[k]
-		if v == "" || kind == reconcile.SettingDate || kind == reconcile.SettingBool {
-			continue
-		}
-		if conn == nil {
-			if conn, err = m.connectQBO(ctx, st); err != nil {
+		if reconcile.SettingNeedsQBO(k, kv[k]) {
+			conn, err := m.connectQBO(ctx, st)
+			if err != nil {
 				return err
 			}
-		}
-		n, err := lookupSetting(ctx, conn.Client, kind, v)
-		if err != nil {
-			return qboError(fmt.Errorf("check %s=%s in QBO: %w", k, v, err))
-		}
-		if why := checkSetting(k, kind, n); why != "" {
-			problems = append(problems, fmt.Sprintf("%s=%s: %s", k, v, why))
+			client = conn.Client
+			break
 		}
 	}
-	if len(problems) > 0 {
+	bad, err := reconcile.SetSettings(ctx, st, client, kv)
+	if err != nil {
+		return qboError(err)
+	}
+	if len(bad) > 0 {
+		var problems []string
+		for _, k := range keys {
+			if why, ok := bad[k]; ok {
+				problems = append(problems, fmt.Sprintf("%s=%s: %s", k, kv[k], why))
+			}
+		}
 		return usageErrorf("nothing was saved:\n  %s\n(see `velqbo settings accounts`, `velqbo settings items` and `velqbo settings payment-methods`)", strings.Join(problems, "\n  "))
-	}
-	if err := st.SetSettings(ctx, kv); err != nil {
-		return err
 	}
 	for _, k := range keys {
 		if kv[k] == "" {
@@ -178,12 +104,8 @@ func (m *Main) setSettings(ctx context.Context, args []string) error {
 	return nil
 }
 
-type settingView struct {
-	Key     string   `json:"key"`
-	Value   string   `json:"value"`
-	QBO     *qboName `json:"qbo,omitempty"`
-	Problem string   `json:"problem,omitempty"`
-}
+// settingView is one row of `velqbo settings`.
+type settingView = reconcile.SettingState
 
 func (m *Main) showSettings(ctx context.Context, asJSON bool) error {
 	st, err := m.openStore(ctx)
@@ -198,24 +120,14 @@ func (m *Main) showSettings(ctx context.Context, asJSON bool) error {
 	// Names come from QBO when connected; without a connection the ids are
 	// still shown.
 	conn, cerr := m.connectQBO(ctx, st)
-	var views []settingView
-	for _, s := range all {
-		if strings.HasPrefix(s.Key, "_") {
-			continue
-		}
-		v := settingView{Key: s.Key, Value: s.Value}
-		kind, err := reconcile.KindOfSetting(s.Key)
-		if err == nil && cerr == nil && s.Value != "" && kind != reconcile.SettingDate && kind != reconcile.SettingBool {
-			n, err := lookupSetting(ctx, conn.Client, kind, s.Value)
-			if err != nil {
-				return qboError(err)
-			}
-			v.QBO = &n
-			v.Problem = checkSetting(s.Key, kind, n)
-		}
-		views = append(views, v)
+	var client *qbo.Client
+	if cerr == nil {
+		client = conn.Client
 	}
-	sort.Slice(views, func(i, j int) bool { return views[i].Key < views[j].Key })
+	views, err := reconcile.DescribeSettings(ctx, client, all)
+	if err != nil {
+		return qboError(err)
+	}
 	if asJSON {
 		return writeJSON(m.Stdout, map[string]any{"settings": views, "connected": cerr == nil})
 	}
@@ -300,14 +212,6 @@ func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 	return enc.Encode(v)
 }
 
-// orList joins words as "a, b or c".
-func orList(words []string) string {
-	if len(words) < 2 {
-		return strings.Join(words, "")
-	}
-	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
-}
-
 // paymentMethodRow is one of QBO's payment methods.
 type paymentMethodRow struct {
 	ID     string `json:"id"`
@@ -317,19 +221,7 @@ type paymentMethodRow struct {
 }
 
 // velocityMethodRow is a Velocity payment method and its mapping.
-type velocityMethodRow struct {
-	Method  string `json:"method"`
-	Key     string `json:"key"`
-	QBOID   string `json:"qbo_id,omitempty"`
-	QBOName string `json:"qbo_name,omitempty"`
-	// QBOInactive: the mapped QBO method has been made inactive since.
-	QBOInactive bool `json:"qbo_inactive,omitempty"`
-	// Needed is false for terms, which says the order was on credit, not
-	// how money moved, and blocks nothing when unmapped.
-	Needed bool `json:"needed"`
-	// Known is false for a method that is only in the settings.
-	Known bool `json:"known"`
-}
+type velocityMethodRow = reconcile.PaymentMethodMapping
 
 // listPaymentMethods prints QBO's payment methods, inactive ones too, and
 // the Velocity methods with the QBO method each is mapped to.
@@ -348,43 +240,15 @@ func (m *Main) listPaymentMethods(ctx context.Context, asJSON bool) error {
 		return err
 	}
 	qboRows := []paymentMethodRow{}
-	names := map[string]string{}
-	inactive := map[string]bool{}
+	var methods []qbo.PaymentMethod
 	for pm, err := range conn.Client.PaymentMethods.All(ctx, "WHERE Active IN (true, false)") {
 		if err != nil {
 			return qboError(err)
 		}
 		qboRows = append(qboRows, paymentMethodRow{ID: pm.Id, Name: pm.Name, Type: pm.Type, Active: pm.Active == nil || *pm.Active})
-		names[pm.Id] = pm.Name
-		inactive[pm.Id] = pm.Active != nil && !*pm.Active
+		methods = append(methods, pm)
 	}
-	mapped := map[string]string{}
-	for _, s := range all {
-		if method, ok := strings.CutPrefix(s.Key, reconcile.SettingPaymentMethodPrefix); ok && method != "" && s.Value != "" {
-			mapped[method] = s.Value
-		}
-	}
-	var velRows []velocityMethodRow
-	seen := map[string]bool{}
-	add := func(method string, known bool) {
-		seen[method] = true
-		id := mapped[method]
-		velRows = append(velRows, velocityMethodRow{Method: method, Key: reconcile.SettingPaymentMethodPrefix + method,
-			QBOID: id, QBOName: names[id], QBOInactive: inactive[id], Needed: method != velocity.MethodTerms, Known: known})
-	}
-	for _, method := range velocity.KnownMethods() {
-		add(method, true)
-	}
-	extra := []string{}
-	for method := range mapped {
-		if !seen[method] {
-			extra = append(extra, method)
-		}
-	}
-	sort.Strings(extra)
-	for _, method := range extra {
-		add(method, false)
-	}
+	velRows := reconcile.PaymentMethodMappings(all, methods)
 	if asJSON {
 		return writeJSON(m.Stdout, map[string]any{"qbo": qboRows, "velocity": velRows})
 	}
