@@ -76,40 +76,85 @@ func (m *Main) connectWithRefreshToken(ctx context.Context, realm string) error 
 	if rt == "" {
 		return usageErrorf("no refresh token on standard input")
 	}
-	return m.storeConnection(ctx, realm, &oauth2.Token{RefreshToken: rt})
-}
-
-// storeConnection checks the realm against the ledger, refreshes tok (which
-// saves the new token pair through the token source) and reports.
-func (m *Main) storeConnection(ctx context.Context, realm string, tok *oauth2.Token) error {
-	st, err := m.createStore(ctx)
+	conn, err := m.storeConnection(ctx, realm, &oauth2.Token{RefreshToken: rt})
 	if err != nil {
 		return err
+	}
+	fmt.Fprintln(m.Stdout, conn)
+	return nil
+}
+
+// connection is a QBO company velqbo has just been connected to.
+type connection struct {
+	Realm string
+	// RefreshExpiresAt is when the stored refresh token ends unless a
+	// refresh renews it; zero when Intuit did not say.
+	RefreshExpiresAt time.Time
+}
+
+// String is what `velqbo connect` prints.
+func (c connection) String() string {
+	info := fmt.Sprintf("connected to QBO company %s", c.Realm)
+	if !c.RefreshExpiresAt.IsZero() {
+		info += fmt.Sprintf("; the refresh token is valid until %s", c.RefreshExpiresAt.Format(time.DateOnly))
+	}
+	return info
+}
+
+// storeConnection checks the realm against the ledger (checkRealm), and
+// stores tok: a token without an access token is refreshed once, which
+// proves it and saves the rotated pair through the token source. The CLI
+// and the console's OAuth callback both end here. Errors: checkRealm's
+// usage error, the store's, or qboError's for a refresh Intuit refused.
+func (m *Main) storeConnection(ctx context.Context, realm string, tok *oauth2.Token) (connection, error) {
+	st, err := m.createStore(ctx)
+	if err != nil {
+		return connection{}, err
 	}
 	defer st.Close()
 	if err := checkRealm(ctx, st, realm); err != nil {
-		return err
+		return connection{}, err
 	}
 	conn, err := m.newQBOConn(realm, tok, st)
 	if err != nil {
-		return err
+		return connection{}, err
 	}
 	if tok.AccessToken == "" {
 		if _, err := conn.TS.Refresh(ctx); err != nil {
-			return qboError(fmt.Errorf("refresh token for realm %s: %w", realm, err))
+			return connection{}, qboError(fmt.Errorf("refresh token for realm %s: %w", realm, err))
 		}
 	} else if err := m.saveToken(st, realm, "")(ctx, tok); err != nil {
-		return err
+		return connection{}, err
 	}
 	if err := st.SetSetting(ctx, settingRealm, realm); err != nil {
-		return err
+		return connection{}, err
 	}
-	info := fmt.Sprintf("connected to QBO company %s", realm)
-	if t, err := st.LoadToken(ctx, realm); err == nil && !t.RefreshExpiresAt.IsZero() {
-		info += fmt.Sprintf("; the refresh token is valid until %s", t.RefreshExpiresAt.Format(time.DateOnly))
+	c := connection{Realm: realm}
+	if t, err := st.LoadToken(ctx, realm); err == nil {
+		c.RefreshExpiresAt = t.RefreshExpiresAt
 	}
-	fmt.Fprintln(m.Stdout, info)
-	return nil
+	return c, nil
+}
+
+// completeConnect finishes the authorization-code flow once the callback's
+// state has been checked by the caller: it exchanges cb.Code at Intuit's
+// token endpoint (with the redirect URL the consent was asked for, which
+// Intuit compares) and stores the connection. Errors are unavailable() for
+// a callback without realmId, qboError's for a refused exchange, or
+// storeConnection's.
+func (m *Main) completeConnect(ctx context.Context, redirectURL string, cb qbo.Callback) (connection, error) {
+	if cb.RealmID == "" {
+		return connection{}, unavailable(errors.New("the OAuth callback carried no realmId: was the accounting scope granted?"))
+	}
+	conf, err := m.oauthConfig(redirectURL)
+	if err != nil {
+		return connection{}, err
+	}
+	tok, err := qbo.Exchange(ctx, conf, &http.Client{Timeout: 60 * time.Second}, cb.Code)
+	if err != nil {
+		return connection{}, qboError(fmt.Errorf("exchange the authorization code: %w", err))
+	}
+	return m.storeConnection(ctx, cb.RealmID, tok)
 }
 
 // checkRealm refuses to connect the ledger of one company to another: every
@@ -224,16 +269,16 @@ func (m *Main) connectInBrowser(ctx context.Context, timeout time.Duration) erro
 	if res.err != nil {
 		return unavailable(res.err)
 	}
-	if res.cb.RealmID == "" {
-		return unavailable(errors.New("the OAuth callback carried no realmId: was the accounting scope granted?"))
-	}
-	tok, err := qbo.Exchange(ctx, conf, &http.Client{Timeout: 60 * time.Second}, res.cb.Code)
+	conn, err := m.completeConnect(ctx, ru.String(), res.cb)
 	if err != nil {
-		return qboError(fmt.Errorf("exchange the authorization code: %w", err))
+		return err
 	}
-	return m.storeConnection(ctx, res.cb.RealmID, tok)
+	fmt.Fprintln(m.Stdout, conn)
+	return nil
 }
 
+// randomState is an OAuth state: unguessable, so a callback carrying it can
+// only come from a consent this process (or console session) asked for.
 func randomState() (string, error) {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
@@ -270,39 +315,67 @@ func disconnectCommand() command {
 			if len(args) > 0 {
 				return usageErrorf("disconnect takes no arguments")
 			}
-			st, err := m.openStore(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			infos, err := st.Tokens(ctx)
-			if err != nil {
-				return err
-			}
-			if len(infos) == 0 {
+			gone, err := m.disconnectQBO(ctx, forget)
+			if len(gone) == 0 && err == nil {
 				fmt.Fprintln(m.Stdout, "not connected; nothing to do")
 				return nil
 			}
-			for _, info := range infos {
-				tok, err := st.LoadToken(ctx, info.Realm)
-				if err != nil {
-					return unavailable(err)
-				}
-				c := m.Config.QBO
-				err = qbo.Revoke(ctx, &http.Client{Timeout: 60 * time.Second}, m.revokeURL(), c.ClientID, c.ClientSecret, tok.RefreshToken)
-				if err != nil && !forget {
-					return unavailable(fmt.Errorf("revoke the token of company %s: %w (use --forget to forget it anyway)", info.Realm, err))
-				}
-				if err := st.DeleteToken(ctx, info.Realm); err != nil {
-					return err
-				}
-				if err != nil {
-					fmt.Fprintf(m.Stdout, "forgot the tokens of QBO company %s (not revoked: %v)\n", info.Realm, err)
-				} else {
-					fmt.Fprintf(m.Stdout, "disconnected from QBO company %s; the ledger and links are kept\n", info.Realm)
-				}
+			for _, d := range gone {
+				fmt.Fprintln(m.Stdout, d)
 			}
-			return nil
+			return err
 		},
 	}
+}
+
+// disconnected is one company whose tokens velqbo has forgotten.
+type disconnected struct {
+	Realm string
+	// RevokeErr is why Intuit did not revoke the token, when forgotten
+	// anyway; nil when revoked.
+	RevokeErr error
+}
+
+// String is what `velqbo disconnect` prints.
+func (d disconnected) String() string {
+	if d.RevokeErr != nil {
+		return fmt.Sprintf("forgot the tokens of QBO company %s (not revoked: %v)", d.Realm, d.RevokeErr)
+	}
+	return fmt.Sprintf("disconnected from QBO company %s; the ledger and links are kept", d.Realm)
+}
+
+// disconnectQBO revokes the refresh token of every connected company at
+// Intuit and then forgets it; the ledger, links and settings are kept (and
+// so is the ledger's company: checkRealm still refuses another). A token
+// Intuit cannot revoke is kept, and the error returned, unless forget is
+// set: a token forgotten but not revoked stays valid at Intuit until it
+// expires. It returns the companies done before any error; errors are
+// unavailable() for a revoke that failed, or the store's.
+func (m *Main) disconnectQBO(ctx context.Context, forget bool) ([]disconnected, error) {
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	infos, err := st.Tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var done []disconnected
+	for _, info := range infos {
+		tok, err := st.LoadToken(ctx, info.Realm)
+		if err != nil {
+			return done, unavailable(err)
+		}
+		c := m.Config.QBO
+		err = qbo.Revoke(ctx, &http.Client{Timeout: 60 * time.Second}, m.revokeURL(), c.ClientID, c.ClientSecret, tok.RefreshToken)
+		if err != nil && !forget {
+			return done, unavailable(fmt.Errorf("revoke the token of company %s: %w (use --forget to forget it anyway)", info.Realm, err))
+		}
+		if err := st.DeleteToken(ctx, info.Realm); err != nil {
+			return done, err
+		}
+		done = append(done, disconnected{Realm: info.Realm, RevokeErr: err})
+	}
+	return done, nil
 }

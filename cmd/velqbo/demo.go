@@ -221,9 +221,11 @@ func configEnv(c Config) [][2]string {
 // connect m's database to sb's fake company, then map and link everything
 // (sandbox.Prepare), leaving the products in unlinked without a link.
 func (m *Main) prepareSandbox(ctx context.Context, sb *sandbox.Sandbox, unlinked map[string]bool) error {
-	if err := m.storeConnection(ctx, sb.QBO.Realm(), &oauth2.Token{RefreshToken: sb.QBO.IssueRefreshToken()}); err != nil {
+	conn, err := m.storeConnection(ctx, sb.QBO.Realm(), &oauth2.Token{RefreshToken: sb.QBO.IssueRefreshToken()})
+	if err != nil {
 		return err
 	}
+	fmt.Fprintln(m.Stdout, conn)
 	st, err := m.openStore(ctx)
 	if err != nil {
 		return err
