@@ -179,7 +179,9 @@ func TestConnect_Browser(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var opts []qbotest.Option
+			// The "browser" below only follows redirects: it cannot click
+			// Connect on the consent page.
+			opts := []qbotest.Option{qbotest.WithAutoConsent(true)}
 			if tt.deny {
 				opts = append(opts, qbotest.WithDenyAuthorize(true))
 			}

@@ -1,7 +1,9 @@
 package qbotest
 
 import (
+	"bytes"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -190,8 +192,23 @@ func (s *Server) handleToken(resp *response, r *http.Request, body []byte) {
 	resp.header.Set("Content-Type", "application/json")
 }
 
-func (s *Server) handleAuthorize(resp *response, r *http.Request) {
+// handleAuthorize is Intuit's consent endpoint. A GET shows the consent
+// page (the app, the company, Connect and Cancel), as Intuit's does, unless
+// WithAutoConsent says the user has already consented; the page's form
+// POSTs back here, and the answer redirects to redirect_uri with a code and
+// realmId, or with error=access_denied for Cancel.
+func (s *Server) handleAuthorize(resp *response, r *http.Request, body []byte) {
 	q := r.URL.Query()
+	switch r.Method {
+	case http.MethodGet:
+	case http.MethodPost:
+		q, _ = url.ParseQuery(string(body))
+	default:
+		resp.status = http.StatusMethodNotAllowed
+		resp.header.Set("Content-Type", "text/plain; charset=utf-8")
+		resp.body = []byte("GET or POST required\n")
+		return
+	}
 	redirect := q.Get("redirect_uri")
 	ru, err := url.Parse(redirect)
 	if q.Get("client_id") != s.cfg.clientID || redirect == "" || err != nil || !ru.IsAbs() {
@@ -209,6 +226,11 @@ func (s *Server) handleAuthorize(resp *response, r *http.Request) {
 		v.Set("error", "unsupported_response_type")
 	case s.cfg.denyAuthorize:
 		v.Set("error", "access_denied")
+	case r.Method == http.MethodGet && !s.cfg.autoConsent:
+		s.consentPage(resp, q)
+		return
+	case r.Method == http.MethodPost && q.Get("decision") != "connect":
+		v.Set("error", "access_denied")
 	default:
 		s.mu.Lock()
 		code := randToken("AB11", 16)
@@ -220,6 +242,68 @@ func (s *Server) handleAuthorize(resp *response, r *http.Request) {
 	ru.RawQuery = v.Encode()
 	resp.status = http.StatusFound
 	resp.header.Set("Location", ru.String())
+}
+
+// consentTemplate is the consent page. Every value is escaped by
+// html/template: the redirect_uri and state come from the caller.
+var consentTemplate = template.Must(template.New("consent").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Connect {{.App}} to QuickBooks (qbotest)</title>
+<style>
+body { font-family: system-ui, sans-serif; background: #f4f5f8; color: #1f2328; margin: 0; }
+main { max-width: 28rem; margin: 4rem auto; background: #fff; border-radius: 8px; padding: 2rem; box-shadow: 0 1px 4px rgba(0,0,0,.15); }
+h1 { font-size: 1.3rem; margin-top: 0; }
+.company { font-weight: 600; }
+.buttons { display: flex; gap: .75rem; justify-content: flex-end; margin-top: 2rem; }
+button { font: inherit; padding: .55rem 1.2rem; border-radius: 4px; border: 1px solid #2c7a2c; cursor: pointer; }
+#connect { background: #2c7a2c; color: #fff; }
+#cancel { background: #fff; color: #2c7a2c; }
+.note { color: #57606a; font-size: .85rem; }
+</style>
+</head>
+<body>
+<main>
+<h1 id="consent-title">{{.App}} wants to connect to your QuickBooks company</h1>
+<p>Company: <span class="company" id="company-name">{{.Company}}</span> (realm <span id="realm">{{.Realm}}</span>)</p>
+<p>{{.App}} will be able to read and write this company's accounting data ({{.Scope}}).</p>
+<form method="post" action="{{.Action}}">
+{{range .Hidden}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
+{{end}}<div class="buttons">
+<button type="submit" id="cancel" name="decision" value="cancel">Cancel</button>
+<button type="submit" id="connect" name="decision" value="connect">Connect</button>
+</div>
+</form>
+<p class="note">This is qbotest, a fake of Intuit's consent page.</p>
+</main>
+</body>
+</html>
+`))
+
+type hiddenField struct{ Name, Value string }
+
+func (s *Server) consentPage(resp *response, q url.Values) {
+	data := struct {
+		App, Company, Realm, Scope, Action string
+		Hidden                             []hiddenField
+	}{App: s.cfg.appName, Company: s.cfg.companyName, Realm: s.cfg.realm, Scope: q.Get("scope"), Action: "/connect/oauth2"}
+	for _, k := range []string{"client_id", "redirect_uri", "response_type", "scope", "state"} {
+		if q.Has(k) {
+			data.Hidden = append(data.Hidden, hiddenField{k, q.Get(k)})
+		}
+	}
+	var b bytes.Buffer
+	if err := consentTemplate.Execute(&b, data); err != nil {
+		resp.status = http.StatusInternalServerError
+		resp.header.Set("Content-Type", "text/plain; charset=utf-8")
+		resp.body = []byte("qbotest: render consent page: " + err.Error() + "\n")
+		return
+	}
+	resp.status = http.StatusOK
+	resp.header.Set("Content-Type", "text/html; charset=utf-8")
+	resp.body = b.Bytes()
 }
 
 func (s *Server) handleRevoke(resp *response, r *http.Request, body []byte) {

@@ -43,6 +43,8 @@ type config struct {
 	refreshTTL        time.Duration
 	accessTTL         time.Duration
 	denyAuthorize     bool
+	autoConsent       bool
+	appName           string
 	tokenPath         string
 	defaultMax        int
 }
@@ -54,6 +56,7 @@ func defaultConfig() config {
 		limits:       DefaultLimits,
 		homeCurrency: "USD",
 		companyName:  "Velqbo Test Company",
+		appName:      "velqbo",
 		clientID:     DefaultClientID,
 		clientSecret: DefaultClientSecret,
 		refreshTTL:   8726400 * time.Second, // 101 days, the rolling expiry Intuit reports
@@ -113,8 +116,8 @@ func WithRefreshGrace(d time.Duration) Option { return func(c *config) { c.refre
 // WithAccessTokenTTL sets the access token lifetime (default 1 hour, expires_in 3600).
 func WithAccessTokenTTL(d time.Duration) Option { return func(c *config) { c.accessTTL = d } }
 
-// WithDenyAuthorize makes the authorize endpoint redirect with error=access_denied,
-// as when the user clicks Cancel on Intuit's consent page.
+// WithDenyAuthorize makes the authorize endpoint redirect with error=access_denied
+// at once, as when the user clicks Cancel on Intuit's consent page.
 func WithDenyAuthorize(deny bool) Option { return func(c *config) { c.denyAuthorize = deny } }
 
 // WithTokenPath changes the token endpoint path (default /oauth2/v1/tokens/bearer).
@@ -123,3 +126,11 @@ func WithTokenPath(p string) Option { return func(c *config) { c.tokenPath = p }
 // WithDefaultMaxResults sets the page size used when a query has no MAXRESULTS
 // (default 100, so a client that relies on an implicit page size is caught).
 func WithDefaultMaxResults(n int) Option { return func(c *config) { c.defaultMax = n } }
+
+// WithAutoConsent makes the authorize endpoint redirect with a code at once,
+// as if the user had clicked Connect, instead of showing the consent page:
+// for tests whose "browser" only follows redirects.
+func WithAutoConsent(on bool) Option { return func(c *config) { c.autoConsent = on } }
+
+// WithAppName sets the app name the consent page shows (default "velqbo").
+func WithAppName(name string) Option { return func(c *config) { c.appName = name } }

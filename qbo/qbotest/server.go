@@ -545,7 +545,7 @@ func (s *Server) dispatch(ctx context.Context, resp *response, r *http.Request, 
 		case "token":
 			s.handleToken(resp, r, body)
 		case "authorize":
-			s.handleAuthorize(resp, r)
+			s.handleAuthorize(resp, r, body)
 		default:
 			s.handleRevoke(resp, r, body)
 		}

@@ -3,6 +3,7 @@ package qbotest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -206,7 +207,7 @@ func TestServer_Authorize(t *testing.T) {
 	for _, deny := range []bool{false, true} {
 		t.Run(fmt.Sprint("deny=", deny), func(t *testing.T) {
 			t.Parallel()
-			s := NewTestServer(t, WithDenyAuthorize(deny))
+			s := NewTestServer(t, WithDenyAuthorize(deny), WithAutoConsent(true))
 			c := s.Client()
 			c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 			q := url.Values{"client_id": {DefaultClientID}, "redirect_uri": {"http://127.0.0.1:9/callback"},
@@ -242,6 +243,82 @@ func TestServer_Authorize(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestServer_ConsentPage(t *testing.T) {
+	t.Parallel()
+	const redirect = "http://127.0.0.1:9/integrations/callback"
+	s := NewTestServer(t, WithCompanyName("Books <b>& Co"), WithAppName("velqbo <console>"))
+	c := s.Client()
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	q := url.Values{"client_id": {DefaultClientID}, "redirect_uri": {redirect},
+		"response_type": {"code"}, "scope": {"com.intuit.quickbooks.accounting"}, "state": {`"><script>x</script>`}}
+	resp, err := c.Get(s.AuthURL() + "?" + q.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET: got %d %s; want 200 and the HTML consent page", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{"velqbo &lt;console&gt; wants to connect", "Books &lt;b&gt;&amp; Co", DefaultRealm,
+		`id="connect"`, `id="cancel"`, `name="state" value="&#34;&gt;&lt;script&gt;x&lt;/script&gt;"`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("consent page: got %s; want it to contain %q", page, want)
+		}
+	}
+	if strings.Contains(string(page), "<script>") {
+		t.Errorf("consent page: got an unescaped <script>; want every value escaped")
+	}
+	for _, tt := range []struct {
+		decision string
+		wantErr  string
+	}{{"connect", ""}, {"cancel", "access_denied"}} {
+		t.Run(tt.decision, func(t *testing.T) {
+			form := url.Values{"decision": {tt.decision}}
+			for k, v := range q {
+				form[k] = v
+			}
+			resp, err := c.PostForm(s.AuthURL(), form)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusFound {
+				t.Fatalf("status: got %d; want 302", resp.StatusCode)
+			}
+			loc, _ := url.Parse(resp.Header.Get("Location"))
+			back := loc.Query()
+			if got := loc.Scheme + "://" + loc.Host + loc.Path; got != redirect {
+				t.Errorf("redirect: got %s; want %s", got, redirect)
+			}
+			if back.Get("state") != q.Get("state") || back.Get("error") != tt.wantErr {
+				t.Errorf("callback: got state %q error %q; want %q and %q", back.Get("state"), back.Get("error"), q.Get("state"), tt.wantErr)
+			}
+			if tt.wantErr != "" {
+				return
+			}
+			tok := url.Values{"grant_type": {"authorization_code"}, "code": {back.Get("code")}, "redirect_uri": {redirect}}
+			if back.Get("realmId") != DefaultRealm {
+				t.Errorf("realmId: got %q; want %s", back.Get("realmId"), DefaultRealm)
+			}
+			if status, m := oauth(t, s, tok, true); status != 200 || m["refresh_token"] == nil {
+				t.Errorf("code exchange: got %d %v; want 200 with tokens", status, m)
+			}
+		})
+	}
+	t.Run("BadClient", func(t *testing.T) {
+		bad := url.Values{"client_id": {"someone-else"}, "redirect_uri": {redirect}, "response_type": {"code"}}
+		resp, err := c.Get(s.AuthURL() + "?" + bad.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("status: got %d; want 400", resp.StatusCode)
+		}
+	})
 }
 
 func TestServer_Pacing(t *testing.T) {
