@@ -134,6 +134,11 @@ type Document struct {
 	SkipReason string
 	SkippedBy  string
 	SkippedAt  time.Time
+	// InvoiceDecidedBy and InvoiceDecidedAt record a person's "Report as
+	// Invoice" decision on an order's row (DecideInvoice): who and when.
+	// Empty: not decided; the source's flag alone decides.
+	InvoiceDecidedBy string
+	InvoiceDecidedAt time.Time
 
 	FirstSeenAt time.Time
 	UpdatedAt   time.Time
@@ -161,7 +166,7 @@ const documentCols = `source_kind, source_id, order_number, generation, qbo_type
 	pending_fingerprint, pending_at, last_error, last_reasons, attempts, blocked_runs, blocked_run_id,
 	request_attempt, source_updated_at, void_receipt_id, not_applicable, sent_total, sent_customer_id,
 	previous_qbo_id, needs_person, failed_runs, failed_run_id, skip_reason, skipped_by, skipped_at,
-	first_seen_at, updated_at`
+	invoice_decided_by, invoice_decided_at, first_seen_at, updated_at`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -173,7 +178,7 @@ func scanDocument(r rowScanner) (Document, error) {
 		&pFP, &pAt, &d.LastError, &d.LastReasons, &d.Attempts, &d.BlockedRuns, &d.blockedRunID,
 		&d.RequestAttempt, scanTime(&d.SourceUpdatedAt), &d.VoidReceiptID, &d.NotApplicable, &d.SentTotal, &d.SentCustomerID,
 		&d.PreviousQBOID, &d.NeedsPerson, &d.FailedRuns, &d.failedRunID, &d.SkipReason, &d.SkippedBy, scanTime(&d.SkippedAt),
-		scanTime(&d.FirstSeenAt), scanTime(&d.UpdatedAt))
+		&d.InvoiceDecidedBy, scanTime(&d.InvoiceDecidedAt), scanTime(&d.FirstSeenAt), scanTime(&d.UpdatedAt))
 	if err != nil {
 		return Document{}, err
 	}
@@ -196,7 +201,7 @@ func nullString(s string) any {
 }
 
 const putDocumentSQL = `INSERT INTO documents (` + documentCols + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (source_kind, source_id) DO UPDATE SET
 		order_number = excluded.order_number,
 		generation = excluded.generation,
@@ -230,6 +235,8 @@ const putDocumentSQL = `INSERT INTO documents (` + documentCols + `)
 		skip_reason = excluded.skip_reason,
 		skipped_by = excluded.skipped_by,
 		skipped_at = excluded.skipped_at,
+		invoice_decided_by = excluded.invoice_decided_by,
+		invoice_decided_at = excluded.invoice_decided_at,
 		updated_at = excluded.updated_at`
 
 func documentArgs(d Document) ([]any, error) {
@@ -246,7 +253,7 @@ func documentArgs(d Document) ([]any, error) {
 		d.LastError, string(d.LastReasons), d.Attempts, d.BlockedRuns, d.blockedRunID,
 		d.RequestAttempt, formatTime(d.SourceUpdatedAt), d.VoidReceiptID, d.NotApplicable, d.SentTotal, d.SentCustomerID,
 		d.PreviousQBOID, d.NeedsPerson, d.FailedRuns, d.failedRunID, d.SkipReason, d.SkippedBy, formatTime(d.SkippedAt),
-		formatTime(d.FirstSeenAt), formatTime(d.UpdatedAt)}, nil
+		d.InvoiceDecidedBy, formatTime(d.InvoiceDecidedAt), formatTime(d.FirstSeenAt), formatTime(d.UpdatedAt)}, nil
 }
 
 func putDocument(ctx context.Context, tx *sql.Tx, d Document) error {
@@ -327,7 +334,7 @@ const documentsBySourceSQL = `SELECT ` + ledgerCols + ` FROM documents
 // ledgerCols are the columns DocumentsBySource reads.
 const ledgerCols = `source_kind, source_id, order_number, generation, qbo_type, qbo_id, sync_token,
 	doc_number, fingerprint, state, pending_request_id, request_attempt, source_updated_at, void_receipt_id,
-	not_applicable`
+	not_applicable, invoice_decided_by`
 
 // scanLedgerRow reads a row of ledgerCols.
 func scanLedgerRow(r rowScanner) (Document, error) {
@@ -335,7 +342,7 @@ func scanLedgerRow(r rowScanner) (Document, error) {
 	var pReq sql.NullString
 	err := r.Scan(&d.Kind, &d.SourceID, &d.OrderNumber, &d.Generation, &d.QBOType, &d.QBOID, &d.SyncToken,
 		&d.DocNumber, &d.Fingerprint, &d.State, &pReq, &d.RequestAttempt, scanTime(&d.SourceUpdatedAt), &d.VoidReceiptID,
-		&d.NotApplicable)
+		&d.NotApplicable, &d.InvoiceDecidedBy)
 	if err != nil {
 		return Document{}, err
 	}
@@ -350,10 +357,11 @@ func scanLedgerRow(r rowScanner) (Document, error) {
 //
 // The rows carry what a reconcile pass needs: Kind, SourceID, OrderNumber,
 // Generation, QBOType, QBOID, SyncToken, DocNumber, Fingerprint, State,
-// PendingRequestID, RequestAttempt, SourceUpdatedAt, VoidReceiptID and
-// NotApplicable. The other columns (the rest of the intent, LastError,
-// Attempts, BlockedRuns, what verify compares, PreviousQBOID, FirstSeenAt,
-// UpdatedAt) are left zero; GetDocument and ListDocuments read whole rows.
+// PendingRequestID, RequestAttempt, SourceUpdatedAt, VoidReceiptID,
+// NotApplicable and InvoiceDecidedBy. The other columns (the rest of the
+// intent, LastError, Attempts, BlockedRuns, what verify compares,
+// PreviousQBOID, InvoiceDecidedAt, FirstSeenAt, UpdatedAt) are left zero;
+// GetDocument and ListDocuments read whole rows.
 func (s *Store) DocumentsBySource(ctx context.Context, kind string, ids []string) (map[string]Document, error) {
 	out := make(map[string]Document, len(ids))
 	for start := 0; start < len(ids); start += lookupChunk {
