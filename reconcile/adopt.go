@@ -214,7 +214,7 @@ func (r *Reconciler) desiredOf(ctx context.Context, rows []schema.Document) (map
 		mapFn = MapOrder
 	}
 	for _, o := range l.orders {
-		docs := mapFn(o, &l.env)
+		docs := mapFn(l.decided(o), &l.env)
 		if docs.Skip != "" || docs.Cancelled {
 			continue
 		}

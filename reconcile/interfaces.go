@@ -63,6 +63,8 @@ type Store interface {
 	BumpGeneration(ctx context.Context, kind, sourceID string) (schema.Document, error)
 	SkipDocument(ctx context.Context, k schema.DocumentKey, reason, by string) (schema.Document, error)
 	RetryDocument(ctx context.Context, k schema.DocumentKey, by string) (schema.Document, error)
+	DecideInvoice(ctx context.Context, k schema.DocumentKey, by string) (schema.Document, error)
+	InvoiceDecisionsDue(ctx context.Context) ([]string, error)
 
 	StartRun(ctx context.Context, mode string) (schema.Run, error)
 	FinishRun(ctx context.Context, res schema.RunResult) error

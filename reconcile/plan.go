@@ -346,6 +346,15 @@ func (r *Reconciler) loadPlanCtx(ctx context.Context, opts Options) (*planCtx, e
 	for _, d := range pend {
 		add(d)
 	}
+	// A Report as Invoice decision does not move the order's updated_at in
+	// the source: read the decided orders whose Invoice is not in QBO yet.
+	due, err := r.Store.InvoiceDecisionsDue(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list invoice decisions: %w", err)
+	}
+	for _, id := range due {
+		pc.reread[id] = true
+	}
 	for num := range needOrder {
 		docs, err := r.Store.DocumentsByOrderNumber(ctx, num)
 		if err != nil {
@@ -569,6 +578,18 @@ func (r *Reconciler) loadChunk(ctx context.Context, orders []*velocity.Order, ba
 	return l, nil
 }
 
+// decided returns o as the mapping must see it: with ReportAsInvoice set
+// when a person decided so on its ledger row (Reconciler.ReportAsInvoice),
+// exactly as if the source had set the flag. o itself is not changed.
+func (l *loadedChunk) decided(o *velocity.Order) *velocity.Order {
+	if o.ReportAsInvoice || l.orderRows[o.ID].InvoiceDecidedBy == "" {
+		return o
+	}
+	oc := *o
+	oc.ReportAsInvoice = true
+	return &oc
+}
+
 func (r *Reconciler) rowsOf(ctx context.Context, kind Kind, ids []string) (map[string]schema.Document, error) {
 	if len(ids) == 0 {
 		return nil, nil
@@ -584,6 +605,7 @@ func (r *Reconciler) diffChunk(l *loadedChunk) (changes []*Change, unchanged int
 		mapFn = MapOrder
 	}
 	for _, o := range l.orders {
+		o = l.decided(o)
 		docs := mapFn(o, &l.env)
 		for _, c := range diffOrder(docs, l.orderRows, l.refundRows, l.payments) {
 			if len(c.Why) > 0 {

@@ -42,6 +42,8 @@ type StoreFuncs struct {
 	BumpGeneration         func(ctx context.Context, next reconcile.Store, kind, sourceID string) (schema.Document, error)
 	SkipDocument           func(ctx context.Context, next reconcile.Store, k schema.DocumentKey, reason, by string) (schema.Document, error)
 	RetryDocument          func(ctx context.Context, next reconcile.Store, k schema.DocumentKey, by string) (schema.Document, error)
+	DecideInvoice          func(ctx context.Context, next reconcile.Store, k schema.DocumentKey, by string) (schema.Document, error)
+	InvoiceDecisionsDue    func(ctx context.Context, next reconcile.Store) ([]string, error)
 	StartRun               func(ctx context.Context, next reconcile.Store, mode string) (schema.Run, error)
 	FinishRun              func(ctx context.Context, next reconcile.Store, res schema.RunResult) error
 	AddRunItems            func(ctx context.Context, next reconcile.Store, runID string, items []schema.RunItem) error
@@ -186,6 +188,20 @@ func (s *store) GetCursor(ctx context.Context, name string) (string, error) {
 		return s.funcs.GetCursor(ctx, s.next, name)
 	}
 	return s.next.GetCursor(ctx, name)
+}
+
+func (s *store) DecideInvoice(ctx context.Context, k schema.DocumentKey, by string) (schema.Document, error) {
+	if s.funcs.DecideInvoice != nil {
+		return s.funcs.DecideInvoice(ctx, s.next, k, by)
+	}
+	return s.next.DecideInvoice(ctx, k, by)
+}
+
+func (s *store) InvoiceDecisionsDue(ctx context.Context) ([]string, error) {
+	if s.funcs.InvoiceDecisionsDue != nil {
+		return s.funcs.InvoiceDecisionsDue(ctx, s.next)
+	}
+	return s.next.InvoiceDecisionsDue(ctx)
 }
 
 var (

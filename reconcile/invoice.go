@@ -1,0 +1,100 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
+)
+
+// ErrCannotReportAsInvoice is returned by ReportAsInvoice when the order
+// is an Invoice already (on terms, marked so in the source, decided
+// before, or sent as one) or can no longer become one (voided, gone from
+// the source); the error's text says which.
+var ErrCannotReportAsInvoice = errors.New("cannot report as invoice")
+
+// ReportAsInvoice records a person's decision that order orderNumber is
+// reported as an Invoice, as the source's "Report as Invoice" flag does:
+// from the next run on the order maps to an Invoice; a SalesReceipt already
+// sent for it is replaced (the Invoice is created, then the receipt
+// voided, exactly once, as for the flag). The ledger row keeps who (by)
+// and when, and the audit log records it. It writes nothing to QBO; every
+// run re-reads the order, whatever its window, until its Invoice is in
+// QBO.
+//
+// When r.Source is set the order is read from it to check its terms and
+// flag; without a source the ledger's record decides.
+//
+// It returns the order's ledger row. It returns an error when by is
+// empty, one wrapping schema.ErrNotFound when the ledger has no row for
+// the order (a run must read it first), ErrCannotReportAsInvoice (with the
+// reason) when the order is or cannot become an Invoice, schema.ErrConflict
+// when its row has a write whose outcome is unknown (a run must look it up
+// first), and ErrSourceUnavailable when the source cannot be read.
+func (r *Reconciler) ReportAsInvoice(ctx context.Context, orderNumber, by string) (schema.Document, error) {
+	by = strings.TrimSpace(by)
+	if by == "" {
+		return schema.Document{}, fmt.Errorf("report %s as invoice: who decides is required", orderNumber)
+	}
+	refuse := func(format string, args ...any) (schema.Document, error) {
+		return schema.Document{}, fmt.Errorf("report %s as invoice: %s: %w", orderNumber, fmt.Sprintf(format, args...), ErrCannotReportAsInvoice)
+	}
+	rows, err := r.Store.DocumentsByOrderNumber(ctx, orderNumber)
+	if err != nil {
+		return schema.Document{}, fmt.Errorf("report %s as invoice: %w", orderNumber, err)
+	}
+	var row *schema.Document
+	for i := range rows {
+		if rows[i].Kind == string(KindOrder) {
+			row = &rows[i]
+			break
+		}
+	}
+	if row == nil {
+		return schema.Document{}, fmt.Errorf("report %s as invoice: order %s is not in the ledger; a run reads it first: %w",
+			orderNumber, orderNumber, schema.ErrNotFound)
+	}
+	switch {
+	case row.InvoiceDecidedBy != "":
+		return refuse("%s decided it on %s already", row.InvoiceDecidedBy, row.InvoiceDecidedAt.UTC().Format(time.RFC3339))
+	case row.HasPendingIntent():
+		return schema.Document{}, fmt.Errorf("report %s as invoice: %s has a write whose outcome is unknown; a run must look it up first: %w",
+			orderNumber, row.Key(), schema.ErrConflict)
+	case row.State == schema.StateVoided:
+		return refuse("its %s %s is voided (the order was cancelled)", row.QBOType, row.QBOID)
+	}
+	if r.Source != nil {
+		o, err := r.Source.GetOrder(ctx, row.SourceID)
+		switch {
+		case errors.Is(err, velocity.ErrNotFound):
+			return refuse("order %s is no longer in Velocity", row.SourceID)
+		case err != nil && !velocity.IsObjectError(err):
+			return schema.Document{}, fmt.Errorf("report %s as invoice: read order %s: %w: %w", orderNumber, row.SourceID, ErrSourceUnavailable, err)
+		case err != nil:
+			// Invalid in the source: the decision still holds once it is fixed.
+		case o.PaymentTerms != nil:
+			return refuse("the order is on terms (net %d days), so it is reported as an Invoice already", o.PaymentTerms.NetDays)
+		case o.ReportAsInvoice:
+			return refuse("Velocity marks the order Report as Invoice already")
+		case o.CancelledAt != nil:
+			return refuse("the order was cancelled")
+		}
+	}
+	if row.QBOType == TypeInvoice {
+		if row.QBOID != "" {
+			return refuse("it is invoiced already (Invoice %s)", row.QBOID)
+		}
+		return refuse("it is reported as an Invoice already (on terms, or marked so in Velocity)")
+	}
+	d, err := r.Store.DecideInvoice(ctx, row.Key(), by)
+	if err != nil {
+		return schema.Document{}, fmt.Errorf("report %s as invoice: %w", orderNumber, err)
+	}
+	r.log().WithFields(map[string]any{"item": d.Key().String(), "order_number": orderNumber, "by": by,
+		"qbo_type": d.QBOType, "qbo_id": d.QBOID}).Info("report as invoice: the next run sends the Invoice")
+	return d, nil
+}

@@ -1,0 +1,217 @@
+package reconcile_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/velqbo/velqbo/qbo/qbotest"
+	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
+)
+
+// invoiceScenario: order 1001 is sent as a SalesReceipt, then a later
+// order 1002 moves the incremental window past 1001's updated_at, so only
+// the decision can make a run read 1001 again.
+func invoiceScenario(h *engHarness) (receipt qbotest.Entity) {
+	h.t.Helper()
+	o1 := engOrder("ord_1", "1001", 2)
+	o1.UpdatedAt = engStart.Add(-2 * time.Hour)
+	h.v.AddOrder(o1)
+	h.run(reconcile.Options{})
+	o2 := engOrder("ord_2", "1002", 1)
+	o2.UpdatedAt = engStart
+	h.v.AddOrder(o2)
+	h.run(reconcile.Options{})
+	return h.byDocNumber("SalesReceipt", "1001")[0]
+}
+
+// TestReportAsInvoiceDecision: a person's decision makes the next run
+// create the Invoice and void the SalesReceipt, exactly once, though the
+// order did not change in Velocity; Plan shows the same.
+func TestReportAsInvoiceDecision(t *testing.T) {
+	h := newEngHarness(t)
+	receipt := invoiceScenario(h)
+	if sum := h.run(reconcile.Options{}); len(sum.Items) != 0 {
+		t.Fatalf("before the decision: items %+v; want none", sum.Items)
+	}
+
+	d, err := h.rec.ReportAsInvoice(h.ctx, "1001", "amy")
+	h.must(err)
+	if d.InvoiceDecidedBy != "amy" || d.InvoiceDecidedAt.IsZero() || d.QBOType != "SalesReceipt" {
+		t.Errorf("row: decided by %q at %v, type %s; want amy, a time, SalesReceipt", d.InvoiceDecidedBy, d.InvoiceDecidedAt, d.QBOType)
+	}
+	want := []engItem{{"order", "ord_1", "create", "Invoice"}, {"order", "ord_1", "void", "SalesReceipt"}}
+	plan, err := h.rec.Plan(h.ctx, reconcile.Options{})
+	h.must(err)
+	if diff := cmp.Diff(want, engItems(plan)); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	sum := h.run(reconcile.Options{})
+	if diff := cmp.Diff(want, engItems(sum)); diff != "" {
+		t.Fatalf("run (-want +got):\n%s", diff)
+	}
+	if got, _ := h.q.Get("SalesReceipt", receipt.ID); !got.Voided {
+		t.Errorf("receipt %s not voided", receipt.ID)
+	}
+	inv := h.byDocNumber("Invoice", "1001")
+	if len(inv) != 1 || !inv[0].TotalAmt.Equal(engDec("39.98")) {
+		t.Fatalf("invoices 1001: got %+v; want one of 39.98", inv)
+	}
+	row := h.doc("order", "ord_1")
+	if row.QBOType != "Invoice" || row.QBOID != inv[0].ID || row.VoidReceiptID != "" || row.InvoiceDecidedBy != "amy" {
+		t.Errorf("row: %s %s, receipt to void %q, decided by %q; want Invoice %s, none, amy",
+			row.QBOType, row.QBOID, row.VoidReceiptID, row.InvoiceDecidedBy, inv[0].ID)
+	}
+	m := h.mark()
+	if sum := h.run(reconcile.Options{}); len(sum.Items) != 0 || h.writes(m) != 0 {
+		t.Errorf("rerun: items %+v, writes %d; want none", sum.Items, h.writes(m))
+	}
+	// An edit of the order later updates the Invoice, not a receipt.
+	h.must(h.v.UpdateOrder("ord_1", func(o *velocity.Order) { o.Email = "new@example.com" }))
+	if sum := h.run(reconcile.Options{}); !cmp.Equal(engItems(sum), []engItem{{"order", "ord_1", "update", "Invoice"}}) {
+		t.Errorf("after an edit: items %+v; want the Invoice updated", engItems(sum))
+	}
+	if _, err := h.rec.ReportAsInvoice(h.ctx, "1001", "bob"); !errors.Is(err, reconcile.ErrCannotReportAsInvoice) {
+		t.Errorf("deciding again: got %v; want ErrCannotReportAsInvoice", err)
+	}
+}
+
+// TestReportAsInvoiceBlocked: an order blocked before its first document
+// is decided; once unblocked, it is created as an Invoice straight away.
+func TestReportAsInvoiceBlocked(t *testing.T) {
+	h := newEngHarness(t)
+	o := engOrder("ord_1", "1001", 1)
+	o.Lines[0].ProductID = "prod_9"
+	h.v.AddOrder(o)
+	if sum := h.run(reconcile.Options{}); sum.Counts.Blocked != 1 {
+		t.Fatalf("blocked: got %d; want 1", sum.Counts.Blocked)
+	}
+	_, err := h.rec.ReportAsInvoice(h.ctx, "1001", "amy")
+	h.must(err)
+	h.link(schema.ProductLinks, "prod_9", h.seed.Products["SKU-3"])
+	sum := h.run(reconcile.Options{})
+	if diff := cmp.Diff([]engItem{{"order", "ord_1", "create", "Invoice"}}, engItems(sum)); diff != "" {
+		t.Errorf("items (-want +got):\n%s", diff)
+	}
+	if n := len(h.q.Entities("SalesReceipt")); n != 0 {
+		t.Errorf("sales receipts: got %d; want 0", n)
+	}
+}
+
+// TestReportAsInvoiceRefused: each order that is, or cannot become, an
+// Invoice is refused with its reason, with the source and without it.
+func TestReportAsInvoiceRefused(t *testing.T) {
+	h := newEngHarness(t)
+	h.v.AddOrder(engOrder("ord_1", "1001", 1))
+	h.v.AddOrder(engTermsOrder("ord_2", "1002", 1))
+	h.v.AddOrder(engOrder("ord_3", "1003", 1))
+	h.v.AddOrder(engOrder("ord_4", "1004", 1))
+	h.v.AddOrder(engOrder("ord_5", "1005", 1))
+	h.run(reconcile.Options{})
+	h.must(h.v.SetReportAsInvoice("ord_3", true))
+	h.must(h.v.Cancel("ord_4"))
+	h.run(reconcile.Options{})
+	h.must(h.v.SetReportAsInvoice("ord_5", true)) // not run yet: the ledger holds a receipt
+	_, err := h.rec.ReportAsInvoice(h.ctx, "1001", "amy")
+	h.must(err)
+
+	ledgerOnly := &reconcile.Reconciler{Store: h.store, Now: h.clk.Now}
+	for _, tc := range []struct {
+		name   string
+		rec    *reconcile.Reconciler
+		number string
+		by     string
+		want   error
+		text   string
+	}{
+		{"Terms", h.rec, "1002", "amy", reconcile.ErrCannotReportAsInvoice, "on terms (net 30 days)"},
+		{"TermsLedgerOnly", ledgerOnly, "1002", "amy", reconcile.ErrCannotReportAsInvoice, "invoiced already (Invoice "},
+		{"FlagInVelocity", h.rec, "1005", "amy", reconcile.ErrCannotReportAsInvoice, "Velocity marks the order Report as Invoice"},
+		{"InvoicedByFlag", ledgerOnly, "1003", "amy", reconcile.ErrCannotReportAsInvoice, "invoiced already"},
+		{"Cancelled", h.rec, "1004", "amy", reconcile.ErrCannotReportAsInvoice, "voided (the order was cancelled)"},
+		{"DecidedBefore", h.rec, "1001", "bob", reconcile.ErrCannotReportAsInvoice, "amy decided it on "},
+		{"NotInLedger", h.rec, "1009", "amy", schema.ErrNotFound, "not in the ledger"},
+		{"NoOne", h.rec, "1005", " ", nil, "who decides is required"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.rec.ReportAsInvoice(h.ctx, tc.number, tc.by)
+			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) || !strings.Contains(err.Error(), tc.text) {
+				t.Errorf("got %v; want an error wrapping %v saying %q", err, tc.want, tc.text)
+			}
+		})
+	}
+	if d := h.doc("order", "ord_2"); d.InvoiceDecidedBy != "" {
+		t.Errorf("refused order recorded as decided by %q", d.InvoiceDecidedBy)
+	}
+}
+
+// TestReportAsInvoiceCrash kills the decided order's run at every step of
+// its writes (the Invoice create, the receipt void), for every n until a
+// run completes, and loses QBO's answers: afterwards QBO holds one Invoice
+// and the receipt is voided, though the order never changed in Velocity.
+func TestReportAsInvoiceCrash(t *testing.T) {
+	for _, step := range []crashStep{beforeIntent, afterIntent, afterSend, afterOutcome} {
+		t.Run(step.String(), func(t *testing.T) {
+			for n := 1; n <= 10; n++ {
+				fired := false
+				t.Run(fmt.Sprint(n), func(t *testing.T) {
+					h := newEngHarness(t)
+					receipt := invoiceScenario(h)
+					_, err := h.rec.ReportAsInvoice(h.ctx, "1001", "amy")
+					h.must(err)
+					c := &crash{step: step, at: n}
+					restore := c.install(h.rec)
+					_, err = h.rec.Run(h.ctx, reconcile.Options{})
+					restore()
+					if fired = c.killed(); fired && !errors.Is(err, errKilled) {
+						t.Fatalf("Run error %v; want the kill", err)
+					}
+					h.settle()
+					checkInvoiced(h, receipt)
+				})
+				if !fired {
+					if n == 1 {
+						t.Errorf("the kill never fired")
+					}
+					return
+				}
+			}
+		})
+	}
+	t.Run("LostResponses", func(t *testing.T) {
+		h := newEngHarness(t)
+		receipt := invoiceScenario(h)
+		_, err := h.rec.ReportAsInvoice(h.ctx, "1001", "amy")
+		h.must(err)
+		h.q.Inject(qbotest.Injection{Match: func(c *qbotest.Call) bool {
+			return c.Operation == "create" || c.Operation == "batch" || c.Operation == "void"
+		}, LoseResponse: true, Times: 100})
+		if _, err := h.rec.Run(h.ctx, reconcile.Options{}); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		h.q.ClearInjections()
+		h.clk.Advance(engLandBy)
+		h.settle()
+		checkInvoiced(h, receipt)
+	})
+}
+
+// checkInvoiced: one live Invoice 1001, the receipt voided, the row done.
+func checkInvoiced(h *engHarness, receipt qbotest.Entity) {
+	h.t.Helper()
+	if got := h.byDocNumber("Invoice", "1001"); len(got) != 1 || got[0].Voided {
+		h.t.Errorf("invoices 1001: got %+v; want one live", got)
+	}
+	if got, _ := h.q.Get("SalesReceipt", receipt.ID); !got.Voided {
+		h.t.Errorf("receipt %s not voided", receipt.ID)
+	}
+	if row := h.doc("order", "ord_1"); row.QBOType != "Invoice" || row.VoidReceiptID != "" || row.HasPendingIntent() {
+		h.t.Errorf("row: %s, receipt to void %q, pending %q; want Invoice and nothing left", row.QBOType, row.VoidReceiptID, row.PendingRequestID)
+	}
+}
