@@ -462,6 +462,23 @@ the database.`,
 				{"velqbo skip 10042 --reason \"paid by hand in QBO\"", "set order 10042's failed payment aside"},
 			},
 		}),
+		ordersCommand().with(docs{
+			summary: "decide that an order is reported to QBO as an Invoice (\"Report as Invoice\")",
+			args:    "report-as-invoice ORDER_NUMBER",
+			long: `Records in the ledger, with who (--by, default the OS user and host) and
+when, that the order is reported as an Invoice, as Velocity's own "Report as
+Invoice" flag does: the next run creates the Invoice and, when a SalesReceipt
+was sent for the order, voids it, whatever the run's window. Refused for an
+order on terms or already invoiced, decided before, or cancelled. Writes
+nothing to QBO; reads the order from the source.`,
+			subs: []subcommand{
+				{"report-as-invoice", "ORDER_NUMBER [--by NAME]", "report the order as an Invoice from the next run on"},
+			},
+			globals: globalsSource,
+			examples: []example{
+				{"velqbo orders report-as-invoice 10042", "the next run invoices order 10042 and voids its receipt"},
+			},
+		}),
 		ledgerCommand().with(docs{
 			summary: "rebuild the ledger from QBO after a lost or restored database",
 			args:    "rebuild",

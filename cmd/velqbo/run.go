@@ -156,15 +156,9 @@ func resyncCommand() command {
 // newReconciler wires the engine to the configured source, the database and
 // the connected QBO company.
 func (m *Main) newReconciler(ctx context.Context, st *schema.Store) (*reconcile.Reconciler, error) {
-	src, client, err := m.velocitySource()
+	rsrc, err := m.reconcileSource()
 	if err != nil {
 		return nil, err
-	}
-	var rsrc reconcile.Source
-	if client != nil {
-		rsrc = client
-	} else {
-		rsrc = reconcile.FileSource{FileSource: src.(*velocity.FileSource)}
 	}
 	conn, err := m.connectQBO(ctx, st)
 	if err != nil {
@@ -182,6 +176,19 @@ func (m *Main) newReconciler(ctx context.Context, st *schema.Store) (*reconcile.
 		FixText:     fixCommand,
 		LandMargin:  m.Config.QBO.LandMargin,
 	}, nil
+}
+
+// reconcileSource is the configured Velocity source (the API or an
+// export file) as reconcile reads it.
+func (m *Main) reconcileSource() (reconcile.Source, error) {
+	src, client, err := m.velocitySource()
+	if err != nil {
+		return nil, err
+	}
+	if client != nil {
+		return client, nil
+	}
+	return reconcile.FileSource{FileSource: src.(*velocity.FileSource)}, nil
 }
 
 // leaseTTL is how long a run's lease lasts without renewal: a crashed run
