@@ -520,3 +520,21 @@ func TestDo_TimeoutBoundsRetries(t *testing.T) {
 		})
 	}
 }
+
+func TestContainsPattern(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"doe", `'%doe%'`},
+		{" O'Brien ", `'%O\'Brien%'`},
+		{`a\b`, `'%a\\b%'`},
+		{"50%", `'%50%%'`},
+		{"%", ""},
+		{"  ", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := ContainsPattern(tt.in); got != tt.want {
+				t.Errorf("ContainsPattern(%q): got %s; want %s", tt.in, got, tt.want)
+			}
+		})
+	}
+}

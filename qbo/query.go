@@ -46,6 +46,20 @@ func QueryString(s string) string {
 	return "'" + r.Replace(s) + "'"
 }
 
+// ContainsPattern is the quoted LIKE pattern matching values that
+// contain s: '%s%'. QBO's LIKE knows only the % wildcard and has no way to
+// escape it, so a % in s stays a wildcard and the pattern matches a
+// superset (callers that need an exact "contains" filter the answer
+// themselves). Quotes and backslashes are escaped as in QueryString, so s
+// cannot end the literal. It returns "" when s is blank or only %.
+func ContainsPattern(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.Trim(s, "% ") == "" {
+		return ""
+	}
+	return QueryString("%" + s + "%")
+}
+
 // Query runs "SELECT * FROM <Entity> <clause> STARTPOSITION n MAXRESULTS m"
 // and returns one page. clause is the optional WHERE/ORDERBY part, e.g.
 // "WHERE DocNumber = " + QueryString("1001"); it must not contain paging

@@ -109,6 +109,10 @@ func TestServer_Query(t *testing.T) {
 		{"InactiveWhenAsked", "select * from Customer where Active in (true, false)", "Customer", 3, "Jane Doe"},
 		{"Email", "select * from Customer where PrimaryEmailAddr = 'pat@example.com'", "Customer", 1, "Pat O'Brien"},
 		{"Sku", "select * from Item where Sku = 'SKU-2'", "Item", 1, ""},
+		// The console's search: LIKE '%text%' on a name or an email, any
+		// case, with a quote escaped as qbo.ContainsPattern escapes it.
+		{"LikeContains", "select * from Customer where DisplayName like '%o\\'bri%'", "Customer", 1, "Pat O'Brien"},
+		{"LikeEmail", "select * from Customer where PrimaryEmailAddr like '%PAT@%'", "Customer", 1, "Pat O'Brien"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
