@@ -498,3 +498,53 @@ func BenchmarkStore_EachDocument(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows), "ns/row")
 	b.ReportMetric(float64((cpuTime()-cpu0).Nanoseconds())/float64(rows), "cpu-ns/row")
 }
+
+func TestStore_BlockedOrdersBySubject(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	s := MustOpenStore(t)
+	cust := func(id string) string {
+		return `{"code":"customer_not_linked","subject":{"kind":"customer","id":"` + id + `"},"text":"x"}`
+	}
+	prod := `{"code":"product_not_linked","subject":{"kind":"product","id":"p1"},"text":"y"}`
+	for _, p := range []Problem{
+		// One order blocked twice (its order and its payment row): counted once.
+		{Key: DocumentKey{Kind: "order", SourceID: "o1"}, OrderNumber: "1001", Reasons: []byte("[" + cust("c1") + "," + prod + "]")},
+		{Key: DocumentKey{Kind: "payment", SourceID: "pay1"}, OrderNumber: "1001", Reasons: []byte("[" + cust("c1") + "]")},
+		{Key: DocumentKey{Kind: "order", SourceID: "o2"}, OrderNumber: "1002", Reasons: []byte("[" + cust("c1") + "]")},
+		{Key: DocumentKey{Kind: "order", SourceID: "o3"}, Reasons: []byte("[" + cust("c2") + "]")},
+		// Text only (written before reasons were data): not counted.
+		{Key: DocumentKey{Kind: "order", SourceID: "o4"}, OrderNumber: "1004", Reason: "customer c3 is not linked"},
+	} {
+		if err := s.RecordBlocked(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Blocked once, sent since: no longer counted.
+	done := Problem{Key: DocumentKey{Kind: "order", SourceID: "o5"}, OrderNumber: "1005", Reasons: []byte("[" + cust("c2") + "]")}
+	if err := s.RecordBlocked(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetState(ctx, done.Key, StateSent); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		kind string
+		want map[string]int
+	}{
+		{"customer", map[string]int{"c1": 2, "c2": 1}},
+		{"product", map[string]int{"p1": 1}},
+		{"setting", map[string]int{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.kind, func(t *testing.T) {
+			got, err := s.BlockedOrdersBySubject(ctx, tt.kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("blocked orders by %s (-want +got):\n%s", tt.kind, diff)
+			}
+		})
+	}
+}

@@ -369,3 +369,40 @@ func setCursor(ctx context.Context, tx *sql.Tx, name, value string, now time.Tim
 		name, value, formatTime(now))
 	return err
 }
+
+// BlockedOrdersBySubject counts, for each record that a blocked row's
+// reasons name as their subject of kind subjectKind (the engine's
+// Reason.Subject, e.g. "customer" with a Velocity customer id), the
+// orders it blocks: the distinct order numbers of the blocked rows (a row
+// without one counts as its own order). Rows written without reasons as
+// data (before 0003) are not counted. Keys are subject ids; records that
+// block nothing are absent.
+func (s *Store) BlockedOrdersBySubject(ctx context.Context, subjectKind string) (map[string]int, error) {
+	// The reasons are JSON as the engine encodes them; SQLite's json_each
+	// reads their subjects without a column per reason.
+	rows, err := s.db.QueryContext(ctx, `SELECT json_extract(r.value, '$.subject.id') AS subject,
+		COUNT(DISTINCT CASE WHEN d.order_number <> '' THEN d.order_number ELSE d.source_kind || ':' || d.source_id END)
+		FROM documents d, json_each(d.last_reasons) r
+		WHERE d.state = 'blocked' AND d.last_reasons <> '' AND json_valid(d.last_reasons)
+			AND json_extract(r.value, '$.subject.kind') = ?
+		GROUP BY subject`, subjectKind)
+	if err != nil {
+		return nil, fmt.Errorf("blocked orders by %s: %w", subjectKind, err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id sql.NullString
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("blocked orders by %s: %w", subjectKind, err)
+		}
+		if id.Valid && id.String != "" {
+			out[id.String] = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("blocked orders by %s: %w", subjectKind, err)
+	}
+	return out, nil
+}
