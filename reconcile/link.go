@@ -191,6 +191,7 @@ type LinkStore interface {
 	LinksToQBO(ctx context.Context, kind schema.LinkKind, qboID string) ([]schema.Link, error)
 	SaveLink(ctx context.Context, kind schema.LinkKind, l schema.Link) error
 	MoveLink(ctx context.Context, kind schema.LinkKind, l schema.Link, release []string, audit []schema.AuditEntry) error
+	DeleteLink(ctx context.Context, kind schema.LinkKind, velocityID string) error
 }
 
 // FindVelocityRecord reads a Velocity customer or product by id from src:
@@ -211,22 +212,8 @@ func FindVelocityRecord(ctx context.Context, src velocity.Source, kind schema.Li
 }
 
 func scanFor[T any](seq func(func(*T, error) bool), id string, idOf func(*T) string) error {
-	for v, err := range seq {
-		if err != nil {
-			var oe *velocity.ObjectError
-			if errors.As(err, &oe) {
-				if oe.ID == id {
-					return err
-				}
-				continue
-			}
-			return err
-		}
-		if v != nil && idOf(v) == id {
-			return nil
-		}
-	}
-	return fmt.Errorf("find %s: %w", id, velocity.ErrNotFound)
+	_, err := scanRecord(seq, id, idOf)
+	return err
 }
 
 // Linker links Velocity customers and products to QBO records by hand,

@@ -10,7 +10,6 @@ import (
 
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
-	"github.com/velqbo/velqbo/velocity"
 )
 
 // linkFlags are the flags of `customers` and `products`.
@@ -97,7 +96,7 @@ func (m *Main) linksCommand(ctx context.Context, kind schema.LinkKind, f linkFla
 	case "link":
 		return m.link(ctx, st, kind, f.force, args[0], args[1])
 	case "unlink":
-		if err := st.DeleteLink(ctx, kind, args[0]); err != nil {
+		if err := (reconcile.Linker{Store: st}).Unlink(ctx, kind, args[0]); err != nil {
 			if errors.Is(err, schema.ErrNotFound) {
 				return usageErrorf("%s %s is not linked", kind, args[0])
 			}
@@ -155,89 +154,23 @@ func linkError(err error) error {
 	return qboError(err)
 }
 
-type linkRow struct {
-	VelocityID string `json:"velocity_id"`
-	Number     string `json:"number,omitempty"`
-	SKU        string `json:"sku,omitempty"`
-	Name       string `json:"name"`
-	Email      string `json:"email,omitempty"`
-	QBOID      string `json:"qbo_id,omitempty"`
-	QBOName    string `json:"qbo_name,omitempty"`
-	Method     string `json:"method,omitempty"`
-}
+// linkRow is a row of `customers list --json` and `products list --json`.
+type linkRow = reconcile.LinkRow
 
-// listLinks streams the Velocity records and joins each page of them with
-// their links.
+// listLinks lists the Velocity records with their links
+// (reconcile.ListLinks, which the console uses too).
 func (m *Main) listLinks(ctx context.Context, st *schema.Store, kind schema.LinkKind, f linkFlags) error {
 	src, _, err := m.velocitySource()
 	if err != nil {
 		return err
 	}
-	var rows []linkRow
-	var problems []string
-	pending := []linkRow{}
-	flush := func() error {
-		ids := make([]string, len(pending))
-		for i, r := range pending {
-			ids[i] = r.VelocityID
-		}
-		links, err := st.Links(ctx, kind, ids)
-		if err != nil {
-			return err
-		}
-		for _, r := range pending {
-			if l, ok := links[r.VelocityID]; ok {
-				r.QBOID, r.QBOName, r.Method = l.QBOID, l.QBOName, string(l.Method)
-			}
-			if f.unlinked && r.QBOID != "" {
-				continue
-			}
-			rows = append(rows, r)
-		}
-		pending = pending[:0]
-		return nil
-	}
-	add := func(r linkRow) error {
-		pending = append(pending, r)
-		if len(pending) >= 500 {
-			return flush()
-		}
-		return nil
-	}
-	if kind == schema.CustomerLinks {
-		for c, err := range src.Customers(ctx, timeZero) {
-			if err != nil {
-				if velocity.IsObjectError(err) {
-					problems = append(problems, err.Error())
-					continue
-				}
-				return unavailable(fmt.Errorf("read Velocity customers: %w", err))
-			}
-			name := strings.TrimSpace(c.FirstName + " " + c.LastName)
-			if c.Company != "" {
-				name = strings.TrimSpace(c.Company + " (" + name + ")")
-			}
-			if err := add(linkRow{VelocityID: c.ID, Number: c.Number, Name: name, Email: c.Email}); err != nil {
-				return err
-			}
-		}
-	} else {
-		for p, err := range src.Products(ctx, timeZero) {
-			if err != nil {
-				if velocity.IsObjectError(err) {
-					problems = append(problems, err.Error())
-					continue
-				}
-				return unavailable(fmt.Errorf("read Velocity products: %w", err))
-			}
-			if err := add(linkRow{VelocityID: p.ID, SKU: p.SKU, Name: p.Name}); err != nil {
-				return err
-			}
-		}
-	}
-	if err := flush(); err != nil {
+	list, err := reconcile.ListLinks(ctx, src, st, kind, reconcile.LinkFilter{Unlinked: f.unlinked})
+	if errors.Is(err, reconcile.ErrSourceUnavailable) {
+		return unavailable(err)
+	} else if err != nil {
 		return err
 	}
+	rows, problems := list.Rows, list.Invalid
 	if f.asJSON {
 		return writeJSON(m.Stdout, map[string]any{string(kind) + "s": rows, "invalid": problems})
 	}

@@ -5,11 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
-	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
@@ -45,50 +43,14 @@ func (m *Main) matchLinks(ctx context.Context, st *schema.Store, kind schema.Lin
 	for _, l := range links {
 		existing[l.VelocityID] = l.QBOID
 	}
-	var out matchOutput
-	if kind == schema.CustomerLinks {
-		var vel []reconcile.CustomerProfile
-		for c, err := range src.Customers(ctx, timeZero) {
-			if err != nil {
-				if velocity.IsObjectError(err) {
-					out.Invalid = append(out.Invalid, err.Error())
-					continue
-				}
-				return unavailable(fmt.Errorf("read Velocity customers: %w", err))
-			}
-			vel = append(vel, reconcile.FromVelocity(c))
-		}
-		qcs, err := conn.Client.Customers.QueryAll(ctx, "")
-		if err != nil {
-			return qboError(fmt.Errorf("read QBO customers: %w", err))
-		}
-		qs := make([]reconcile.QBOCustomer, len(qcs))
-		for i := range qcs {
-			qs[i] = reconcile.QBOCustomerOf(&qcs[i])
-		}
-		out.Proposals = reconcile.MatchCustomers(vel, qs, existing)
-	} else {
-		var vel []velocity.Product
-		for p, err := range src.Products(ctx, timeZero) {
-			if err != nil {
-				if velocity.IsObjectError(err) {
-					out.Invalid = append(out.Invalid, err.Error())
-					continue
-				}
-				return unavailable(fmt.Errorf("read Velocity products: %w", err))
-			}
-			vel = append(vel, *p)
-		}
-		its, err := conn.Client.Items.QueryAll(ctx, "")
-		if err != nil {
-			return qboError(fmt.Errorf("read QBO items: %w", err))
-		}
-		qs := make([]reconcile.QBOItem, len(its))
-		for i := range its {
-			qs[i] = reconcile.QBOItemOf(&its[i])
-		}
-		out.Proposals = reconcile.MatchProducts(vel, qs, existing)
+	found, err := reconcile.MatchLinks(ctx, src, reconcile.QBOClient{C: conn.Client}, kind, existing)
+	switch {
+	case errors.Is(err, reconcile.ErrSourceUnavailable):
+		return unavailable(err)
+	case err != nil:
+		return qboError(err)
 	}
+	out := matchOutput{Proposals: found.Proposals, Invalid: found.Invalid}
 	if out.Proposals == nil {
 		out.Proposals = []reconcile.Proposal{}
 	}
@@ -102,18 +64,12 @@ func (m *Main) matchLinks(ctx context.Context, st *schema.Store, kind schema.Lin
 			out.Conflicts++
 		}
 	}
-	var applied []reconcile.Proposal
 	if f.apply {
-		for _, p := range out.Proposals {
-			if !p.Applicable() {
-				continue
-			}
-			if err := st.SaveLink(ctx, kind, schema.Link{VelocityID: p.VelocityID, QBOID: p.QBOID, QBOName: p.QBOName, Method: schema.LinkMatch}); err != nil {
-				return fmt.Errorf("apply match: %w", err)
-			}
-			applied = append(applied, p)
-			out.Applied++
+		applied, err := reconcile.ApplyMatches(ctx, st, kind, out.Proposals)
+		if err != nil {
+			return err
 		}
+		out.Applied = len(applied)
 	}
 	if f.asJSON {
 		return writeJSON(m.Stdout, out)
@@ -207,21 +163,15 @@ type createOutput struct {
 }
 
 // createCustomer pushes a Velocity customer to QBO as a new customer and
-// links the two.
-//
-// Exactly once: a customer velqbo created carries a marker in its Notes,
-// and an earlier run that created it but never saved the link is found by
-// that marker before anything is created. Each create carries a
-// deterministic requestid, so a lost answer replayed within QBO's memory
-// returns the same customer.
+// links the two (reconcile.CustomerCreator, which the console uses too).
 func (m *Main) createCustomer(ctx context.Context, st *schema.Store, f linkFlags, id string) error {
-	if l, err := st.GetLink(ctx, schema.CustomerLinks, id); err == nil {
-		return usageErrorf("Velocity customer %s is already linked to QBO customer %s (%s); `velqbo customers sync %s --keep velocity` copies its profile", id, l.QBOID, l.QBOName, id)
-	} else if !errors.Is(err, schema.ErrNotFound) {
+	opts := reconcile.CreateOptions{LinkExisting: f.linkExisting, ForceNew: f.forceNew}
+	if err := reconcile.CheckCreate(ctx, st, id, opts); err != nil {
+		var al *reconcile.AlreadyLinkedError
+		if errors.As(err, &al) || errors.Is(err, reconcile.ErrCreateOptions) {
+			return usageErrorf("%s", err.Error())
+		}
 		return err
-	}
-	if f.linkExisting && f.forceNew {
-		return usageErrorf("customers create takes --link-existing or --force-new, not both")
 	}
 	vc, _, err := m.velocityCustomer(ctx, id)
 	if err != nil {
@@ -231,30 +181,39 @@ func (m *Main) createCustomer(ctx context.Context, st *schema.Store, f linkFlags
 	if err != nil {
 		return err
 	}
-	if !f.forceNew {
-		existing, err := reconcile.ExistingCustomers(ctx, conn.Client.Customers, vc)
-		if err != nil {
-			return qboError(err)
-		}
-		if len(existing) > 0 {
-			return m.linkExisting(ctx, st, conn, f, id, existing)
-		}
+	src, _, err := m.velocitySource()
+	if err != nil {
+		return err
 	}
-	created, err := reconcile.CreateCustomer(ctx, conn.Client.Customers, conn.Realm, vc)
+	cc := reconcile.CustomerCreator{
+		Linker:    reconcile.Linker{Source: src, QBO: reconcile.QBOClient{C: conn.Client}, Store: st},
+		Customers: conn.Client.Customers, Realm: conn.Realm, Store: st,
+	}
+	res, err := cc.Create(ctx, vc, opts)
 	var taken *reconcile.NameTakenError
+	var existing *reconcile.ExistingCustomersError
+	var refused *reconcile.LinkRefusedError
 	switch {
+	case errors.As(err, &existing):
+		return existingCustomersError(id, existing.Existing)
 	case errors.As(err, &taken):
 		return usageErrorf("%s", reasonText(taken.Reason()))
+	case errors.As(err, &refused), errors.Is(err, reconcile.ErrSourceUnavailable):
+		return linkError(err)
 	case err != nil:
 		return qboError(err)
 	}
-	out := createOutput{VelocityID: id, QBOID: created.QBOID, QBOName: created.QBOName, Renamed: created.Renamed, Found: created.Found}
+	if res.Linked {
+		if f.asJSON {
+			return writeJSON(m.Stdout, createOutput{VelocityID: id, QBOID: res.QBOID, QBOName: res.QBOName, Linked: true})
+		}
+		fmt.Fprintf(m.Stdout, "linked Velocity customer %s to the existing QBO customer %s %q (%s); nothing created\n", id, res.QBOID, res.QBOName, res.Reason)
+		return nil
+	}
+	out := createOutput{VelocityID: id, QBOID: res.QBOID, QBOName: res.QBOName, Renamed: res.Renamed, Found: res.Found}
 	plain := reconcile.DisplayName(reconcile.FromVelocity(vc))
 	if out.Renamed && !out.Found {
 		m.Log.WithField("velocity_id", id).Infof("QBO DisplayName %q is taken; added the customer number", plain)
-	}
-	if err := st.SaveLink(ctx, schema.CustomerLinks, schema.Link{VelocityID: id, QBOID: created.QBOID, QBOName: created.QBOName, Method: schema.LinkCreate}); err != nil {
-		return fmt.Errorf("link created QBO customer %s: %w", created.QBOID, err)
 	}
 	if f.asJSON {
 		return writeJSON(m.Stdout, out)
@@ -263,35 +222,17 @@ func (m *Main) createCustomer(ctx context.Context, st *schema.Store, f linkFlags
 	if out.Found {
 		verb = "found (created by an earlier run)"
 	}
-	fmt.Fprintf(m.Stdout, "%s QBO customer %s %q for Velocity customer %s, and linked them\n", verb, created.QBOID, created.QBOName, id)
+	fmt.Fprintf(m.Stdout, "%s QBO customer %s %q for Velocity customer %s, and linked them\n", verb, res.QBOID, res.QBOName, id)
 	if out.Renamed {
 		fmt.Fprintf(m.Stdout, "the name %q is used by another QBO customer, vendor or employee, so the customer number was added\n", plain)
 	}
 	return nil
 }
 
-// linkExisting answers a create for which QBO already has customers with
-// the same email: with --link-existing and one such customer, it links
-// it; otherwise it refuses (exit 2) and says how to link one or to create
+// existingCustomersError is create's refusal when QBO already has
+// customers with the email (exit 2): it says how to link one or to create
 // a second customer anyway.
-func (m *Main) linkExisting(ctx context.Context, st *schema.Store, conn *qboConn, f linkFlags, id string, existing []reconcile.ExistingCustomer) error {
-	if f.linkExisting && len(existing) == 1 {
-		src, _, err := m.velocitySource()
-		if err != nil {
-			return err
-		}
-		e := existing[0]
-		l := reconcile.Linker{Source: src, QBO: reconcile.QBOClient{C: conn.Client}, Store: st}
-		res, err := l.Link(ctx, schema.CustomerLinks, id, e.QBOID, false)
-		if err != nil {
-			return linkError(err)
-		}
-		if f.asJSON {
-			return writeJSON(m.Stdout, createOutput{VelocityID: id, QBOID: e.QBOID, QBOName: res.QBOName, Linked: true})
-		}
-		fmt.Fprintf(m.Stdout, "linked Velocity customer %s to the existing QBO customer %s %q (%s); nothing created\n", id, e.QBOID, res.QBOName, e.Reason)
-		return nil
-	}
+func existingCustomersError(id string, existing []reconcile.ExistingCustomer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "QBO already has a customer with the email of Velocity customer %s, so none was created:", id)
 	for _, e := range existing {
@@ -323,15 +264,16 @@ type syncOutput struct {
 var errNotConfirmed = usageErrorf("nothing written: pass --yes to write these changes (there is no terminal to ask)")
 
 // syncCustomer copies the profile of one side of a linked customer onto
-// the other. It shows the fields it would change, both records' values,
-// and writes them only once confirmed: on a terminal by answering y, else
-// by --yes. It writes only the fields that differ, and nothing when they
-// agree, so it is safe to repeat.
+// the other (reconcile.ProfileSyncer, which the console uses too). It
+// shows the fields it would change, both records' values, and writes them
+// only once confirmed: on a terminal by answering y, else by --yes. It
+// writes only the fields that differ, and nothing when they agree, so it
+// is safe to repeat.
 func (m *Main) syncCustomer(ctx context.Context, st *schema.Store, f linkFlags, id string) error {
-	if f.keep != "velocity" && f.keep != "qbo" {
-		return usageErrorf("customers sync needs --keep velocity (Velocity's profile wins) or --keep qbo (QBO's wins)")
+	if f.keep != reconcile.KeepVelocity && f.keep != reconcile.KeepQBO {
+		return usageErrorf("%s", reconcile.ErrKeep.Error())
 	}
-	if f.keep == "qbo" && m.Config.Velocity.File != "" {
+	if f.keep == reconcile.KeepQBO && m.Config.Velocity.File != "" {
 		return &ConfigValidationError{Field: "--velocity-file", Value: m.Config.Velocity.File, Err: errors.New("--keep qbo writes to Velocity and needs its API (VELQBO_VELOCITY_URL/VELQBO_VELOCITY_TOKEN), not an export file")}
 	}
 	link, err := st.GetLink(ctx, schema.CustomerLinks, id)
@@ -348,29 +290,22 @@ func (m *Main) syncCustomer(ctx context.Context, st *schema.Store, f linkFlags, 
 	if err != nil {
 		return err
 	}
-	getQBO := func() (*qbo.Customer, error) {
-		qc, _, err := conn.Client.Customers.Get(ctx, link.QBOID)
-		if qbo.IsNotFound(err) {
-			return nil, usageErrorf("QBO customer %s, linked to Velocity customer %s, is gone or inactive: relink with `velqbo customers link`", link.QBOID, id)
-		} else if err != nil {
-			return nil, qboError(fmt.Errorf("read QBO customer %s: %w", link.QBOID, err))
-		}
-		return qc, nil
+	syncer := reconcile.ProfileSyncer{QBO: conn.Client.Customers, Realm: conn.Realm}
+	if vclient != nil {
+		syncer.Velocity = vclient
 	}
-	qc, err := getQBO()
+	plan, err := syncer.Plan(ctx, link, vc, f.keep)
 	if err != nil {
-		return err
+		return syncError(err)
 	}
-	out := syncOutput{VelocityID: id, QBOID: link.QBOID, Keep: f.keep}
+	qc := plan.QBO
+	out := syncOutput{VelocityID: id, QBOID: link.QBOID, Keep: f.keep, Changes: plan.Changes, Kept: plan.Kept}
 	qboName := fmt.Sprintf("QBO customer %s (%s)", qc.Id, qc.DisplayName)
 	velName := "Velocity customer " + id
 	target, source, winner := qboName, velName, "Velocity"
-	have, want := reconcile.FromQBO(qc), reconcile.FromVelocity(vc)
-	if f.keep == "qbo" {
+	if f.keep == reconcile.KeepQBO {
 		target, source, winner = velName, qboName, "QBO"
-		have, want = want, have
 	}
-	out.Changes, out.Kept = reconcile.Diff(have, want), reconcile.Kept(have, want)
 	if len(out.Changes) > 0 {
 		if err := m.confirmSync(f, out, target, source); errors.Is(err, errDeclined) {
 			fmt.Fprintln(m.Stdout, "nothing written")
@@ -379,45 +314,15 @@ func (m *Main) syncCustomer(ctx context.Context, st *schema.Store, f linkFlags, 
 			return err
 		}
 	}
-	switch {
-	case len(out.Changes) == 0:
-	case f.keep == "velocity":
-		confirmed := reconcile.ChangesKey(out.Changes)
-		upd, changes := reconcile.QBOUpdate(qc, want)
-		// One re-read on 5010: someone saved the customer in QBO since our
-		// read. The diff is recomputed against what they saved.
-		for attempt := 0; upd != nil; attempt++ {
-			if reconcile.ChangesKey(changes) != confirmed && !f.yes {
-				return usageErrorf("QBO customer %s changed while you were asked; nothing written, run the sync again to see the new changes", qc.Id)
-			}
-			// The SyncToken is part of the id: the same change of the same
-			// version is one write, a change of a newer version another.
-			// attempt too, since QBO keeps a 5010 under its requestid.
-			rid := reconcile.CustomerRequestID(conn.Realm, "sync", qc.Id, qc.SyncToken, reconcile.ChangesKey(changes), strconv.Itoa(attempt))
-			_, _, err := conn.Client.Customers.SparseUpdate(ctx, upd, &qbo.RequestOptions{RequestID: rid})
-			if err == nil {
-				out.Written = true
-				break
-			}
-			if !qbo.IsStaleObject(err) || attempt > 0 {
-				return qboError(fmt.Errorf("update QBO customer %s from Velocity customer %s: %w", qc.Id, id, err))
-			}
-			if qc, err = getQBO(); err != nil {
-				return err
-			}
-			upd, changes = reconcile.QBOUpdate(qc, want)
-			out.Changes = changes
-		}
-	case f.keep == "qbo":
-		patch, changes, ok := reconcile.VelocityPatch(vc, want)
-		out.Changes = changes
-		if ok {
-			if _, err := vclient.PatchCustomer(ctx, id, patch); err != nil {
-				return fmt.Errorf("update Velocity customer %s from QBO customer %s: %w", id, qc.Id, err)
-			}
-			out.Written = true
-		}
+	confirmed := plan.Digest()
+	if f.yes {
+		confirmed = ""
 	}
+	done, err := syncer.Apply(ctx, plan, confirmed)
+	if err != nil {
+		return syncError(err)
+	}
+	out.Changes, out.Written = done.Changes, done.Written
 	if out.Changes == nil {
 		out.Changes = []reconcile.FieldChange{}
 	}
@@ -443,6 +348,17 @@ func (m *Main) syncCustomer(ctx context.Context, st *schema.Store, f linkFlags, 
 		printChanges(m, out.Kept)
 	}
 	return nil
+}
+
+// syncError maps the sync engine's errors to exit codes: a gone QBO
+// customer or a change while asked is a usage error (2).
+func syncError(err error) error {
+	var gone *reconcile.QBOCustomerGoneError
+	var changed *reconcile.SyncChangedError
+	if errors.As(err, &gone) || errors.As(err, &changed) {
+		return usageErrorf("%s", err.Error())
+	}
+	return qboError(err)
 }
 
 func printChanges(m *Main, changes []reconcile.FieldChange) {
