@@ -126,7 +126,7 @@ type wOrder struct {
 	Products                link       `json:"products"`
 	ShippingAddresses       link       `json:"shipping_addresses"`
 	Coupons                 link       `json:"coupons"`
-	Fees                    []wFee     `json:"fees,omitempty"`
+	Fees                    []wFee     `json:"fees"`
 	Consignments            *wConsigns `json:"consignments,omitempty"`
 	ExternalSource          *string    `json:"external_source"`
 	ExternalID              *string    `json:"external_id"`
