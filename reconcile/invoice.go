@@ -98,3 +98,53 @@ func (r *Reconciler) ReportAsInvoice(ctx context.Context, orderNumber, by string
 		"qbo_type": d.QBOType, "qbo_id": d.QBOID}).Info("report as invoice: the next run sends the Invoice")
 	return d, nil
 }
+
+// OrderPreview is what the next run would do for one order.
+type OrderPreview struct {
+	// Order is the order as the source holds it now.
+	Order *velocity.Order
+	// Items are the order's objects the next run would act on, or that
+	// are blocked or failed, with their reasons; an object not listed is
+	// in QBO as desired (or skipped). Shipments that only change the
+	// tracking of the order's document are items of kind shipment.
+	Items []Item
+	// Unchanged counts the objects in QBO as desired.
+	Unchanged int
+}
+
+// PreviewOrder maps order id as a run would (settings, links, cached
+// company facts, a Report as Invoice decision) and diffs it with the
+// ledger, as Plan does for a window, without asking QBO: a create is
+// listed as such even when the look before create would adopt a document.
+// It writes nothing.
+//
+// It returns an error matching velocity.ErrNotFound when the source has no
+// such order, a *velocity.ObjectError when it is invalid there, and one
+// wrapping ErrSourceUnavailable when the source cannot be read.
+func (r *Reconciler) PreviewOrder(ctx context.Context, id string) (*OrderPreview, error) {
+	pc, err := r.loadPlanCtx(ctx, Options{Mode: ModeFull})
+	if err != nil {
+		return nil, err
+	}
+	o, err := r.Source.GetOrder(ctx, id)
+	switch {
+	case errors.Is(err, velocity.ErrNotFound), velocity.IsObjectError(err):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("read order %s: %w: %w", id, ErrSourceUnavailable, err)
+	}
+	l, err := r.loadChunk(ctx, []*velocity.Order{o}, &pc.env)
+	if err != nil {
+		return nil, err
+	}
+	changes, unchanged := r.diffChunk(l)
+	p := &OrderPreview{Order: o, Unchanged: unchanged, Items: []Item{}}
+	for _, c := range changes {
+		p.Items = append(p.Items, c.item())
+		if c.replaces != "" && c.Action == ActionCreate {
+			p.Items = append(p.Items, Item{Kind: KindOrder, SourceID: c.Key.SourceID, OrderNumber: c.OrderNumber,
+				Action: ActionVoid, QBOType: TypeSalesReceipt, QBOID: c.replaces, DocNumber: c.OrderNumber})
+		}
+	}
+	return p, nil
+}

@@ -215,3 +215,48 @@ func checkInvoiced(h *engHarness, receipt qbotest.Entity) {
 		h.t.Errorf("row: %s, receipt to void %q, pending %q; want Invoice and nothing left", row.QBOType, row.VoidReceiptID, row.PendingRequestID)
 	}
 }
+
+// TestPreviewOrder: one order's next-run items, as Plan would list them:
+// nothing for an order in QBO as desired, the Invoice and the void after
+// a decision, the tracking alone after a shipment, the reason of a
+// blocked order; an order the source lacks is velocity.ErrNotFound.
+func TestPreviewOrder(t *testing.T) {
+	h := newEngHarness(t)
+	invoiceScenario(h)
+	o3 := engOrder("ord_3", "1003", 1)
+	o3.Lines[0].ProductID = "prod_9"
+	h.v.AddOrder(o3)
+	h.run(reconcile.Options{})
+	preview := func(id string) []engItem {
+		t.Helper()
+		p, err := h.rec.PreviewOrder(h.ctx, id)
+		h.must(err)
+		if p.Order == nil || p.Order.ID != id {
+			t.Errorf("preview %s: order %+v", id, p.Order)
+		}
+		return engItems(&reconcile.Summary{Items: p.Items})
+	}
+	if got := preview("ord_1"); len(got) != 0 {
+		t.Errorf("in QBO as desired: items %+v; want none", got)
+	}
+	_, err := h.rec.ReportAsInvoice(h.ctx, "1001", "amy")
+	h.must(err)
+	if diff := cmp.Diff([]engItem{{"order", "ord_1", "create", "Invoice"}, {"order", "ord_1", "void", "SalesReceipt"}}, preview("ord_1")); diff != "" {
+		t.Errorf("decided (-want +got):\n%s", diff)
+	}
+	shipped := engStart
+	h.must(h.v.AddShipment("ord_2", velocity.Shipment{ID: "sh_1", ShippedAt: &shipped, Carrier: "UPS", TrackingNumber: "1Z1",
+		Items: []velocity.ShipmentItem{{LineID: "ord_2-l1", Quantity: engDec("1")}}}))
+	if diff := cmp.Diff([]engItem{{"shipment", "ord_2", "update", "SalesReceipt"}}, preview("ord_2")); diff != "" {
+		t.Errorf("shipped (-want +got):\n%s", diff)
+	}
+	p, err := h.rec.PreviewOrder(h.ctx, "ord_3")
+	h.must(err)
+	if len(p.Items) != 1 || p.Items[0].Action != "blocked" || !hasReason(p.Items[0].Reasons, reconcile.CodeProductNotLinked,
+		reconcile.Fix{Action: reconcile.FixLinkProduct, ID: "prod_9"}) {
+		t.Errorf("blocked: items %+v; want blocked, product prod_9 not linked", p.Items)
+	}
+	if _, err := h.rec.PreviewOrder(h.ctx, "ord_9"); !errors.Is(err, velocity.ErrNotFound) {
+		t.Errorf("missing order: got %v; want velocity.ErrNotFound", err)
+	}
+}
