@@ -58,37 +58,25 @@ func (r *Reconciler) ReportAsInvoice(ctx context.Context, orderNumber, by string
 		return schema.Document{}, fmt.Errorf("report %s as invoice: order %s is not in the ledger; a run reads it first: %w",
 			orderNumber, orderNumber, schema.ErrNotFound)
 	}
-	switch {
-	case row.InvoiceDecidedBy != "":
-		return refuse("%s decided it on %s already", row.InvoiceDecidedBy, row.InvoiceDecidedAt.UTC().Format(time.RFC3339))
-	case row.HasPendingIntent():
+	if row.HasPendingIntent() {
 		return schema.Document{}, fmt.Errorf("report %s as invoice: %s has a write whose outcome is unknown; a run must look it up first: %w",
 			orderNumber, row.Key(), schema.ErrConflict)
-	case row.State == schema.StateVoided:
-		return refuse("its %s %s is voided (the order was cancelled)", row.QBOType, row.QBOID)
 	}
-	if r.Source != nil {
-		o, err := r.Source.GetOrder(ctx, row.SourceID)
+	var o *velocity.Order
+	if r.Source != nil && row.InvoiceDecidedBy == "" && row.State != schema.StateVoided {
+		var err error
+		o, err = r.Source.GetOrder(ctx, row.SourceID)
 		switch {
 		case errors.Is(err, velocity.ErrNotFound):
 			return refuse("order %s is no longer in Velocity", row.SourceID)
 		case err != nil && !velocity.IsObjectError(err):
 			return schema.Document{}, fmt.Errorf("report %s as invoice: read order %s: %w: %w", orderNumber, row.SourceID, ErrSourceUnavailable, err)
 		case err != nil:
-			// Invalid in the source: the decision still holds once it is fixed.
-		case o.PaymentTerms != nil:
-			return refuse("the order is on terms (net %d days), so it is reported as an Invoice already", o.PaymentTerms.NetDays)
-		case o.ReportAsInvoice:
-			return refuse("Velocity marks the order Report as Invoice already")
-		case o.CancelledAt != nil:
-			return refuse("the order was cancelled")
+			o = nil // invalid in the source: the decision holds once it is fixed
 		}
 	}
-	if row.QBOType == TypeInvoice {
-		if row.QBOID != "" {
-			return refuse("it is invoiced already (Invoice %s)", row.QBOID)
-		}
-		return refuse("it is reported as an Invoice already (on terms, or marked so in Velocity)")
+	if why := InvoiceRefusal(*row, o); why != "" {
+		return refuse("%s", why)
 	}
 	d, err := r.Store.DecideInvoice(ctx, row.Key(), by)
 	if err != nil {
@@ -97,6 +85,32 @@ func (r *Reconciler) ReportAsInvoice(ctx context.Context, orderNumber, by string
 	r.log().WithFields(map[string]any{"item": d.Key().String(), "order_number": orderNumber, "by": by,
 		"qbo_type": d.QBOType, "qbo_id": d.QBOID}).Info("report as invoice: the next run sends the Invoice")
 	return d, nil
+}
+
+// InvoiceRefusal says why the order of ledger row row cannot be decided
+// "Report as Invoice", or "" when it can: decided before, voided
+// (cancelled), on terms or flagged in the source, or an Invoice already.
+// o is the order as the source holds it, nil when not read (the ledger's
+// record then decides). ReportAsInvoice refuses with it; the console
+// shows it instead of the button.
+func InvoiceRefusal(row schema.Document, o *velocity.Order) string {
+	switch {
+	case row.InvoiceDecidedBy != "":
+		return fmt.Sprintf("%s decided it on %s already", row.InvoiceDecidedBy, row.InvoiceDecidedAt.UTC().Format(time.RFC3339))
+	case row.State == schema.StateVoided:
+		return fmt.Sprintf("its %s %s is voided (the order was cancelled)", row.QBOType, row.QBOID)
+	case o != nil && o.PaymentTerms != nil:
+		return fmt.Sprintf("the order is on terms (net %d days), so it is reported as an Invoice already", o.PaymentTerms.NetDays)
+	case o != nil && o.ReportAsInvoice:
+		return "Velocity marks the order Report as Invoice already"
+	case o != nil && o.CancelledAt != nil:
+		return "the order was cancelled"
+	case row.QBOType == TypeInvoice && row.QBOID != "":
+		return fmt.Sprintf("it is invoiced already (Invoice %s)", row.QBOID)
+	case row.QBOType == TypeInvoice:
+		return "it is reported as an Invoice already (on terms, or marked so in Velocity)"
+	}
+	return ""
 }
 
 // OrderPreview is what the next run would do for one order.
