@@ -18,6 +18,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/velocity"
 )
@@ -81,6 +82,9 @@ type Main struct {
 	// verifies take: the daemon's name in the daemon, else (empty) the
 	// process's "velqbo run pid … on host".
 	leaseHolder string
+	// board, when set (by the console), holds the run this process runs,
+	// so the console shows its progress whoever started it.
+	board *runprogress.Board
 	// flagsSet names the flags given on the command line (`demo` keeps
 	// its ledger only when --db itself was given).
 	flagsSet map[string]bool

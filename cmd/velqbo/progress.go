@@ -8,6 +8,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
 	"github.com/velqbo/velqbo/qbo"
 )
 
@@ -23,31 +24,24 @@ type progressReporter struct {
 	now    func() time.Time
 	w      io.Writer
 	term   bool
-	pacing qbo.Pacing
 	logOut io.Writer // the logger's output before the bar took it
+	// track holds the counts and the pacing the bar and the time left
+	// are drawn from (the console reads the same).
+	track *runprogress.Tracker
 
-	mu          sync.Mutex
-	bar         *progressbar.ProgressBar
-	done, total int
-	first       time.Time // the first document's report
-	// resume is when the earliest known pacing wait ends; a time in the
-	// past means no request waits.
-	resume            time.Time
-	requests, batches int // requests sent (of them batches)
-	lastLog           int
-	lastDraw          time.Time
-	tick              chan struct{} // closed by finish: stops the redraws
+	mu       sync.Mutex
+	bar      *progressbar.ProgressBar
+	lastLog  int
+	lastDraw time.Time
+	tick     chan struct{} // closed by finish: stops the redraws
 }
 
 // progressRedraw is how often the bar is redrawn at most, and while
 // nothing happens (the countdown of a pacing wait).
 const progressRedraw = time.Second
 
-// paceNotable is the shortest pacing wait that is shown: shorter ones are
-// how a paced run always goes.
-const paceNotable = 2 * time.Second
-
-func (m *Main) progress() *progressReporter {
+// pacing is the QBO client's per-minute limits as configured.
+func (m *Main) pacing() qbo.Pacing {
 	d := qbo.DefaultPacing()
 	c := m.Config.QBO
 	if c.RequestsPerMinute > 0 {
@@ -56,8 +50,14 @@ func (m *Main) progress() *progressReporter {
 	if c.BatchesPerMinute > 0 {
 		d.BatchRequestsPerMinute = c.BatchesPerMinute
 	}
-	p := &progressReporter{m: m, now: m.Now, w: m.Stderr, pacing: d, lastLog: -1}
-	p.term = m.IsTerminal != nil && m.IsTerminal()
+	return d
+}
+
+// progress returns the reporter of a run: a bar when term and stderr is a
+// terminal, else log lines.
+func (m *Main) progress(term bool) *progressReporter {
+	p := &progressReporter{m: m, now: m.Now, w: m.Stderr, track: runprogress.NewTracker(m.pacing()), lastLog: -1}
+	p.term = term && m.IsTerminal != nil && m.IsTerminal()
 	if p.term && m.Log != nil {
 		p.logOut = m.Log.Out
 		m.Log.SetOutput(logAboveBar{p})
@@ -72,11 +72,8 @@ func (p *progressReporter) update(done, total int) {
 	if total <= 0 {
 		return
 	}
-	p.done, p.total = done, total
 	now := p.now()
-	if p.first.IsZero() {
-		p.first = now
-	}
+	p.track.Update(done, total, now)
 	if p.term {
 		if p.bar == nil {
 			p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionShowCount(),
@@ -94,8 +91,8 @@ func (p *progressReporter) update(done, total int) {
 	if tenth := done * 10 / total; tenth > p.lastLog {
 		p.lastLog = tenth
 		f := map[string]any{"done": done, "total": total}
-		if eta, ok := p.eta(now); ok {
-			f["eta"] = roughDuration(eta)
+		if s := p.track.Snapshot(now); s.HasETA {
+			f["eta"] = runprogress.RoughDuration(s.ETA)
 		}
 		p.m.Log.WithFields(f).Info("progress")
 	}
@@ -105,24 +102,12 @@ func (p *progressReporter) update(done, total int) {
 func (p *progressReporter) paced(e qbo.PaceEvent) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e.Wait == 0 {
-		p.requests++
-		if e.Batch {
-			p.batches++
-		}
+	newWait := p.track.Paced(e)
+	if e.Wait < runprogress.PaceNotable {
 		return
 	}
-	if e.Wait < paceNotable {
-		return
-	}
-	now := e.Until.Add(-e.Wait)
-	if !p.resume.After(now) {
-		p.resume = e.Until
-		if !p.term && p.m.Log != nil {
-			p.m.Log.WithField("resume_in", roughDuration(e.Wait)).Info("waiting for QBO's per-minute limit")
-		}
-	} else if e.Until.Before(p.resume) {
-		p.resume = e.Until
+	if newWait && !p.term && p.m.Log != nil {
+		p.m.Log.WithField("resume_in", runprogress.RoughDuration(e.Wait)).Info("waiting for QBO's per-minute limit")
 	}
 	if p.bar != nil {
 		p.draw(p.now())
@@ -156,51 +141,23 @@ func (p *progressReporter) redraw() {
 // draw renders the bar at now. p.mu is held.
 func (p *progressReporter) draw(now time.Time) {
 	p.lastDraw = now
-	p.bar.ChangeMax(p.total)
-	p.bar.Describe(p.describe(now))
-	p.bar.Set(p.done)
+	snap := p.track.Snapshot(now)
+	p.bar.ChangeMax(snap.Total)
+	p.bar.Describe(describeProgress(snap))
+	p.bar.Set(snap.Done)
 }
 
-// describe is the text after the bar: what velqbo does and the time left.
-func (p *progressReporter) describe(now time.Time) string {
+// describeProgress is the text after the bar: what velqbo does and the
+// time left.
+func describeProgress(snap runprogress.Snapshot) string {
 	s := "sending to QBO"
-	if w := p.resume.Sub(now); w >= time.Second {
-		s = fmt.Sprintf("waiting for QBO's per-minute limit, resuming in %s", roughDuration(w))
+	if snap.Waiting > 0 {
+		s = fmt.Sprintf("waiting for QBO's per-minute limit, resuming in %s", runprogress.RoughDuration(snap.Waiting))
 	}
-	if eta, ok := p.eta(now); ok {
-		s += fmt.Sprintf("; about %s left", roughDuration(eta))
+	if snap.HasETA {
+		s += fmt.Sprintf("; about %s left", runprogress.RoughDuration(snap.ETA))
 	}
 	return s
-}
-
-// eta estimates the time the documents left take: at the documents a
-// minute the pacing allows (the requests a minute QBO takes, or fewer when
-// the batch requests' budget runs out first, times the documents a request
-// has carried so far), or at the rate seen since the first document when
-// that is slower and a full pacing window has passed. The rate of the
-// last few seconds says nothing: a paced run sends a minute's budget in a
-// burst and then waits.
-func (p *progressReporter) eta(now time.Time) (time.Duration, bool) {
-	if p.done == 0 || p.first.IsZero() {
-		return 0, false
-	}
-	var rate float64 // documents a minute
-	if p.requests > 0 {
-		reqs := float64(p.pacing.RequestsPerMinute)
-		if p.batches > 0 {
-			reqs = min(reqs, float64(p.pacing.BatchRequestsPerMinute)*float64(p.requests)/float64(p.batches))
-		}
-		rate = reqs * float64(p.done) / float64(p.requests)
-	}
-	if el := now.Sub(p.first); el >= time.Minute || (rate == 0 && el >= 5*time.Second) {
-		if seen := float64(p.done) / el.Minutes(); rate == 0 || seen < rate {
-			rate = seen
-		}
-	}
-	if rate <= 0 {
-		return 0, false
-	}
-	return time.Duration(float64(p.total-p.done) / rate * float64(time.Minute)), true
 }
 
 // notice writes one line for the operator on stderr, above the bar.
@@ -238,20 +195,4 @@ func (l logAboveBar) Write(b []byte) (int, error) {
 	n, err := p.w.Write(b)
 	p.draw(p.now())
 	return n, err
-}
-
-// roughDuration says d the way a person would: "42 s", "4 min 10 s",
-// "2 h 05 min"; seconds are rounded up, so a wait never reads "0 s".
-func roughDuration(d time.Duration) string {
-	s := int((d + time.Second - 1) / time.Second)
-	switch {
-	case s < 60:
-		return fmt.Sprintf("%d s", s)
-	case s < 3600:
-		if s%60 == 0 {
-			return fmt.Sprintf("%d min", s/60)
-		}
-		return fmt.Sprintf("%d min %d s", s/60, s%60)
-	}
-	return fmt.Sprintf("%d h %02d min", s/3600, s/60%60)
 }

@@ -78,7 +78,7 @@ func newBarMain(term bool) (*Main, *fakeTerm, *clock.Fake) {
 // through above it, and is gone when the run ends.
 func TestProgress_PacedBar(t *testing.T) {
 	m, ft, clk := newBarMain(true)
-	p := m.progress()
+	p := m.progress(true)
 	start := clk.Now()
 	for i := 1; i <= 500; i++ {
 		p.paced(qbo.PaceEvent{Until: clk.Now()})
@@ -134,7 +134,7 @@ func TestProgress_NotATerminal(t *testing.T) {
 	m, ft, clk := newBarMain(false)
 	var buf bytes.Buffer
 	m.Log.SetOutput(&buf)
-	p := m.progress()
+	p := m.progress(true)
 	for i := 1; i <= 10; i++ {
 		p.paced(qbo.PaceEvent{Until: clk.Now()})
 		p.update(i, 100)
@@ -155,58 +155,5 @@ func TestProgress_NotATerminal(t *testing.T) {
 	}
 	if n := strings.Count(got, "waiting for QBO's per-minute limit"); n != 1 {
 		t.Errorf("log: %d lines about the pacing wait; want 1\n%s", n, got)
-	}
-}
-
-func TestProgress_ETA(t *testing.T) {
-	start := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		name              string
-		elapsed           time.Duration
-		done, total       int
-		requests, batches int
-		want              time.Duration
-		wantOK            bool
-	}{
-		{name: "NothingDone", total: 10, wantOK: false},
-		{name: "SinglesAtTheRequestBudget", elapsed: 5 * time.Second, done: 500, total: 3000, requests: 500, want: 5 * time.Minute, wantOK: true},
-		// 80 of 100 requests are batches: 40 batches a minute allow 50
-		// requests a minute, 24 documents each.
-		{name: "BatchBudget", elapsed: 10 * time.Second, done: 2400, total: 3000, requests: 100, batches: 80, want: 30 * time.Second, wantOK: true},
-		// QBO answers slower than the budget: after a full window the
-		// rate seen counts.
-		{name: "SlowerThanTheBudget", elapsed: 2 * time.Minute, done: 500, total: 3000, requests: 500, want: 10 * time.Minute, wantOK: true},
-		{name: "NoPacingEventsYet", elapsed: 2 * time.Second, done: 5, total: 10, wantOK: false},
-		{name: "NoPacingEventsSeen", elapsed: 10 * time.Second, done: 5, total: 10, want: 10 * time.Second, wantOK: true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			p := &progressReporter{pacing: qbo.DefaultPacing(), done: tc.done, total: tc.total,
-				requests: tc.requests, batches: tc.batches}
-			if tc.done > 0 {
-				p.first = start
-			}
-			got, ok := p.eta(start.Add(tc.elapsed))
-			if ok != tc.wantOK || got.Round(time.Second) != tc.want {
-				t.Errorf("eta: got %v, %v; want %v, %v", got, ok, tc.want, tc.wantOK)
-			}
-		})
-	}
-}
-
-func TestRoughDuration(t *testing.T) {
-	for _, tc := range []struct {
-		d    time.Duration
-		want string
-	}{
-		{300 * time.Millisecond, "1 s"},
-		{42 * time.Second, "42 s"},
-		{41*time.Second + time.Millisecond, "42 s"},
-		{5 * time.Minute, "5 min"},
-		{250 * time.Second, "4 min 10 s"},
-		{2*time.Hour + 5*time.Minute, "2 h 05 min"},
-	} {
-		if got := roughDuration(tc.d); got != tc.want {
-			t.Errorf("roughDuration(%v): got %q; want %q", tc.d, got, tc.want)
-		}
 	}
 }

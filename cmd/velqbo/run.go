@@ -199,35 +199,16 @@ const leaseTTL = 2 * time.Minute
 // database's run lease, so a second process waits for nothing: it exits
 // with code 3 and says who holds it.
 func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun bool) (*reconcile.Summary, error) {
-	st, err := m.openStore(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
 	if dryRun {
-		r, err := m.newReconciler(ctx, st)
-		if err != nil {
-			return nil, err
-		}
-		sum, err := r.Plan(ctx, opts)
-		return sum, exitFor(err)
+		return m.plan(ctx, opts)
 	}
-	bar := m.progress()
+	bar := m.progress(true)
 	defer bar.finish()
-	// The bar hears from the QBO client's pacing: when it waits, and
-	// what the per-minute windows allow.
-	paced := *m
-	paced.QBOOptions = append(slices.Clip(m.QBOOptions), qbo.WithPaceHook(bar.paced))
-	r, err := paced.newReconciler(ctx, st)
+	lr, err := m.leaseRun(ctx, bar)
 	if err != nil {
 		return nil, err
 	}
-	release, err := m.holdLease(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	defer release()
-	opts.Progress = bar.update
+	defer lr.close()
 	if opts.Stop == nil {
 		// A manual run (the daemon brings its own Stop): the first
 		// signal stops it gracefully.
@@ -235,19 +216,97 @@ func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun
 		defer undo()
 		opts.Stop = stop
 	}
-	sum, err := r.Run(ctx, opts)
-	bar.finish()
+	return lr.run(ctx, opts)
+}
+
+// plan is `velqbo plan`: what a run would do, written nowhere. It takes no
+// lease: it changes nothing.
+func (m *Main) plan(ctx context.Context, opts reconcile.Options) (*reconcile.Summary, error) {
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	r, err := m.newReconciler(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := r.Plan(ctx, opts)
 	return sum, exitFor(err)
+}
+
+// leasedRun is a run ready to start: the ledger open, the Reconciler
+// built and the run lease held.
+type leasedRun struct {
+	m       *Main
+	st      *schema.Store
+	r       *reconcile.Reconciler
+	bar     *progressReporter
+	holder  string
+	release func()
+}
+
+// leaseRun opens the ledger, builds the Reconciler (its QBO client
+// reporting its pacing to bar) and takes the run lease. Its errors are
+// those of openStore, newReconciler and holdLease (a lease held by
+// another run: exit code 3, wrapping *schema.LeaseHeldError). The caller
+// closes the leasedRun.
+func (m *Main) leaseRun(ctx context.Context, bar *progressReporter) (*leasedRun, error) {
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// The bar hears from the QBO client's pacing: when it waits, and
+	// what the per-minute windows allow.
+	paced := *m
+	paced.QBOOptions = append(slices.Clip(m.QBOOptions), qbo.WithPaceHook(bar.paced))
+	r, err := paced.newReconciler(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	release, err := m.holdLease(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &leasedRun{m: m, st: st, r: r, bar: bar, holder: m.runLeaseHolder(), release: release}, nil
+}
+
+// run runs the reconciliation, on m's board (when it has one) while it
+// lasts, so the console shows its progress.
+func (lr *leasedRun) run(ctx context.Context, opts reconcile.Options) (sum *reconcile.Summary, err error) {
+	if b := lr.m.board; b != nil {
+		live := b.Begin(lr.bar.track, lr.holder, lr.m.Now())
+		defer func() { b.Finish(live, sum, err) }()
+	}
+	opts.Progress = lr.bar.update
+	sum, err = lr.r.Run(ctx, opts)
+	lr.bar.finish()
+	return sum, exitFor(err)
+}
+
+// close releases the lease and closes the ledger.
+func (lr *leasedRun) close() {
+	lr.release()
+	lr.st.Close()
+}
+
+// runLeaseHolder is the name m's runs and verifies hold the run lease
+// under.
+func (m *Main) runLeaseHolder() string {
+	if m.leaseHolder != "" {
+		return m.leaseHolder
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("velqbo run pid %d on %s", os.Getpid(), host)
 }
 
 // holdLease takes the run lease, renewed in the background until release
 // is called (schema's HoldLease).
 func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(), err error) {
 	host, _ := os.Hostname()
-	holder := m.leaseHolder
-	if holder == "" {
-		holder = fmt.Sprintf("velqbo run pid %d on %s", os.Getpid(), host)
-	}
+	holder := m.runLeaseHolder()
 	onRenewErr := func(err error) { m.Log.WithError(err).Warn("could not renew the run lease") }
 	rel, err := st.HoldLease(ctx, runLeaseName, holder, leaseTTL, onRenewErr)
 	var held *schema.LeaseHeldError
@@ -264,7 +323,7 @@ func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(),
 	}
 	if err != nil {
 		if errors.As(err, &held) {
-			return nil, unavailable(fmt.Errorf("%w: %s (pid %d on %s) since %s; try again when it finishes", daemon.ErrRunLeaseHeld, held.Holder, held.PID, held.Host, held.Since.Format(time.RFC3339)))
+			return nil, unavailable(runLeaseHeldError{held})
 		}
 		return nil, err
 	}
@@ -274,6 +333,19 @@ func (m *Main) holdLease(ctx context.Context, st *schema.Store) (release func(),
 		}
 	}, nil
 }
+
+// runLeaseHeldError is a run that could not start because another holds
+// the run lease: errors.Is(err, daemon.ErrRunLeaseHeld) tells the daemon to
+// skip a trigger, and errors.As to *schema.LeaseHeldError tells the
+// console who runs.
+type runLeaseHeldError struct{ held *schema.LeaseHeldError }
+
+func (e runLeaseHeldError) Error() string {
+	h := e.held
+	return fmt.Sprintf("%v: %s (pid %d on %s) since %s; try again when it finishes", daemon.ErrRunLeaseHeld, h.Holder, h.PID, h.Host, h.Since.Format(time.RFC3339))
+}
+
+func (e runLeaseHeldError) Unwrap() []error { return []error{daemon.ErrRunLeaseHeld, e.held} }
 
 // processGone reports whether no process with pid exists on this machine.
 // Where that cannot be told (a signal 0 is not supported), the process is
