@@ -209,7 +209,7 @@ func (v *verifier) cursors(ctx context.Context) (time.Time, []string) {
 	return last, recheck
 }
 
-// saveCursors records the start time and the recheck list. The start time,
+// saveCursors records the start time, the recheck list and the drift. The start time,
 // not the end: what changed while verify read is in the next CDC answer.
 func (v *verifier) saveCursors(ctx context.Context) error {
 	cs, ok := v.r.Store.(cursorSetter)
@@ -222,6 +222,29 @@ func (v *verifier) saveCursors(ctx context.Context) error {
 	}
 	slices.Sort(keys)
 	if err := cs.SetCursor(ctx, CursorVerifyRecheck, strings.Join(keys, " ")); err != nil {
+		return err
+	}
+	// The drift the ledger does not record is kept until the next verify
+	// (which reads those documents again: they are on the recheck list),
+	// so the console can list it without asking QBO.
+	var kept []Drift
+	for _, d := range v.rep.Drift {
+		if d.Drift != DriftDeleted {
+			kept = append(kept, d)
+		}
+	}
+	slices.SortStableFunc(kept, func(a, b Drift) int {
+		return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.SourceID, b.SourceID))
+	})
+	drift := ""
+	if len(kept) > 0 {
+		b, err := json.Marshal(kept)
+		if err != nil {
+			return err
+		}
+		drift = string(b)
+	}
+	if err := cs.SetCursor(ctx, CursorVerifyDrift, drift); err != nil {
 		return err
 	}
 	return cs.SetCursor(ctx, CursorVerify, v.rep.StartedAt.UTC().Format(time.RFC3339Nano))

@@ -215,7 +215,7 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 		return nil, err
 	}
 	for _, d := range pending {
-		v.Unknown = append(v.Unknown, docView(d, fmt.Sprintf("%s sent, outcome unknown; the next run looks it up in QBO before retrying", d.PendingWrite()), nil))
+		v.Unknown = append(v.Unknown, docView(d, reconcile.OutcomeUnknown(d).Text, nil))
 	}
 	counts, err := st.CountDocuments(ctx)
 	if err != nil {

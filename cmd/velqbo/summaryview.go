@@ -150,31 +150,10 @@ func printSummary(w io.Writer, sum *reconcile.Summary, v summaryView) {
 // printByAction writes one line per action: how many items, and of them
 // how many of each QBO type.
 func printByAction(w io.Writer, items []reconcile.Item) {
-	type group struct {
-		n      int
-		byType map[string]int
-	}
-	groups := map[reconcile.Action]*group{}
-	for _, it := range items {
-		g := groups[it.Action]
-		if g == nil {
-			g = &group{byType: map[string]int{}}
-			groups[it.Action] = g
-		}
-		g.n++
-		if it.QBOType != "" {
-			g.byType[it.QBOType]++
-		}
-	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, a := range []reconcile.Action{reconcile.ActionCreate, reconcile.ActionUpdate, reconcile.ActionVoid, reconcile.ActionAdopt,
-		reconcile.ActionBlocked, reconcile.ActionFailed, reconcile.ActionSkipped, reconcile.ActionNoop} {
-		g := groups[a]
-		if g == nil {
-			continue
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", actionWords(a), g.n, topCounts(g.byType, 0))
+	for _, g := range reconcile.GroupByAction(items) {
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", actionWords(g.Action), len(g.Items), topCounts(g.ByType, 0))
 	}
 	tw.Flush()
 }
@@ -194,64 +173,29 @@ func actionWords(a reconcile.Action) string {
 // reason code: how many items, and the records the reasons are about, the
 // most frequent first (linking one product may clear hundreds).
 func printByReason(w io.Writer, items []reconcile.Item) {
-	type group struct {
-		n     int
-		about map[string]int
-	}
-	groups := map[string]*group{}
+	var bad []reconcile.Item
 	for _, it := range items {
-		if it.Action != reconcile.ActionBlocked && it.Action != reconcile.ActionFailed {
-			continue
-		}
-		codes := map[string]bool{}
-		if len(it.Reasons) == 0 {
-			// A reason without structure (a QBO fault): the order is
-			// what it is about.
-			g := groups["other"]
-			if g == nil {
-				g = &group{about: map[string]int{}}
-				groups["other"] = g
-			}
-			g.about["order "+it.OrderNumber]++
-			codes["other"] = true
-		}
-		for _, r := range it.Reasons {
-			code := string(r.Code)
-			g := groups[code]
-			if g == nil {
-				g = &group{about: map[string]int{}}
-				groups[code] = g
-			}
-			if r.Subject.ID != "" {
-				g.about[string(r.Subject.Kind)+" "+r.Subject.ID]++
-			}
-			codes[code] = true
-		}
-		for code := range codes {
-			g := groups[code]
-			if g == nil {
-				g = &group{about: map[string]int{}}
-				groups[code] = g
-			}
-			g.n++
+		if it.Action == reconcile.ActionBlocked || it.Action == reconcile.ActionFailed {
+			bad = append(bad, it)
 		}
 	}
+	groups := reconcile.GroupByReason(bad, func(it reconcile.Item) (reconcile.Reasons, reconcile.Subject) {
+		// A reason without structure (a QBO fault): the order is what
+		// it is about.
+		return it.Reasons, reconcile.Subject{Kind: reconcile.SubjectOrder, ID: it.OrderNumber}
+	})
 	if len(groups) == 0 {
 		return
 	}
-	codes := make([]string, 0, len(groups))
-	for code := range groups {
-		codes = append(codes, code)
-	}
-	slices.SortFunc(codes, func(a, b string) int {
-		return cmp.Or(cmp.Compare(groups[b].n, groups[a].n), cmp.Compare(a, b))
-	})
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "BLOCKED OR FAILED BY\tITEMS\tABOUT")
-	for _, code := range codes {
-		g := groups[code]
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", code, g.n, topCounts(g.about, 3))
+	for _, g := range groups {
+		about := map[string]int{}
+		for _, s := range g.Subjects {
+			about[string(s.Subject.Kind)+" "+s.Subject.ID] = s.N
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", g.Code, len(g.Items), topCounts(about, 3))
 	}
 	tw.Flush()
 }
