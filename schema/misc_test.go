@@ -32,6 +32,11 @@ func TestStore_AuditAppendOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for run, want := range map[string]int{"r1": 2, "r2": 0} {
+		if n, err := s.RunWrites(ctx, run); err != nil || n != want {
+			t.Errorf("RunWrites(%s): got %d, %v; want %d", run, n, err, want)
+		}
+	}
 	want := []AuditEntry{
 		{ID: 2, At: clock.Now(), RunID: "r1", Entity: "Invoice", Operation: "update", SourceKind: "order", SourceID: "o1", HTTPStatus: 200, Outcome: "ok"},
 		{ID: 1, At: clock.Now(), RunID: "r1", Entity: "Invoice", Operation: "create", SourceKind: "order", SourceID: "o1", HTTPStatus: 200, Outcome: "ok"},

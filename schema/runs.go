@@ -204,6 +204,17 @@ func (s *Store) LastSuccessfulRun(ctx context.Context) (Run, error) {
 	return r, nil
 }
 
+// RunWrites counts the QBO writes the audit log holds for a run: how far a
+// run is, as far as the ledger tells while it runs (its items are added
+// when it ends).
+func (s *Store) RunWrites(ctx context.Context, runID string) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM audit WHERE run_id = ?`, runID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("run writes %s: %w", runID, err)
+	}
+	return n, nil
+}
+
 // AddRunItems appends items to a run in one transaction. Items whose RunID
 // is empty get runID. Fails (foreign key) when the run does not exist.
 func (s *Store) AddRunItems(ctx context.Context, runID string, items []RunItem) error {

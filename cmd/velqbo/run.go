@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
@@ -198,7 +199,7 @@ const leaseTTL = 2 * time.Minute
 // reconcileOnce runs (or plans) one reconciliation. A run holds the
 // database's run lease, so a second process waits for nothing: it exits
 // with code 3 and says who holds it.
-func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun bool) (*reconcile.Summary, error) {
+func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun bool) (sum *reconcile.Summary, err error) {
 	if dryRun {
 		return m.plan(ctx, opts)
 	}
@@ -208,7 +209,7 @@ func (m *Main) reconcileOnce(ctx context.Context, opts reconcile.Options, dryRun
 	if err != nil {
 		return nil, err
 	}
-	defer lr.close()
+	defer func() { lr.close(sum, err) }()
 	if opts.Stop == nil {
 		// A manual run (the daemon brings its own Stop): the first
 		// signal stops it gracefully.
@@ -244,13 +245,15 @@ type leasedRun struct {
 	bar     *progressReporter
 	holder  string
 	release func()
+	// live is the run on m's board (nil when m has none).
+	live *runprogress.Live
 }
 
 // leaseRun opens the ledger, builds the Reconciler (its QBO client
-// reporting its pacing to bar) and takes the run lease. Its errors are
-// those of openStore, newReconciler and holdLease (a lease held by
-// another run: exit code 3, wrapping *schema.LeaseHeldError). The caller
-// closes the leasedRun.
+// reporting its pacing to bar) and takes the run lease; the run is then on
+// m's board, when m has one, until close. Its errors are those of
+// openStore, newReconciler and holdLease (a lease held by another run:
+// exit code 3, wrapping *schema.LeaseHeldError).
 func (m *Main) leaseRun(ctx context.Context, bar *progressReporter) (*leasedRun, error) {
 	st, err := m.openStore(ctx)
 	if err != nil {
@@ -270,26 +273,30 @@ func (m *Main) leaseRun(ctx context.Context, bar *progressReporter) (*leasedRun,
 		st.Close()
 		return nil, err
 	}
-	return &leasedRun{m: m, st: st, r: r, bar: bar, holder: m.runLeaseHolder(), release: release}, nil
+	lr := &leasedRun{m: m, st: st, r: r, bar: bar, holder: m.runLeaseHolder(), release: release}
+	if m.board != nil {
+		lr.live = m.board.Begin(bar.track, lr.holder, m.Now())
+	}
+	return lr, nil
 }
 
-// run runs the reconciliation, on m's board (when it has one) while it
-// lasts, so the console shows its progress.
-func (lr *leasedRun) run(ctx context.Context, opts reconcile.Options) (sum *reconcile.Summary, err error) {
-	if b := lr.m.board; b != nil {
-		live := b.Begin(lr.bar.track, lr.holder, lr.m.Now())
-		defer func() { b.Finish(live, sum, err) }()
-	}
+// run runs the reconciliation.
+func (lr *leasedRun) run(ctx context.Context, opts reconcile.Options) (*reconcile.Summary, error) {
 	opts.Progress = lr.bar.update
-	sum, err = lr.r.Run(ctx, opts)
+	sum, err := lr.r.Run(ctx, opts)
 	lr.bar.finish()
 	return sum, exitFor(err)
 }
 
-// close releases the lease and closes the ledger.
-func (lr *leasedRun) close() {
+// close releases the lease, closes the ledger, and then takes the run off
+// the board with its result: whoever waits for the run to end finds the
+// lease free.
+func (lr *leasedRun) close(sum *reconcile.Summary, err error) {
 	lr.release()
 	lr.st.Close()
+	if lr.live != nil {
+		lr.m.board.Finish(lr.live, sum, err)
+	}
 }
 
 // runLeaseHolder is the name m's runs and verifies hold the run lease

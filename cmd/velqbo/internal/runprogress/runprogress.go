@@ -13,6 +13,7 @@ import (
 
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
 )
 
 // PaceNotable is the shortest pacing wait that is shown: shorter ones are
@@ -223,4 +224,34 @@ func (l *Live) Result() (*reconcile.Summary, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.sum, l.err
+}
+
+// Status is whether a run is in progress and how far it is.
+type Status struct {
+	// Live is the run this process runs, with its progress; nil when it
+	// runs none (another process may).
+	Live *Live
+	// Lease is the run lease while someone holds it: a run, or a command
+	// that changes the ledger (skip, retry, verify …).
+	Lease *schema.Lease
+	// Run is the ledger's row of the run in progress, once it has one.
+	Run *schema.Run
+	// Writes counts the QBO writes the audit log holds for Run so far:
+	// all that is known of the progress of another process's run.
+	Writes int
+}
+
+// Running reports whether a run (or a command holding the run lease) is in
+// progress.
+func (s Status) Running() bool { return s.Live != nil || s.Lease != nil }
+
+// Holder names who holds the run.
+func (s Status) Holder() string {
+	if s.Live != nil {
+		return s.Live.Holder
+	}
+	if s.Lease != nil {
+		return s.Lease.Holder
+	}
+	return ""
 }

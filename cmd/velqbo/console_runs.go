@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
+	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
+)
+
+// consoleRunHolder names the run lease's holder for a run a console user
+// started. It differs from the daemon's and every CLI run's: a holder that
+// takes a lease it already holds renews it, so sharing the daemon's name
+// would let a console run overlap a scheduled one.
+func consoleRunHolder(user string) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("console user %s (velqbo pid %d on %s)", user, os.Getpid(), host)
+}
+
+// startRun starts an incremental run in the background, the way `velqbo
+// run` runs, under the run lease held in user's name, and returns once the
+// lease is held; progress goes to the log at each tenth, and the run is on
+// m's board (created if m has none) until it ends. stop, when closed, stops
+// it gracefully as a signal stops `velqbo run`.
+//
+// The errors are those that keep a run from starting: not connected, no
+// source, no database, and another run holding the lease (exit code 3,
+// wrapping *schema.LeaseHeldError, which names it).
+func (m *Main) startRun(ctx context.Context, user string, stop <-chan struct{}) (*runprogress.Live, error) {
+	if m.board == nil {
+		m.board = &runprogress.Board{}
+	}
+	// The run outlives the request that started it; the lease's renewal
+	// runs on this context, so it must not end with the request.
+	ctx = context.WithoutCancel(ctx)
+	rm := *m
+	rm.leaseHolder = consoleRunHolder(user)
+	bar := rm.progress(false)
+	lr, err := rm.leaseRun(ctx, bar)
+	if err != nil {
+		bar.finish()
+		return nil, err
+	}
+	live := lr.live
+	go func() {
+		var sum *reconcile.Summary
+		var err error
+		defer func() { lr.close(sum, err) }()
+		sum, err = lr.run(ctx, reconcile.Options{Mode: reconcile.ModeIncremental, Stop: stop})
+		if err != nil {
+			m.Log.WithError(err).WithField("holder", lr.holder).Warn("the run started in the console did not finish")
+		}
+	}()
+	return live, nil
+}
+
+// runStatus says whether a run is in progress, and how far it is: from
+// m's board when this process runs it, else from the ledger (the lease,
+// the run's row and the writes its audit log holds so far).
+func (m *Main) runStatus(ctx context.Context, st *schema.Store) (runprogress.Status, error) {
+	var s runprogress.Status
+	if m.board != nil {
+		s.Live = m.board.Current()
+	}
+	if l, err := st.GetLease(ctx, runLeaseName); err == nil && l.ExpiresAt.After(m.Now()) {
+		s.Lease = &l
+	} else if err != nil && !errors.Is(err, schema.ErrNotFound) {
+		return s, err
+	}
+	if s.Live == nil && s.Lease == nil {
+		return s, nil
+	}
+	runs, err := st.LastRuns(ctx, 1)
+	if err != nil {
+		return s, err
+	}
+	if len(runs) == 1 && runs[0].Status == schema.RunRunning {
+		s.Run = &runs[0]
+		if s.Writes, err = st.RunWrites(ctx, runs[0].ID); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// preview is `velqbo plan` for the console: an incremental plan.
+func (m *Main) preview(ctx context.Context) (*reconcile.Summary, error) {
+	return m.plan(ctx, reconcile.Options{Mode: reconcile.ModeIncremental})
+}
