@@ -177,8 +177,9 @@ func (s *Server) Generate(opt GenOptions) error {
 		case CasePending:
 			status = StatusPending
 		case CaseFourPlacePrice:
-			spec.Lines[0].Price = decimal.RequireFromString("12.3456")
-			spec.Lines[0].Quantity = 10
+			// 4 places that come to whole cents at this quantity.
+			spec.Lines[0].Price = decimal.RequireFromString("12.3455")
+			spec.Lines[0].Quantity = 20
 		case CaseAwaitingFulfilment:
 		}
 		if _, err := s.AddOrder(spec); err != nil {

@@ -102,17 +102,36 @@ var hundred = decimal.NewFromInt(100)
 func r4(d decimal.Decimal) decimal.Decimal { return d.Round(4) }
 
 // split returns (ex, inc, tax) of an amount given on the order's tax
-// basis, each at 4 places, as BigCommerce keeps them.
+// basis. Tax is computed on the amount and rounded to the cent, as
+// BigCommerce's basic tax provider does per line; ex and inc then differ
+// by exactly that tax.
 func split(amount, rate decimal.Decimal, inclusive bool) (ex, inc, tax decimal.Decimal) {
 	amount = r4(amount)
 	if inclusive {
 		inc = amount
-		ex = r4(amount.Div(decimal.NewFromInt(1).Add(rate)))
-		return ex, inc, inc.Sub(ex)
+		tax = amount.Mul(rate).Div(decimal.NewFromInt(1).Add(rate)).Round(2)
+		return inc.Sub(tax), inc, tax
 	}
 	ex = amount
-	tax = r4(amount.Mul(rate))
+	tax = amount.Mul(rate).Round(2)
 	return ex, ex.Add(tax), tax
+}
+
+// splitLine is split for a line of q units at unit price: the line's
+// figures come from split on the line total, the unit figures are the
+// line's divided by q at 4 places (so they may not multiply back exactly,
+// as on a real store).
+func splitLine(unit decimal.Decimal, q int, rate decimal.Decimal, inclusive bool) (uEx, uInc, uTax, ex, inc, tax decimal.Decimal) {
+	qd := decimal.NewFromInt(int64(q))
+	ex, inc, tax = split(unit.Mul(qd), rate, inclusive)
+	if inclusive {
+		uInc = r4(unit)
+		uEx = r4(ex.Div(qd))
+		return uEx, uInc, uInc.Sub(uEx), ex, inc, tax
+	}
+	uEx = r4(unit)
+	uTax = r4(tax.Div(qd))
+	return uEx, uEx.Add(uTax), uTax, ex, inc, tax
 }
 
 // AddOrder stores the order spec describes and returns its id. It returns
@@ -194,8 +213,7 @@ func (s *Server) build(o *order, spec OrderSpec) {
 	old := o.products
 	o.products = nil
 	for i, l := range spec.Lines {
-		ex, inc, tax := split(l.Price, spec.TaxRate, inclusive)
-		q := decimal.NewFromInt(int64(l.Quantity))
+		uEx, uInc, uTax, ex, inc, tax := splitLine(l.Price, l.Quantity, spec.TaxRate, inclusive)
 		p := &wOrderProduct{}
 		if i < len(old) {
 			p.ID = old[i].ID
@@ -207,15 +225,15 @@ func (s *Server) build(o *order, spec OrderSpec) {
 		p.OrderID, p.ProductID, p.VariantID, p.OrderAddressID = w.ID, l.ProductID, l.VariantID, o.address.ID
 		p.Name, p.NameCustomer, p.NameMerchant, p.SKU, p.Type = l.Name, l.Name, l.Name, l.SKU, "physical"
 		p.BasePrice = m4(l.Price)
-		p.PriceExTax, p.PriceIncTax, p.PriceTax = m4(ex), m4(inc), m4(tax)
+		p.PriceExTax, p.PriceIncTax, p.PriceTax = m4(uEx), m4(uInc), m4(uTax)
 		p.Quantity = l.Quantity
-		p.BaseTotal = m4(r4(l.Price.Mul(q)))
-		p.TotalExTax, p.TotalIncTax, p.TotalTax = m4(ex.Mul(q)), m4(inc.Mul(q)), m4(tax.Mul(q))
+		p.BaseTotal = m4(r4(l.Price.Mul(decimal.NewFromInt(int64(l.Quantity)))))
+		p.TotalExTax, p.TotalIncTax, p.TotalTax = m4(ex), m4(inc), m4(tax)
 		p.IsRefunded = p.QuantityRefunded > 0
 		p.AppliedDiscounts = []wAppliedDiscount{}
 		p.ProductOptions = []any{}
 		p.ConfigurableFields = []any{}
-		p.DiscountedTotalIncTax = m4(inc.Mul(q))
+		p.DiscountedTotalIncTax = m4(inc)
 		if !l.Wrapping.IsZero() {
 			wex, winc, wtax := split(l.Wrapping, spec.TaxRate, inclusive)
 			p.WrappingName = "Gift wrap"
@@ -223,7 +241,7 @@ func (s *Server) build(o *order, spec OrderSpec) {
 			p.WrappingCostExTax, p.WrappingCostIncTax, p.WrappingCostTax = m4(wex), m4(winc), m4(wtax)
 			wrapEx, wrapInc, wrapTax = wrapEx.Add(wex), wrapInc.Add(winc), wrapTax.Add(wtax)
 		}
-		subEx, subInc, subTax = subEx.Add(ex.Mul(q)), subInc.Add(inc.Mul(q)), subTax.Add(tax.Mul(q))
+		subEx, subInc, subTax = subEx.Add(ex), subInc.Add(inc), subTax.Add(tax)
 		items += l.Quantity
 		o.products = append(o.products, p)
 	}
@@ -595,8 +613,9 @@ func (o *order) refundItem(it RefundItemSpec) (amt, tax decimal.Decimal, wi wRef
 		p.QuantityRefunded += q
 		p.IsRefunded = true
 		wi.Quantity = &q
-		qd := decimal.NewFromInt(int64(q))
-		amt, tax = d(p.PriceIncTax).Mul(qd), d(p.PriceTax).Mul(qd)
+		// q of the line's units: their share of the line's figures.
+		share := decimal.NewFromInt(int64(q)).Div(decimal.NewFromInt(int64(p.Quantity)))
+		amt, tax = d(p.TotalIncTax).Mul(share).Round(2), d(p.TotalTax).Mul(share).Round(2)
 		if !it.Amount.IsZero() {
 			amt, tax = it.Amount, ratio(amt, tax)
 		}
