@@ -413,5 +413,3 @@ func TestWire_RoundTrip(t *testing.T) {
 		t.Errorf("refunds round trip (-want +got):\n%s", d)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }

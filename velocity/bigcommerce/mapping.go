@@ -1,0 +1,707 @@
+package bigcommerce
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/velqbo/velqbo/velocity"
+)
+
+// DefaultStatuses is the default bigcommerce.statuses: the paid statuses
+// (Shipped, Partially Shipped, Awaiting Pickup, Awaiting Shipment,
+// Completed, Awaiting Fulfillment) plus Refunded and Partially Refunded,
+// which only follow a payment.
+const DefaultStatuses = "2,3,8,9,10,11,4,14"
+
+// unitPriceScale is the most fraction digits QBO keeps in a UnitPrice
+// (as reconcile assumes for refund lines).
+const unitPriceScale = 7
+
+// Config is what the mapping needs from velqbo's settings.
+type Config struct {
+	// Statuses are the status_ids that make an order reportable.
+	Statuses map[int]bool
+	// Terms maps a payment method, as NormalizeMethod gives it, to its net
+	// days: an order paid with it is on terms (reported as an Invoice).
+	Terms map[string]int
+}
+
+// DefaultConfig is the Config of a store with no bigcommerce.* settings:
+// DefaultStatuses and no terms methods.
+func DefaultConfig() Config {
+	st, _ := ParseStatuses(DefaultStatuses)
+	return Config{Statuses: st, Terms: map[string]int{}}
+}
+
+// ParseStatuses parses bigcommerce.statuses, a comma-separated list of
+// status_ids such as "2,3,8,9,10,11,4,14". It returns an error naming the
+// first bad entry: not an integer, not a BigCommerce status (0–14), or 5
+// (Cancelled, which voids and is never reported).
+func ParseStatuses(s string) (map[int]bool, error) {
+	out := map[int]bool{}
+	for part := range strings.SplitSeq(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		n, err := strconv.Atoi(part)
+		if err != nil || n < StatusIncomplete || n > StatusPartiallyRefunded {
+			return nil, fmt.Errorf("bigcommerce.statuses: %q is not a BigCommerce status id (0-14)", part)
+		}
+		if n == StatusCancelled {
+			return nil, fmt.Errorf("bigcommerce.statuses: 5 (Cancelled) cannot be reportable: a cancelled order's document is voided")
+		}
+		out[n] = true
+	}
+	if len(out) == 0 {
+		return nil, errors.New("bigcommerce.statuses: no status ids")
+	}
+	return out, nil
+}
+
+// ParseTerms parses bigcommerce.terms, a comma-separated list of
+// payment-method=net-days pairs such as "PO=30,Net 30=30". Method names are
+// matched after NormalizeMethod, so case and spacing do not matter. An
+// empty string is no terms methods. It returns an error naming the first
+// bad pair.
+func ParseTerms(s string) (map[string]int, error) {
+	out := map[string]int{}
+	for part := range strings.SplitSeq(s, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		name, days, ok := strings.Cut(part, "=")
+		method := NormalizeMethod(name)
+		if !ok || method == "" {
+			return nil, fmt.Errorf("bigcommerce.terms: %q is not METHOD=NET_DAYS", strings.TrimSpace(part))
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(days))
+		if err != nil || n < 0 || n > 3650 {
+			return nil, fmt.Errorf("bigcommerce.terms: %q: net days %q is not a whole number of days from 0 to 3650", strings.TrimSpace(part), strings.TrimSpace(days))
+		}
+		if _, dup := out[method]; dup {
+			return nil, fmt.Errorf("bigcommerce.terms: method %q is listed twice", strings.TrimSpace(name))
+		}
+		out[method] = n
+	}
+	return out, nil
+}
+
+// NormalizeMethod turns a BigCommerce payment method or refund provider
+// ("Credit Card", "PO", "Bank Deposit", "storecredit") into velqbo's
+// method key: lower case, runs of anything but letters and digits as one
+// "_" ("credit_card", "po", "bank_deposit"), and "storecredit" as
+// "store_credit". The key is what payment_method.<method> settings name,
+// so Velocity's own method names map to the same keys.
+func NormalizeMethod(s string) string {
+	var b strings.Builder
+	sep := false
+	for _, r := range strings.ToLower(s) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if sep && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			sep = false
+			b.WriteRune(r)
+			continue
+		}
+		sep = true
+	}
+	switch k := b.String(); k {
+	case "storecredit":
+		return velocity.MethodStoreCredit
+	default:
+		return k
+	}
+}
+
+// statusNames are the velocity status strings of BigCommerce's status ids.
+var statusNames = map[int]string{
+	StatusIncomplete:                 "incomplete",
+	StatusPending:                    velocity.StatusPending,
+	StatusShipped:                    velocity.StatusShipped,
+	StatusPartiallyShipped:           velocity.StatusPartiallyShipped,
+	StatusRefunded:                   velocity.StatusRefunded,
+	StatusCancelled:                  velocity.StatusCancelled,
+	StatusDeclined:                   velocity.StatusDeclined,
+	StatusAwaitingPayment:            velocity.StatusAwaitingPayment,
+	StatusAwaitingPickup:             "awaiting_pickup",
+	StatusAwaitingShipment:           velocity.StatusAwaitingShipment,
+	StatusCompleted:                  velocity.StatusCompleted,
+	StatusAwaitingFulfillment:        velocity.StatusAwaitingFulfillment,
+	StatusManualVerificationRequired: "manual_verification_required",
+	StatusDisputed:                   "disputed",
+	StatusPartiallyRefunded:          velocity.StatusPartiallyRefunded,
+}
+
+// StatusName is the velocity status string of a status_id ("status_<id>"
+// for an id BigCommerce does not define).
+func StatusName(id int) string {
+	if s, ok := statusNames[id]; ok {
+		return s
+	}
+	return "status_" + strconv.Itoa(id)
+}
+
+// OrderData is everything velqbo reads about one order. Products, when
+// nil, are taken from the order's consignments (include=
+// consignments.line_items); ShippingAddresses likewise. Fees, when nil,
+// are the order's embedded fees. Refunds are the order's v3 refunds and
+// Transactions its v3 transactions (read for terms orders only).
+type OrderData struct {
+	Order             Order
+	Products          []OrderProduct
+	ShippingAddresses []ShippingAddress
+	Shipments         []Shipment
+	Fees              []Fee
+	Refunds           []Refund
+	Transactions      []Transaction
+}
+
+// products is the order's products: d.Products, else every consignment's
+// line items, in consignment order.
+func (d *OrderData) products() []OrderProduct {
+	if d.Products != nil {
+		return d.Products
+	}
+	c := d.Order.Consignments
+	if c == nil {
+		return nil
+	}
+	var out []OrderProduct
+	for _, s := range c.Shipping {
+		out = append(out, s.LineItems.Items...)
+	}
+	for _, p := range c.Pickups {
+		out = append(out, p.LineItems.Items...)
+	}
+	for _, dl := range c.Downloads {
+		out = append(out, dl.LineItems.Items...)
+	}
+	for _, g := range c.Email.GiftCertificates {
+		out = append(out, g.LineItems.Items...)
+	}
+	return out
+}
+
+func (d *OrderData) shippingAddress() (Address, bool) {
+	if len(d.ShippingAddresses) > 0 {
+		return d.ShippingAddresses[0].Address, true
+	}
+	if c := d.Order.Consignments; c != nil && len(c.Shipping) > 0 {
+		return c.Shipping[0].Address, true
+	}
+	return Address{}, false
+}
+
+func (d *OrderData) fees() []Fee {
+	if d.Fees != nil {
+		return d.Fees
+	}
+	if d.Order.Fees != nil {
+		return d.Order.Fees.Items
+	}
+	return nil
+}
+
+// MapOrder maps one BigCommerce order onto a velocity.Order, so reconcile
+// reports it as it reports a Velocity order. docs/bigcommerce.md gives the
+// rules. It is pure: the same data and Config give the same order.
+//
+// It returns a *velocity.ObjectError (Kind "order", ID the order id) when a
+// reportable order must be blocked rather than guessed at: its figures do
+// not add up to total_inc_tax to the cent, an amount cannot be posted in
+// whole cents, a line cannot be linked, its currency is ambiguous, or it is
+// marked Refunded or Partially Refunded with no refund record. Orders that
+// are not reportable, and cancelled or deleted orders (which reconcile only
+// ever voids), are never blocked.
+func MapOrder(d *OrderData, cfg *Config) (*velocity.Order, error) {
+	if cfg == nil {
+		def := DefaultConfig()
+		cfg = &def
+	}
+	w := &d.Order
+	id := strconv.FormatInt(w.ID, 10)
+	m := &orderMapper{d: d, cfg: cfg}
+	o := &velocity.Order{
+		ID:             id,
+		Number:         id,
+		CustomerID:     strconv.FormatInt(w.CustomerID, 10),
+		Status:         StatusName(w.StatusID),
+		PaymentMethod:  NormalizeMethod(w.PaymentMethod),
+		Currency:       cmp.Or(w.DefaultCurrencyCode, w.CurrencyCode),
+		Email:          w.BillingAddress.Email,
+		BillingAddress: address(w.BillingAddress),
+		CreatedAt:      w.DateCreated.Time,
+		UpdatedAt:      cmp.Or(w.DateModified.Time, w.DateCreated.Time),
+	}
+	if sa, ok := d.shippingAddress(); ok {
+		o.ShippingAddress = address(sa)
+	}
+	if net, ok := cfg.Terms[o.PaymentMethod]; ok && o.PaymentMethod != "" {
+		o.PaymentTerms = &velocity.PaymentTerms{NetDays: net}
+	}
+	cancelled := w.StatusID == StatusCancelled || w.IsDeleted
+	reportable := cfg.Statuses[w.StatusID]
+	if cancelled {
+		// BigCommerce keeps no cancellation time; the last change is the
+		// closest. ApprovedAt is set so that reconcile voids a document it
+		// reported while the order was reportable (and creates none if it
+		// never was).
+		o.Status = velocity.StatusCancelled
+		o.CancelledAt = ptr(o.UpdatedAt)
+	}
+	if (reportable || cancelled) && !w.DateCreated.IsZero() {
+		// BigCommerce keeps no approval time: the order's creation is its
+		// date (TxnDate is this instant's day in the business time zone).
+		o.ApprovedAt = ptr(w.DateCreated.Time)
+	}
+
+	m.money(o)
+	o.Shipments = m.shipments()
+	o.Refunds = m.refunds(o)
+	if o.PaymentTerms != nil {
+		o.Payments = m.payments()
+	}
+	if reportable && !cancelled {
+		if w.DateCreated.IsZero() {
+			m.failf("date_created is missing")
+		}
+		if (w.StatusID == StatusRefunded || w.StatusID == StatusPartiallyRefunded) && len(d.Refunds) == 0 {
+			m.failf("marked %s in BigCommerce but has no refund record (a refund made outside BigCommerce): record the refund in QBO by hand, or add it in BigCommerce", cmp.Or(w.Status, StatusName(w.StatusID)))
+		}
+		m.checkCurrency()
+		if len(m.errs) > 0 {
+			return nil, &velocity.ObjectError{Kind: velocity.KindOrder, ID: id, Reason: strings.Join(m.errs, "; ")}
+		}
+	}
+	return o, nil
+}
+
+// maxReasons caps how many problems one ObjectError lists.
+const maxReasons = 8
+
+type orderMapper struct {
+	d    *OrderData
+	cfg  *Config
+	errs []string
+}
+
+func (m *orderMapper) failf(format string, args ...any) {
+	if len(m.errs) < maxReasons {
+		m.errs = append(m.errs, fmt.Sprintf(format, args...))
+	}
+}
+
+func (m *orderMapper) cents(what string, d decimal.Decimal) {
+	if !wholeCents(d) {
+		m.failf("%s %s is not whole cents", what, d)
+	}
+}
+
+// checkCurrency blocks an order whose amounts' currency is not certain:
+// BigCommerce converts between the display and transactional currencies
+// by currency_exchange_rate, and velqbo does not guess which one a figure
+// is in.
+func (m *orderMapper) checkCurrency() {
+	w := &m.d.Order
+	codes := []string{}
+	for _, c := range []string{w.CurrencyCode, w.DefaultCurrencyCode, w.StoreDefaultCurrencyCode} {
+		if c = strings.ToUpper(strings.TrimSpace(c)); c != "" && !slices.Contains(codes, c) {
+			codes = append(codes, c)
+		}
+	}
+	if len(codes) > 1 {
+		m.failf("order mixes currencies %s (exchange rate %s): velqbo reports single-currency orders only", strings.Join(codes, ", "), w.CurrencyExchangeRate)
+	}
+}
+
+// money sets the order's lines, extras, discount and total, and records
+// every reason the figures cannot be posted exactly. The document's
+// figures are BigCommerce's ex-tax ones with total_tax as the tax line, in
+// both tax modes: QBO gets every line non-taxable and the tax explicitly,
+// so the parts must add up to total_inc_tax exactly.
+func (m *orderMapper) money(o *velocity.Order) {
+	w := &m.d.Order
+	inclusive := w.IsTaxInclusivePricing
+	products := m.d.products()
+	// linesTotal is BigCommerce's own line totals, so that a line that
+	// cannot be mapped does not also show as a total mismatch.
+	linesTotal := decimal.Zero
+	if len(products) == 0 && !w.SubtotalExTax.IsZero() {
+		m.failf("subtotal_ex_tax is %s but no order products were read", w.SubtotalExTax.Decimal)
+	}
+	for _, p := range products {
+		label := fmt.Sprintf("product %d", p.ID)
+		if p.SKU != "" {
+			label += " (" + p.SKU + ")"
+		}
+		if p.IsBundledProduct && p.ParentOrderProductID != nil && *p.ParentOrderProductID != 0 {
+			// A bundle's parts: their price is the bundle line's.
+			continue
+		}
+		total := p.TotalExTax.Decimal
+		linesTotal = linesTotal.Add(total)
+		if inclusive && !p.TotalIncTax.Sub(p.TotalTax.Decimal).Equal(total) {
+			m.failf("%s: total_inc_tax %s − total_tax %s is not total_ex_tax %s", label, p.TotalIncTax.Decimal, p.TotalTax.Decimal, total)
+		}
+		m.cents(label+" total_ex_tax", total)
+		if p.Quantity <= 0 {
+			m.failf("%s: quantity %d is not positive", label, p.Quantity)
+			continue
+		}
+		qty := decimal.NewFromInt(int64(p.Quantity))
+		if p.ProductID == 0 {
+			// A custom product has no catalog entry to link: it is a
+			// custom amount, on custom_item.
+			o.CustomAmounts = append(o.CustomAmounts, velocity.CustomAmount{
+				ID:          "product-" + strconv.FormatInt(p.ID, 10),
+				Description: fmt.Sprintf("%s × %d", cmp.Or(p.Name, "Custom product"), p.Quantity),
+				Amount:      total,
+			})
+			continue
+		}
+		if p.VariantID == 0 {
+			m.failf("%s has no variant_id: velqbo links products by variant", label)
+			continue
+		}
+		unit, ok := unitPrice(p.PriceExTax.Decimal, qty, total)
+		if !ok {
+			m.failf("%s: price_ex_tax %s × %d is not the line total %s, and %s ÷ %d has more than %d decimal places", label, p.PriceExTax.Decimal, p.Quantity, total, total, p.Quantity, unitPriceScale)
+			continue
+		}
+		o.Lines = append(o.Lines, velocity.OrderLine{
+			ID:        strconv.FormatInt(p.ID, 10),
+			ProductID: strconv.FormatInt(p.VariantID, 10),
+			SKU:       p.SKU,
+			Name:      cmp.Or(p.Name, p.NameMerchant, p.NameCustomer),
+			Quantity:  qty,
+			UnitPrice: unit,
+		})
+	}
+
+	o.ShippingTotal = m.extra("shipping", w.ShippingCostExTax, w.ShippingCostIncTax, w.ShippingCostTax, inclusive)
+	o.HandlingTotal = m.extra("handling", w.HandlingCostExTax, w.HandlingCostIncTax, w.HandlingCostTax, inclusive)
+	// Gift wrapping and fees have no field of their own in the domain
+	// order (and no setting in reconcile): they are custom amounts, posted
+	// on custom_item with their description.
+	if wrap := m.extra("wrapping", w.WrappingCostExTax, w.WrappingCostIncTax, w.WrappingCostTax, inclusive); !wrap.IsZero() {
+		o.CustomAmounts = append(o.CustomAmounts, velocity.CustomAmount{ID: "wrapping", Description: "Gift wrapping", Amount: wrap})
+	}
+	for _, f := range m.d.fees() {
+		amt := m.extra(fmt.Sprintf("fee %d", f.ID), f.CostExTax, f.CostIncTax, f.CostTax, inclusive)
+		if amt.IsZero() {
+			continue
+		}
+		o.CustomAmounts = append(o.CustomAmounts, velocity.CustomAmount{
+			ID:          "fee-" + strconv.FormatInt(f.ID, 10),
+			Description: cmp.Or(f.DisplayNameMerchant, f.DisplayNameCustomer, "Fee"),
+			Amount:      amt,
+		})
+	}
+	o.TaxTotal = w.TotalTax.Decimal
+	m.cents("total_tax", o.TaxTotal)
+	// Coupons and order-level discounts are the discount; store credit and
+	// gift certificates paid for the order and are not discounts.
+	o.DiscountTotal = w.DiscountAmount.Add(w.CouponDiscount.Decimal)
+	m.cents("discount_amount + coupon_discount", o.DiscountTotal)
+	o.Total = w.TotalIncTax.Decimal
+	m.cents("total_inc_tax", o.Total)
+	extras := o.CustomTotal()
+	for _, c := range o.CustomAmounts {
+		if strings.HasPrefix(c.ID, "product-") {
+			extras = extras.Sub(c.Amount) // already in linesTotal
+		}
+	}
+	parts := linesTotal.Add(o.ShippingTotal).Add(o.HandlingTotal).Add(extras).Add(o.TaxTotal).Sub(o.DiscountTotal)
+	if !parts.Equal(o.Total) {
+		m.failf("total_inc_tax %s is not the sum of its parts %s (lines %s + shipping %s + handling %s + wrapping and fees %s + tax %s − discounts %s)",
+			o.Total, parts, linesTotal, o.ShippingTotal, o.HandlingTotal, extras, o.TaxTotal, o.DiscountTotal)
+	}
+}
+
+// extra is an ex-tax amount (shipping, handling, wrapping, a fee); with
+// tax-inclusive pricing its inc-tax figure, the actual one, must be the
+// ex-tax one plus its tax.
+func (m *orderMapper) extra(what string, ex, inc, tax Money, inclusive bool) decimal.Decimal {
+	if inclusive && !inc.Sub(tax.Decimal).Equal(ex.Decimal) {
+		m.failf("%s: inc-tax %s − tax %s is not ex-tax %s", what, inc.Decimal, tax.Decimal, ex.Decimal)
+	}
+	m.cents(what, ex.Decimal)
+	return ex.Decimal
+}
+
+// unitPrice is the unit price that reproduces the line total exactly:
+// price when price × qty is the total, else total ÷ qty when QBO can hold
+// it (at most unitPriceScale places).
+func unitPrice(price, qty, total decimal.Decimal) (decimal.Decimal, bool) {
+	if price.Mul(qty).Equal(total) {
+		return price, true
+	}
+	u := total.DivRound(qty, unitPriceScale)
+	if u.Mul(qty).Equal(total) {
+		return u, true
+	}
+	return decimal.Decimal{}, false
+}
+
+// shipments maps the v2 shipments. A BigCommerce shipment is created when
+// the goods ship, so its creation is its ship time.
+func (m *orderMapper) shipments() []velocity.Shipment {
+	var out []velocity.Shipment
+	for _, s := range m.d.Shipments {
+		vs := velocity.Shipment{
+			ID:             strconv.FormatInt(s.ID, 10),
+			CreatedAt:      s.DateCreated.Time,
+			Carrier:        cmp.Or(s.ShippingProviderDisplayName, s.TrackingCarrier, s.ShippingProvider),
+			Method:         s.ShippingMethod,
+			TrackingNumber: s.TrackingNumber,
+		}
+		if !s.DateCreated.IsZero() {
+			vs.ShippedAt = ptr(s.DateCreated.Time)
+		}
+		for _, it := range s.Items {
+			vs.Items = append(vs.Items, velocity.ShipmentItem{
+				LineID:   strconv.FormatInt(it.OrderProductID, 10),
+				Quantity: decimal.NewFromInt(int64(it.Quantity)),
+			})
+		}
+		out = append(out, vs)
+	}
+	return out
+}
+
+// refunds maps the v3 refunds. Each item becomes a line by its type and
+// the refund's tax a tax line; reconcile blocks a refund whose lines do
+// not add up to its total_amount. A product line's amount is its
+// requested_amount when BigCommerce gives one, else quantity × the line's
+// price_ex_tax; adjustments reduce the item they belong to.
+func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
+	if len(m.d.Refunds) == 0 {
+		return nil
+	}
+	byID := map[int64]OrderProduct{}
+	for _, p := range m.d.products() {
+		byID[p.ID] = p
+	}
+	fees := map[int64]Fee{}
+	for _, f := range m.d.fees() {
+		fees[f.ID] = f
+	}
+	out := make([]velocity.Refund, 0, len(m.d.Refunds))
+	for _, r := range m.d.Refunds {
+		vr := velocity.Refund{
+			ID:            strconv.FormatInt(r.ID, 10),
+			CreatedAt:     r.Created,
+			Reason:        r.Reason,
+			Total:         r.TotalAmount.Decimal,
+			PaymentMethod: refundMethod(r, o.PaymentMethod),
+		}
+		for _, it := range r.Items {
+			amt := decimal.Zero
+			if it.RequestedAmount != nil {
+				amt = it.RequestedAmount.Decimal
+			}
+			for _, a := range it.Adjustments {
+				amt = amt.Add(a.Amount.Decimal)
+			}
+			line := velocity.RefundLine{Amount: amt, Description: it.Reason}
+			switch it.ItemType {
+			case ItemProduct:
+				line.Kind = velocity.RefundProduct
+				line.LineID = strconv.FormatInt(it.ItemID, 10)
+				line.Quantity = decimal.NewFromInt(int64(it.Quantity))
+				if it.RequestedAmount == nil || it.RequestedAmount.IsZero() {
+					if p, ok := byID[it.ItemID]; ok {
+						line.Amount = p.PriceExTax.Mul(line.Quantity).Add(amt)
+					}
+				}
+			case ItemShipping:
+				line.Kind = velocity.RefundShipping
+			case ItemHandling:
+				line.Kind = velocity.RefundHandling
+			case ItemGiftWrapping:
+				line.Kind = velocity.RefundCustom
+				line.Description = cmp.Or(it.Reason, "Gift wrapping refund")
+				if it.RequestedAmount == nil || it.RequestedAmount.IsZero() {
+					if p, ok := byID[it.ItemID]; ok {
+						line.Amount = p.WrappingCostExTax.Add(amt)
+					}
+				}
+			case ItemFee:
+				line.Kind = velocity.RefundCustom
+				name := "Fee"
+				if f, ok := fees[it.ItemID]; ok {
+					name = cmp.Or(f.DisplayNameMerchant, f.DisplayNameCustomer, name)
+				}
+				line.Description = cmp.Or(it.Reason, name+" refund")
+			case ItemOrder:
+				line.Kind = velocity.RefundCustom
+				line.Description = cmp.Or(it.Reason, r.Reason, "Order refund")
+			default:
+				// reconcile blocks the refund on the unknown kind.
+				line.Kind = strings.ToLower(it.ItemType)
+			}
+			vr.Lines = append(vr.Lines, line)
+		}
+		if !r.TotalTax.IsZero() {
+			vr.Lines = append(vr.Lines, velocity.RefundLine{Kind: velocity.RefundTax, Amount: r.TotalTax.Decimal, Description: "Tax refund"})
+		}
+		out = append(out, vr)
+	}
+	return out
+}
+
+// refundMethod is how a refund was paid back: store credit when every
+// payment went to store credit, else the order's own payment method (the
+// money goes back the way it came).
+func refundMethod(r Refund, orderMethod string) string {
+	if len(r.Payments) > 0 && !slices.ContainsFunc(r.Payments, func(p RefundPayment) bool {
+		return NormalizeMethod(p.ProviderID) != velocity.MethodStoreCredit
+	}) {
+		return velocity.MethodStoreCredit
+	}
+	return orderMethod
+}
+
+// payments maps a terms order's successful transactions: purchase,
+// capture and settled events with status ok, test ones left out. A
+// transaction that refers to one already counted (a settlement of a
+// capture) is the same money and is not counted again.
+func (m *orderMapper) payments() []velocity.Payment {
+	txns := slices.Clone(m.d.Transactions)
+	slices.SortStableFunc(txns, func(a, b Transaction) int { return cmp.Compare(a.ID, b.ID) })
+	counted := map[int64]bool{}
+	var out []velocity.Payment
+	for _, t := range txns {
+		switch t.Event {
+		case EventPurchase, EventCapture, EventSettled:
+		default:
+			continue
+		}
+		if t.Status != TransactionOK || t.Test {
+			continue
+		}
+		if ref := t.ReferenceTransactionID; ref != nil && counted[*ref] {
+			counted[t.ID] = true
+			continue
+		}
+		counted[t.ID] = true
+		method := t.Method
+		switch {
+		case t.Offline != nil && t.Offline.DisplayName != "":
+			method = t.Offline.DisplayName
+		case t.Custom != nil && t.Custom.PaymentMethod != "":
+			method = t.Custom.PaymentMethod
+		}
+		out = append(out, velocity.Payment{
+			ID:        strconv.FormatInt(t.ID, 10),
+			CreatedAt: t.DateCreated,
+			Amount:    t.Amount.Decimal,
+			Method:    NormalizeMethod(method),
+			Reference: string(t.GatewayTransactionID),
+		})
+	}
+	return out
+}
+
+// address maps a v2 address; the name is first and last name.
+func address(a Address) velocity.Address {
+	return velocity.Address{
+		Name:       strings.TrimSpace(a.FirstName + " " + a.LastName),
+		Company:    a.Company,
+		Line1:      a.Street1,
+		Line2:      a.Street2,
+		City:       a.City,
+		State:      a.State,
+		PostalCode: a.Zip,
+		Country:    cmp.Or(a.Country, a.CountryISO2),
+		Phone:      a.Phone,
+	}
+}
+
+// MapCustomer maps a v3 customer. Its first address (in BigCommerce's
+// order) is both the billing and the shipping address: BigCommerce does
+// not mark a default.
+func MapCustomer(c *Customer) *velocity.Customer {
+	vc := &velocity.Customer{
+		ID:        strconv.FormatInt(c.ID, 10),
+		FirstName: c.FirstName,
+		LastName:  c.LastName,
+		Company:   c.Company,
+		Email:     c.Email,
+		Phone:     c.Phone,
+		UpdatedAt: cmp.Or(c.DateModified, c.DateCreated),
+	}
+	if len(c.Addresses) > 0 {
+		a := c.Addresses[0]
+		va := velocity.Address{
+			Name:       strings.TrimSpace(a.FirstName + " " + a.LastName),
+			Company:    a.Company,
+			Line1:      a.Address1,
+			Line2:      a.Address2,
+			City:       a.City,
+			State:      a.StateOrProvince,
+			PostalCode: a.PostalCode,
+			Country:    cmp.Or(a.Country, a.CountryCode),
+			Phone:      a.Phone,
+		}
+		vc.BillingAddress, vc.ShippingAddress = va, va
+	}
+	return vc
+}
+
+// MapProduct maps a v3 catalog product to one velocity.Product per
+// variant: orders link by variant, and QBO items by the variant's SKU. A
+// product without options is its base variant. The name carries the
+// variant's option labels ("Glove (Size: L)"); the price is the variant's,
+// else the product's. A product read without its variants maps to its
+// base variant alone; it returns a *velocity.ObjectError (Kind "product")
+// when it has neither.
+func MapProduct(p *Product) ([]*velocity.Product, error) {
+	active := p.Availability != "disabled"
+	updated := cmp.Or(p.DateModified, p.DateCreated)
+	if len(p.Variants) == 0 {
+		if p.BaseVariantID == nil || *p.BaseVariantID == 0 {
+			return nil, &velocity.ObjectError{Kind: velocity.KindProduct, ID: strconv.FormatInt(p.ID, 10),
+				Reason: "no variants and no base_variant_id: read products with include=variants"}
+		}
+		return []*velocity.Product{{ID: strconv.FormatInt(*p.BaseVariantID, 10), SKU: p.SKU, Name: p.Name,
+			Price: p.Price.Decimal, Active: active, UpdatedAt: updated}}, nil
+	}
+	out := make([]*velocity.Product, 0, len(p.Variants))
+	for _, v := range p.Variants {
+		name := p.Name
+		var opts []string
+		for _, ov := range v.OptionValues {
+			opts = append(opts, cmp.Or(ov.OptionDisplayName, "Option")+": "+ov.Label)
+		}
+		if len(opts) > 0 {
+			name += " (" + strings.Join(opts, ", ") + ")"
+		}
+		price := p.Price.Decimal
+		if v.Price != nil {
+			price = v.Price.Decimal
+		}
+		out = append(out, &velocity.Product{
+			ID:        strconv.FormatInt(v.ID, 10),
+			SKU:       cmp.Or(v.SKU, p.SKU),
+			Name:      name,
+			Price:     price,
+			Active:    active && !v.PurchasingDisabled,
+			UpdatedAt: updated,
+		})
+	}
+	return out, nil
+}
+
+func wholeCents(d decimal.Decimal) bool { return d.Equal(d.Truncate(2)) }
+
+func ptr[T any](v T) *T { return &v }
