@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/web"
+	"github.com/velqbo/velqbo/internal/clock"
+	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
+)
+
+// consoleBackend is web.Backend over m: every screen calls the same
+// wiring (openStore, connectQBO, newReconciler, withLease …) as the
+// command it stands for. Each screen's methods are in console_<screen>.go.
+type consoleBackend struct {
+	m  *Main
+	st *schema.Store
+}
+
+var _ web.Backend = (*consoleBackend)(nil)
+
+// newConsole builds the console over m's configuration and the open ledger
+// st (which the caller closes after the console is done).
+func (m *Main) newConsole(st *schema.Store) (*web.Server, error) {
+	app := web.QBOAppProduction
+	if m.Config.QBO.Env == "sandbox" {
+		app = web.QBOAppSandbox
+	}
+	return web.New(web.Config{
+		Backend:   &consoleBackend{m: m, st: st},
+		Clock:     mainClock{m.Now},
+		Location:  m.Config.Location(),
+		Log:       m.Log,
+		QBOAppURL: app,
+	})
+}
+
+// mainClock is m.Now as a clock.Clock (the console never sleeps).
+type mainClock struct{ now func() time.Time }
+
+func (c mainClock) Now() time.Time { return c.now() }
+
+func (c mainClock) Sleep(ctx context.Context, d time.Duration) error {
+	return clock.Real{}.Sleep(ctx, d)
+}
+
+func (b *consoleBackend) Store() *schema.Store { return b.st }
+
+func (b *consoleBackend) WithLease(ctx context.Context, need web.Need, fn func(r *reconcile.Reconciler) error) error {
+	build := b.m.newReconciler
+	switch need {
+	case web.NeedLedger:
+		build = b.m.ledgerOnly
+	case web.NeedQBO:
+		build = b.m.qboOnly
+	}
+	return consoleErr(b.m.withLease(ctx, build, fn))
+}
+
+func (b *consoleBackend) QBO(ctx context.Context) (*qbo.Client, string, error) {
+	conn, err := b.m.connectQBO(ctx, b.st)
+	if err != nil {
+		return nil, "", consoleErr(err)
+	}
+	return conn.Client, conn.Realm, nil
+}
+
+// consoleErr marks the CLI's "not connected" with web.ErrNotConnected
+// (pages then point to Integrations) and a held run lease with
+// web.ErrRunInProgress; other errors pass unchanged.
+func consoleErr(err error) error {
+	switch {
+	case errors.Is(err, errNotConnected):
+		return fmt.Errorf("%w: %w", web.ErrNotConnected, err)
+	case errors.Is(err, daemon.ErrRunLeaseHeld):
+		return fmt.Errorf("%w: %w", web.ErrRunInProgress, err)
+	}
+	return err
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestConsoleLogin(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected())
+	h.addUser(t, "alice", "admin")
+	tests := []struct {
+		name, user, password string
+		wantCode             int
+		wantLocation         string
+		wantBody             string
+	}{
+		{name: "right password", user: "alice", password: consolePassword, wantCode: http.StatusSeeOther, wantLocation: "/"},
+		{name: "wrong password", user: "alice", password: "not the password", wantCode: http.StatusUnauthorized, wantBody: "Wrong name or password."},
+		{name: "no such user", user: "mallory", password: consolePassword, wantCode: http.StatusUnauthorized, wantBody: "Wrong name or password."},
+		{name: "empty", wantCode: http.StatusUnauthorized, wantBody: "Wrong name or password."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := h.anonymous(t)
+			r := c.postForm(t, "/login", url.Values{"name": {tt.user}, "password": {tt.password}}, "same-origin", false)
+			if r.Code != tt.wantCode {
+				t.Fatalf("got status %d; want %d\n%s", r.Code, tt.wantCode, r.Body)
+			}
+			if got := r.Location(); got != tt.wantLocation {
+				t.Errorf("got Location %q; want %q", got, tt.wantLocation)
+			}
+			if !strings.Contains(r.Body, tt.wantBody) {
+				t.Errorf("got body without %q:\n%s", tt.wantBody, r.Body)
+			}
+			if tt.wantCode != http.StatusSeeOther {
+				return
+			}
+			var session *http.Cookie
+			for _, ck := range r.Header.Values("Set-Cookie") {
+				if strings.HasPrefix(ck, "velqbo_session=") {
+					session = &http.Cookie{Raw: ck}
+					for _, want := range []string{"HttpOnly", "SameSite=Strict", "Path=/"} {
+						if !strings.Contains(ck, want) {
+							t.Errorf("got session cookie %q; want it %s", ck, want)
+						}
+					}
+				}
+			}
+			if session == nil {
+				t.Fatalf("got no session cookie: %v", r.Header)
+			}
+			home := c.get(t, "/").wantCode(t, http.StatusOK)
+			if !strings.Contains(home.Body, "alice") {
+				t.Errorf("got a home page without the user's name:\n%s", home.Body)
+			}
+		})
+	}
+}
+
+func TestConsoleLoginNext(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected())
+	h.addUser(t, "alice", "admin")
+	tests := []struct{ next, want string }{
+		{"/customers?q=a", "/customers?q=a"},
+		{"//evil.example/x", "/"},
+		{"https://evil.example/", "/"},
+		{`/\evil.example`, "/"},
+		{"", "/"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.next, func(t *testing.T) {
+			r := h.anonymous(t).postForm(t, "/login", url.Values{"name": {"alice"}, "password": {consolePassword}, "next": {tt.next}}, "same-origin", false)
+			if got := r.Location(); got != tt.want {
+				t.Errorf("got Location %q; want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestConsoleAuthRequired(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected())
+	r := h.anonymous(t).get(t, "/customers?q=x").wantCode(t, http.StatusFound)
+	if got, want := r.Location(), "/login?next="+url.QueryEscape("/customers?q=x"); got != want {
+		t.Errorf("got Location %q; want %q", got, want)
+	}
+	h.checkProtected(t, http.MethodGet, "/", nil, false)
+	h.checkProtected(t, http.MethodPost, "/logout", nil, false)
+	// The login page and the stylesheet are open.
+	h.anonymous(t).get(t, "/login").wantCode(t, http.StatusOK)
+	h.anonymous(t).get(t, "/static/console.css").wantCode(t, http.StatusOK)
+}
+
+func TestConsoleLogout(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected())
+	c := h.login(t, "admin")
+	r := c.post(t, "/logout", nil).wantCode(t, http.StatusSeeOther)
+	if got := r.Location(); got != "/login" {
+		t.Errorf("got Location %q; want /login", got)
+	}
+	if r := c.get(t, "/"); r.Code != http.StatusFound {
+		t.Errorf("GET / after logout: status %d; want 302", r.Code)
+	}
+	n, err := h.store.CountConsoleSessions(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("got %d sessions after logout; want 0", n)
+	}
+}
+
+func TestConsoleSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected())
+	for _, path := range []string{"/login", "/", "/static/console.css"} {
+		t.Run(path, func(t *testing.T) {
+			r := h.login(t, "viewer").get(t, path)
+			for k, want := range map[string]string{
+				"X-Frame-Options":        "DENY",
+				"X-Content-Type-Options": "nosniff",
+				"Referrer-Policy":        "same-origin",
+			} {
+				if got := r.Header.Get(k); got != want {
+					t.Errorf("got %s %q; want %q", k, got, want)
+				}
+			}
+			csp := r.Header.Get("Content-Security-Policy")
+			for _, want := range []string{"default-src 'self'", "frame-ancestors 'none'"} {
+				if !strings.Contains(csp, want) {
+					t.Errorf("got Content-Security-Policy %q; want it to contain %q", csp, want)
+				}
+			}
+		})
+	}
+}
+
+func TestConsoleEscapesUserName(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected())
+	h.addUser(t, `<script>alert(1)</script>`, "admin")
+	c := h.anonymous(t)
+	c.postForm(t, "/login", url.Values{"name": {`<script>alert(1)</script>`}, "password": {consolePassword}}, "same-origin", false).wantCode(t, http.StatusSeeOther)
+	r := c.get(t, "/").wantCode(t, http.StatusOK)
+	if strings.Contains(r.Body, "<script>alert(1)") {
+		t.Errorf("got the user's name unescaped:\n%s", r.Body)
+	}
+	if !strings.Contains(r.Body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Errorf("got no escaped user name:\n%s", r.Body)
+	}
+}

@@ -1,0 +1,7 @@
+package web
+
+import "net/http"
+
+// routesIntegrations registers the Integrations screen's routes.
+func (s *Server) routesIntegrations(mux *http.ServeMux) {
+}
