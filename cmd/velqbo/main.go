@@ -571,6 +571,27 @@ ledger is a temporary file, deleted at the end.`,
 				{"velqbo products link prod_7 21", "link Velocity product prod_7 to QBO item 21"},
 			},
 		}),
+		usersCommand().with(docs{
+			summary: "manage the web console's local accounts",
+			args:    "add|list|remove|passwd ...",
+			long: `A console user is an admin (may change things) or a viewer (sees
+everything, changes nothing). The password is read from the terminal
+without echo, asked twice, or else from the first line of stdin; it must
+have at least 12 characters and is stored as an argon2id hash. Removing a
+user or changing a password ends the user's sessions. See docs/console.md.`,
+			subs: []subcommand{
+				{"add", "NAME --role admin|viewer", "create a user; the password is read as above"},
+				{"list", "[--json]", "the users, their roles and how many sessions each has"},
+				{"remove", "NAME", "delete a user and end their sessions"},
+				{"passwd", "NAME", "set a new password and end the user's sessions"},
+			},
+			globals: globalsStore,
+			examples: []example{
+				{"velqbo users add alice --role admin", "asks for alice's password twice"},
+				{"velqbo users add bob --role viewer < pw.txt", "the password from the first line of a file (or a pipe)"},
+				{"velqbo users list", "who may log in"},
+			},
+		}),
 		completionCommand().with(docs{
 			summary: "print the shell completion script for bash, zsh or fish",
 			args:    "bash|zsh|fish",
