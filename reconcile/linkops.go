@@ -85,12 +85,8 @@ func CustomerName(c *velocity.Customer) string {
 func ListLinks(ctx context.Context, src velocity.Source, st LinkLister, kind schema.LinkKind, f LinkFilter) (LinkList, error) {
 	var blocking map[string]int
 	if f.Blocking || f.Counts {
-		subject := SubjectCustomer
-		if kind == schema.ProductLinks {
-			subject = SubjectProduct
-		}
 		var err error
-		if blocking, err = st.BlockedOrdersBySubject(ctx, string(subject)); err != nil {
+		if blocking, err = st.BlockedOrdersBySubject(ctx, string(linkSubject(kind))); err != nil {
 			return LinkList{}, err
 		}
 	}
@@ -379,4 +375,28 @@ func scanRecord[T any](seq func(func(*T, error) bool), id string, idOf func(*T) 
 		}
 	}
 	return nil, fmt.Errorf("find %s: %w", id, velocity.ErrNotFound)
+}
+
+// BlockedOrdersCounter counts blocked orders by their reasons' subject;
+// *schema.Store implements it.
+type BlockedOrdersCounter interface {
+	BlockedOrdersBySubject(ctx context.Context, subjectKind string) (map[string]int, error)
+}
+
+// linkSubject is the reasons' subject kind of a link kind's records.
+func linkSubject(kind schema.LinkKind) SubjectKind {
+	if kind == schema.ProductLinks {
+		return SubjectProduct
+	}
+	return SubjectCustomer
+}
+
+// BlockedOrders is how many orders Velocity customer or product id blocks
+// now: the blocked rows whose reasons name it. Errors are the store's.
+func BlockedOrders(ctx context.Context, st BlockedOrdersCounter, kind schema.LinkKind, id string) (int, error) {
+	counts, err := st.BlockedOrdersBySubject(ctx, string(linkSubject(kind)))
+	if err != nil {
+		return 0, err
+	}
+	return counts[id], nil
 }
