@@ -7,6 +7,7 @@ import (
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
 )
 
 // Backend is the console's access to the engine. Its implementation lives
@@ -36,9 +37,64 @@ type Backend interface {
 
 	// --- settings ---
 
-	// --- customers ---
+	// --- customers (and the link methods the Products screen shares) ---
+
+	// Customers lists the Velocity customers with their links and the
+	// orders each blocks, as f selects (reconcile.ListLinks). Errors: one
+	// matching reconcile.ErrSourceUnavailable, the store's.
+	Customers(ctx context.Context, f reconcile.LinkFilter) (reconcile.LinkList, error)
+	// Customer reads one Velocity customer and its link (nil: unlinked).
+	// Errors: velocity.ErrNotFound, *velocity.ObjectError, one matching
+	// reconcile.ErrSourceUnavailable, the store's.
+	Customer(ctx context.Context, id string) (*velocity.Customer, *schema.Link, error)
+	// BlockedOrders is how many orders Velocity customer or product id
+	// blocks now. Errors are the store's.
+	BlockedOrders(ctx context.Context, kind schema.LinkKind, id string) (int, error)
+	// SearchQBOCustomers is one page of the QBO customers whose name,
+	// company or email contains text (reconcile.SearchQBOCustomers).
+	// Errors: ErrNotConnected, the qbo client's.
+	SearchQBOCustomers(ctx context.Context, text string, page reconcile.SearchPage) (reconcile.Found[reconcile.QBOCustomer], error)
+	// Suggest proposes QBO records for a Velocity customer or product
+	// (reconcile.Suggest). Errors: ErrNotConnected, the source's, the qbo
+	// client's.
+	Suggest(ctx context.Context, kind schema.LinkKind, id string) ([]reconcile.Suggestion, error)
+	// Link links a Velocity customer or product to a QBO record as
+	// `customers link` / `products link` do, force as their --force
+	// (reconcile.Linker.Link). Errors: *reconcile.LinkRefusedError,
+	// ErrNotConnected, the source's, QBO's, the store's.
+	Link(ctx context.Context, kind schema.LinkKind, velocityID, qboID string, force bool) (reconcile.LinkResult, error)
+	// Unlink deletes a link (`customers unlink`). Errors: one matching
+	// schema.ErrNotFound when there was none, the store's.
+	Unlink(ctx context.Context, kind schema.LinkKind, velocityID string) error
+	// CreateCustomer is `customers create` (reconcile.CustomerCreator).
+	// Errors: *reconcile.AlreadyLinkedError,
+	// *reconcile.ExistingCustomersError, *reconcile.NameTakenError,
+	// *reconcile.LinkRefusedError, ErrNotConnected, the source's, QBO's,
+	// the store's.
+	CreateCustomer(ctx context.Context, id string, opts reconcile.CreateOptions) (reconcile.CreateResult, error)
+	// PlanProfileSync reads both records of linked customer id and the
+	// changes keeping keep's profile makes (reconcile.ProfileSyncer.Plan).
+	// Errors: one matching schema.ErrNotFound when id is not linked,
+	// velocity.ErrNotFound, *reconcile.QBOCustomerGoneError,
+	// ErrNotConnected, the clients'.
+	PlanProfileSync(ctx context.Context, id, keep string) (reconcile.ProfileSync, error)
+	// ApplyProfileSync plans again and writes the changes if their digest
+	// is still confirmed (`customers sync --keep`). Errors: those of
+	// PlanProfileSync, *reconcile.SyncChangedError, a configuration error
+	// when keep is qbo and the source is an export file.
+	ApplyProfileSync(ctx context.Context, id, keep, confirmed string) (reconcile.ProfileSync, error)
 
 	// --- products ---
+
+	// Products lists the Velocity products as Customers does.
+	Products(ctx context.Context, f reconcile.LinkFilter) (reconcile.LinkList, error)
+	// Product reads one Velocity product and its link (nil: unlinked).
+	// Errors as Customer.
+	Product(ctx context.Context, id string) (*velocity.Product, *schema.Link, error)
+	// SearchQBOItems is one page of the QBO items whose name or SKU
+	// contains text (reconcile.SearchQBOItems). Errors as
+	// SearchQBOCustomers.
+	SearchQBOItems(ctx context.Context, text string, page reconcile.SearchPage) (reconcile.Found[reconcile.QBOItem], error)
 
 	// --- orders ---
 
