@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -334,3 +335,24 @@ func TestConsoleCustomers_Sync(t *testing.T) {
 		}
 	})
 }
+
+func TestConsoleCustomers_Paging(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0))
+	for i := range listPageSizeForTest + 5 {
+		id := fmt.Sprintf("cus_p%03d", i)
+		h.velocity.AddCustomer(velocity.Customer{ID: id, Number: id, Company: "Paged " + id, Email: id + "@example.com"})
+	}
+	viewer := h.login(t, "viewer")
+	first := viewer.get(t, "/customers?q=paged").wantCode(t, http.StatusOK).wantBody(t, `id="next-page"`, `href="/customers/cus_p000"`)
+	if strings.Contains(first.Body, `href="/customers/cus_p050"`) || strings.Contains(first.Body, `id="prev-page"`) {
+		t.Errorf("page 1: got a record of page 2 or a previous link")
+	}
+	second := viewer.get(t, "/customers?page=2&q=paged").wantCode(t, http.StatusOK).wantBody(t, `href="/customers/cus_p054"`, `id="prev-page"`)
+	if strings.Contains(second.Body, `href="/customers/cus_p049"`) || strings.Contains(second.Body, `id="next-page"`) {
+		t.Errorf("page 2: got a record of page 1 or a next link")
+	}
+}
+
+// listPageSizeForTest is the console's list page size.
+const listPageSizeForTest = 50
