@@ -249,7 +249,10 @@ func MapOrder(d *OrderData, cfg *Config) (*velocity.Order, error) {
 		o.PaymentTerms = &velocity.PaymentTerms{NetDays: net}
 	}
 	cancelled := w.StatusID == StatusCancelled || w.IsDeleted
-	reportable := cfg.Statuses[w.StatusID]
+	// A terms order waits in Awaiting Payment until its customer pays:
+	// that wait is the receivable its Invoice records, so it is reportable
+	// there too.
+	reportable := cfg.Statuses[w.StatusID] || (o.PaymentTerms != nil && w.StatusID == StatusAwaitingPayment)
 	if cancelled {
 		// BigCommerce keeps no cancellation time; the last change is the
 		// closest. ApprovedAt is set so that reconcile voids a document it
@@ -504,6 +507,7 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 			Total:         r.TotalAmount.Decimal,
 			PaymentMethod: refundMethod(r, o.PaymentMethod),
 		}
+		var exempt []bool
 		for _, it := range r.Items {
 			amt := decimal.Zero
 			if it.RequestedAmount != nil {
@@ -513,6 +517,7 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				amt = amt.Add(a.Amount.Decimal)
 			}
 			line := velocity.RefundLine{Amount: amt, Description: it.Reason}
+			isExempt := false
 			switch it.ItemType {
 			case ItemProduct:
 				line.Kind = velocity.RefundProduct
@@ -520,7 +525,11 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				line.Quantity = decimal.NewFromInt(int64(it.Quantity))
 				if it.RequestedAmount == nil || it.RequestedAmount.IsZero() {
 					if p, ok := byID[it.ItemID]; ok {
-						line.Amount = p.PriceExTax.Mul(line.Quantity).Add(amt)
+						price := p.PriceExTax
+						if m.d.Order.IsTaxInclusivePricing {
+							price = p.PriceIncTax
+						}
+						line.Amount = price.Mul(line.Quantity).Add(amt)
 					}
 				}
 			case ItemShipping:
@@ -532,7 +541,11 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				line.Description = cmp.Or(it.Reason, "Gift wrapping refund")
 				if it.RequestedAmount == nil || it.RequestedAmount.IsZero() {
 					if p, ok := byID[it.ItemID]; ok {
-						line.Amount = p.WrappingCostExTax.Add(amt)
+						cost := p.WrappingCostExTax
+						if m.d.Order.IsTaxInclusivePricing {
+							cost = p.WrappingCostIncTax
+						}
+						line.Amount = cost.Add(amt)
 					}
 				}
 			case ItemFee:
@@ -543,6 +556,7 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				}
 				line.Description = cmp.Or(it.Reason, name+" refund")
 			case ItemOrder:
+				isExempt = true
 				line.Kind = velocity.RefundCustom
 				line.Description = cmp.Or(it.Reason, r.Reason, "Order refund")
 			default:
@@ -550,13 +564,60 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				line.Kind = strings.ToLower(it.ItemType)
 			}
 			vr.Lines = append(vr.Lines, line)
+			exempt = append(exempt, isExempt)
 		}
-		if !r.TotalTax.IsZero() {
-			vr.Lines = append(vr.Lines, velocity.RefundLine{Kind: velocity.RefundTax, Amount: r.TotalTax.Decimal, Description: "Tax refund"})
-		}
+		vr.Lines = withRefundTax(vr.Lines, exempt, r.TotalTax.Decimal, r.TotalAmount.Decimal)
 		out = append(out, vr)
 	}
 	return out
+}
+
+// withRefundTax adds the refund's tax as a tax line. BigCommerce gives
+// item amounts in the store's pricing mode: ex-tax, with total_amount =
+// items + total_tax (its documented example, is_tax_included false), or
+// tax-inclusive, with total_amount = items. The figures tell which. In the
+// inclusive form the tax is inside the items, and v3 gives no per-item
+// tax: it is taken out of the taxable items (all but ORDER, which is
+// tax-exempt) in proportion to their amounts, rounded to the cent, the
+// remainder on the largest, so the refund still totals total_amount and
+// QBO's tax item gets the refunded tax.
+func withRefundTax(lines []velocity.RefundLine, exempt []bool, tax, total decimal.Decimal) []velocity.RefundLine {
+	if tax.IsZero() {
+		return lines
+	}
+	items := decimal.Zero
+	for _, l := range lines {
+		items = items.Add(l.Amount)
+	}
+	taxLine := velocity.RefundLine{Kind: velocity.RefundTax, Amount: tax, Description: "Tax refund"}
+	if !items.Equal(total) {
+		return append(lines, taxLine)
+	}
+	base, largest := decimal.Zero, -1
+	for i, l := range lines {
+		if exempt[i] || !l.Amount.IsPositive() {
+			continue
+		}
+		base = base.Add(l.Amount)
+		if largest < 0 || l.Amount.GreaterThan(lines[largest].Amount) {
+			largest = i
+		}
+	}
+	if largest < 0 {
+		return append(lines, taxLine)
+	}
+	out := slices.Clone(lines)
+	left := tax
+	for i, l := range lines {
+		if i == largest || exempt[i] || !l.Amount.IsPositive() {
+			continue
+		}
+		share := tax.Mul(l.Amount).Div(base).Round(2)
+		out[i].Amount = l.Amount.Sub(share)
+		left = left.Sub(share)
+	}
+	out[largest].Amount = out[largest].Amount.Sub(left)
+	return append(out, taxLine)
 }
 
 // refundMethod is how a refund was paid back: store credit when every

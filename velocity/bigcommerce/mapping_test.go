@@ -188,6 +188,36 @@ func TestMapOrder_Rules(t *testing.T) {
 			},
 		},
 		{
+			name: "terms order awaiting payment is reported", terms: "PO=30",
+			edit: func(d *OrderData) { d.Order.PaymentMethod = "PO"; d.Order.StatusID = StatusAwaitingPayment },
+			want: func(o *velocity.Order) {
+				o.PaymentMethod, o.Status = "po", velocity.StatusAwaitingPayment
+				o.PaymentTerms = &velocity.PaymentTerms{NetDays: 30}
+			},
+		},
+		{
+			name: "tax-inclusive refund takes its tax out of the taxable items",
+			edit: func(d *OrderData) {
+				d.Order.StatusID = StatusPartiallyRefunded
+				d.Refunds = []Refund{{ID: 71, Created: modified, TotalAmount: MustAmount("11.00"), TotalTax: MustAmount("1.00"),
+					Items: []RefundItem{
+						{ItemType: ItemProduct, ItemID: 11, Quantity: 1, RequestedAmount: ptr(MustAmount("6"))},
+						{ItemType: ItemShipping, ItemID: 9, RequestedAmount: ptr(MustAmount("3"))},
+						{ItemType: ItemOrder, ItemID: 500, RequestedAmount: ptr(MustAmount("2"))},
+					}}}
+			},
+			want: func(o *velocity.Order) {
+				o.Status = velocity.StatusPartiallyRefunded
+				o.Refunds = []velocity.Refund{{ID: "71", CreatedAt: modified, PaymentMethod: velocity.MethodCreditCard, Total: dec("11"),
+					Lines: []velocity.RefundLine{
+						{Kind: velocity.RefundProduct, LineID: "11", Quantity: dec("1"), Amount: dec("5.33")},
+						{Kind: velocity.RefundShipping, Amount: dec("2.67")},
+						{Kind: velocity.RefundCustom, Amount: dec("2"), Description: "Order refund"},
+						{Kind: velocity.RefundTax, Amount: dec("1"), Description: "Tax refund"},
+					}}}
+			},
+		},
+		{
 			name: "refunded with no refund record is blocked",
 			edit: func(d *OrderData) { d.Order.StatusID = StatusRefunded; d.Order.Status = "Refunded" },
 			err:  "marked Refunded in BigCommerce but has no refund record (a refund made outside BigCommerce): record the refund in QBO by hand, or add it in BigCommerce",
