@@ -14,6 +14,10 @@ import (
 	"github.com/velqbo/velqbo/velocity"
 )
 
+// MethodGiftCertificate is the payment method key of what a gift
+// certificate paid.
+const MethodGiftCertificate = "gift_certificate"
+
 // DefaultStatuses is the default bigcommerce.statuses: the paid statuses
 // (Shipped, Partially Shipped, Awaiting Pickup, Awaiting Shipment,
 // Completed, Awaiting Fulfillment) plus Refunded and Partially Refunded,
@@ -271,7 +275,9 @@ func MapOrder(d *OrderData, cfg *Config) (*velocity.Order, error) {
 	o.Shipments = m.shipments()
 	o.Refunds = m.refunds(o)
 	if o.PaymentTerms != nil {
-		o.Payments = m.payments()
+		o.Payments = append(m.creditPayments(), m.payments()...)
+	} else {
+		m.receiptMethod(o)
 	}
 	if reportable && !cancelled {
 		if w.DateCreated.IsZero() {
@@ -618,6 +624,55 @@ func withRefundTax(lines []velocity.RefundLine, exempt []bool, tax, total decima
 	}
 	out[largest].Amount = out[largest].Amount.Sub(left)
 	return append(out, taxLine)
+}
+
+// Store credit and gift certificates paid for the order: they are payment
+// methods, never discounts, and total_inc_tax includes what they paid.
+
+// creditPayments are a terms order's store credit and gift certificate
+// amounts as payments against its Invoice, dated with the order (they are
+// spent at checkout). Their ids are derived from the order id, so they are
+// stable from run to run.
+func (m *orderMapper) creditPayments() []velocity.Payment {
+	w := &m.d.Order
+	var out []velocity.Payment
+	for _, c := range []struct {
+		amount Money
+		method string
+	}{{w.StoreCreditAmount, velocity.MethodStoreCredit}, {w.GiftCertificateAmount, MethodGiftCertificate}} {
+		if c.amount.IsZero() {
+			continue
+		}
+		m.cents(c.method+" amount", c.amount.Decimal)
+		out = append(out, velocity.Payment{
+			ID:        c.method + "-" + strconv.FormatInt(w.ID, 10),
+			CreatedAt: w.DateCreated.Time,
+			Amount:    c.amount.Decimal,
+			Method:    c.method,
+		})
+	}
+	return out
+}
+
+// receiptMethod sets the payment method of an order reported as a sales
+// receipt, which has one: store credit or gift certificate when that paid
+// the whole order, else the order's own. An order paid partly by store
+// credit or a gift certificate and partly otherwise is blocked: one
+// receipt cannot record two methods, and posting it under one would put
+// money in the wrong place.
+func (m *orderMapper) receiptMethod(o *velocity.Order) {
+	w := &m.d.Order
+	sc, gc := w.StoreCreditAmount.Decimal, w.GiftCertificateAmount.Decimal
+	switch {
+	case sc.IsZero() && gc.IsZero():
+	case gc.IsZero() && sc.Equal(w.TotalIncTax.Decimal):
+		o.PaymentMethod = velocity.MethodStoreCredit
+	case sc.IsZero() && gc.Equal(w.TotalIncTax.Decimal):
+		o.PaymentMethod = MethodGiftCertificate
+	default:
+		m.failf("paid with store credit %s and gift certificate %s of total_inc_tax %s, the rest by %q: a sales receipt records one payment method, so record this order in QBO by hand (or put the customer on terms)",
+			sc, gc, w.TotalIncTax.Decimal, cmp.Or(w.PaymentMethod, "another method"))
+	}
 }
 
 // refundMethod is how a refund was paid back: store credit when every

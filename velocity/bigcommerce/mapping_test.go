@@ -218,6 +218,39 @@ func TestMapOrder_Rules(t *testing.T) {
 			},
 		},
 		{
+			name: "store credit that paid it all is the method",
+			edit: func(d *OrderData) {
+				d.Order.StoreCreditAmount = MustMoney("32.45")
+				d.Order.PaymentMethod = "Store Credit"
+			},
+			want: func(o *velocity.Order) { o.PaymentMethod = velocity.MethodStoreCredit },
+		},
+		{
+			name: "gift certificate that paid it all is the method",
+			edit: func(d *OrderData) { d.Order.GiftCertificateAmount = MustMoney("32.45") },
+			want: func(o *velocity.Order) { o.PaymentMethod = MethodGiftCertificate },
+		},
+		{
+			name: "receipt paid partly by store credit is blocked",
+			edit: func(d *OrderData) { d.Order.StoreCreditAmount = MustMoney("10") },
+			err:  `paid with store credit 10 and gift certificate 0 of total_inc_tax 32.45, the rest by "Credit Card": a sales receipt records one payment method, so record this order in QBO by hand (or put the customer on terms)`,
+		},
+		{
+			name: "store credit and gift certificate on a terms order are payments", terms: "PO=30",
+			edit: func(d *OrderData) {
+				d.Order.PaymentMethod = "PO"
+				d.Order.StoreCreditAmount, d.Order.GiftCertificateAmount = MustMoney("10"), MustMoney("5")
+			},
+			want: func(o *velocity.Order) {
+				o.PaymentMethod = "po"
+				o.PaymentTerms = &velocity.PaymentTerms{NetDays: 30}
+				o.Payments = []velocity.Payment{
+					{ID: "store_credit-500", CreatedAt: created, Amount: dec("10"), Method: velocity.MethodStoreCredit},
+					{ID: "gift_certificate-500", CreatedAt: created, Amount: dec("5"), Method: MethodGiftCertificate},
+				}
+			},
+		},
+		{
 			name: "refunded with no refund record is blocked",
 			edit: func(d *OrderData) { d.Order.StatusID = StatusRefunded; d.Order.Status = "Refunded" },
 			err:  "marked Refunded in BigCommerce but has no refund record (a refund made outside BigCommerce): record the refund in QBO by hand, or add it in BigCommerce",
