@@ -250,6 +250,17 @@ func TestConsoleCustomers_Create(t *testing.T) {
 			t.Errorf("QBO customers after a second create: got %d; want %d", n, before+1)
 		}
 	})
+	t.Run("BothNamesTaken", func(t *testing.T) {
+		taken := velocity.Customer{ID: "cus_taken", Number: "C7", Company: "Taken Co", Email: "t@example.com"}
+		h.velocity.AddCustomer(taken)
+		h.qbo.AddVendorName("Taken Co")
+		h.qbo.AddEmployeeName("Taken Co (C7)")
+		admin.post(t, "/customers/cus_taken/create", nil).wantCode(t, http.StatusUnprocessableEntity).
+			wantBody(t, "Rename one of them in QuickBooks")
+		if l := h.linkOf(t, schema.CustomerLinks, "cus_taken"); l.QBOID != "" {
+			t.Errorf("names taken: linked %+v; want nothing", l)
+		}
+	})
 	t.Run("SameEmailOffersToLink", func(t *testing.T) {
 		admin.post(t, "/customers/cus_dup/create", nil).wantCode(t, http.StatusConflict).
 			wantBody(t, `id="link-existing-`+existing+`"`, `id="create-anyway"`, "same email ana@example.com")
@@ -356,3 +367,20 @@ func TestConsoleCustomers_Paging(t *testing.T) {
 
 // listPageSizeForTest is the console's list page size.
 const listPageSizeForTest = 50
+
+func TestConsoleCustomers_NotConnected(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(2), notConnected())
+	admin := h.login(t, "admin")
+	id := h.data.Customers[0].ID
+	// The list and the page work from Velocity and the ledger alone; what
+	// needs QBO says to connect.
+	admin.get(t, "/customers").wantCode(t, http.StatusOK).wantBody(t, `href="/customers/`+id+`"`)
+	admin.get(t, "/customers/"+id).wantCode(t, http.StatusOK).wantBody(t, "Integrations page")
+	admin.getHX(t, "/customers/"+id+"/search?q=a").wantCode(t, http.StatusOK).wantBody(t, "Integrations page")
+	admin.post(t, "/customers/"+id+"/link", url.Values{"qbo_id": {"1"}}).wantCode(t, http.StatusServiceUnavailable).wantBody(t, "Integrations page")
+	admin.post(t, "/customers/"+id+"/create", nil).wantCode(t, http.StatusServiceUnavailable).wantBody(t, "Integrations page")
+	if l := h.linkOf(t, schema.CustomerLinks, id); l.QBOID != "" {
+		t.Errorf("not connected: linked %+v; want nothing", l)
+	}
+}

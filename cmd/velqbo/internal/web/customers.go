@@ -390,15 +390,16 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
 		if !s.loadRecord(w, r, sc, &d) {
 			return
 		}
+		status := http.StatusUnprocessableEntity
 		switch {
 		case taken != nil:
 			d.Error = taken.Error() + ". Rename one of them in QuickBooks, or link this customer by hand."
 		case refused != nil:
 			d.Error = linkRefusalText(sc, refused)
 		default:
-			d.Error = s.backendErrorText(r, err)
+			d.Error, status = s.backendErrorText(r, err), http.StatusServiceUnavailable
 		}
-		s.renderRecord(w, r, http.StatusUnprocessableEntity, sc, d)
+		s.renderRecord(w, r, status, sc, d)
 		return
 	}
 	msg := "Created QuickBooks customer " + res.QBOName + " and linked it."
