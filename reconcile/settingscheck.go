@@ -233,31 +233,61 @@ func DescribeSettings(ctx context.Context, c *qbo.Client, all []schema.Setting) 
 // pseudo-code for "no tax"). Dates and booleans have no choices (nil). The
 // error is for an unknown key or from QBO.
 func SettingChoices(ctx context.Context, c *qbo.Client, key string) ([]SettingChoice, error) {
-	info, ok := SettingInfoOf(key)
-	if !ok {
-		_, err := KindOfSetting(key)
-		return nil, err
+	m, err := SettingChoicesFor(ctx, c, []string{key})
+	return m[key], err
+}
+
+// SettingChoicesFor is SettingChoices for several keys, asking QBO once per
+// kind of record (all accounts once for every account key, ...).
+func SettingChoicesFor(ctx context.Context, c *qbo.Client, keys []string) (map[string][]SettingChoice, error) {
+	records := map[SettingKind][]SettingChoice{}
+	out := map[string][]SettingChoice{}
+	for _, key := range keys {
+		info, ok := SettingInfoOf(key)
+		if !ok {
+			_, err := KindOfSetting(key)
+			return nil, err
+		}
+		if !kindNeedsQBO(info.Kind) {
+			continue
+		}
+		all, fetched := records[info.Kind]
+		if !fetched {
+			var err error
+			if all, err = activeRecords(ctx, c, info.Kind); err != nil {
+				return nil, err
+			}
+			records[info.Kind] = all
+		}
+		fits := []SettingChoice{}
+		for _, r := range all {
+			if len(info.Types) == 0 || slices.Contains(info.Types, r.Type) {
+				fits = append(fits, r)
+			}
+		}
+		out[key] = fits
 	}
+	return out, nil
+}
+
+// activeRecords lists QBO's active records of kind, sorted by name, tax
+// codes after NON.
+func activeRecords(ctx context.Context, c *qbo.Client, kind SettingKind) ([]SettingChoice, error) {
 	var out []SettingChoice
-	fits := func(typ string) bool { return len(info.Types) == 0 || slices.Contains(info.Types, typ) }
-	switch info.Kind {
+	switch kind {
 	case SettingAccount:
 		for a, err := range c.Accounts.All(ctx, "WHERE Active = true") {
 			if err != nil {
 				return nil, err
 			}
-			if fits(a.AccountType) {
-				out = append(out, SettingChoice{ID: a.Id, Name: accountName(&a), Type: a.AccountType})
-			}
+			out = append(out, SettingChoice{ID: a.Id, Name: accountName(&a), Type: a.AccountType})
 		}
 	case SettingItem:
 		for it, err := range c.Items.All(ctx, "WHERE Active = true") {
 			if err != nil {
 				return nil, err
 			}
-			if fits(it.Type) {
-				out = append(out, SettingChoice{ID: it.Id, Name: it.Name, Type: it.Type})
-			}
+			out = append(out, SettingChoice{ID: it.Id, Name: it.Name, Type: it.Type})
 		}
 	case SettingPaymentMethod:
 		for pm, err := range c.PaymentMethods.All(ctx, "WHERE Active = true") {
@@ -275,11 +305,9 @@ func SettingChoices(ctx context.Context, c *qbo.Client, key string) ([]SettingCh
 				out = append(out, SettingChoice{ID: tc.Id, Name: tc.Name})
 			}
 		}
-	default:
-		return nil, nil
 	}
 	sort.SliceStable(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
-	if info.Kind == SettingTaxCode {
+	if kind == SettingTaxCode {
 		out = append([]SettingChoice{{ID: "NON", Name: "NON (US pseudo-code: not taxable)"}}, out...)
 	}
 	return out, nil

@@ -222,3 +222,26 @@ func TestDescribeSettings(t *testing.T) {
 		t.Errorf("without QBO: got %+v, %v; want the three rows with ids only", offline, err)
 	}
 }
+
+func TestSettingChoicesFor_OneQueryPerKind(t *testing.T) {
+	t.Parallel()
+	sc := newSettingsCompany(t)
+	keys := []string{"deposit_account", "refund_account", "discount_account", "shipping_item", "tax_item",
+		"payment_method.cash", "payment_method.ach", "non_taxable_tax_code", "start_date", "auto_create_customers"}
+	before := sc.srv.Stats().Queries
+	got, err := reconcile.SettingChoicesFor(t.Context(), sc.c, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sc.srv.Stats().Queries - before; n != 4 {
+		t.Errorf("queries: got %d; want 4 (accounts, items, payment methods, tax codes once each)", n)
+	}
+	for _, k := range keys[:8] {
+		if len(got[k]) == 0 {
+			t.Errorf("choices of %s: got none; want some", k)
+		}
+	}
+	if _, ok := got["start_date"]; ok {
+		t.Errorf("start_date: got choices %v; want none", got["start_date"])
+	}
+}
