@@ -102,25 +102,33 @@ func statusCommand() command {
 	}
 }
 
-// checkToken asks Intuit whether the stored refresh token still works,
-// when the stored access token has run out (so the dates status shows
+// checkToken is checkTokenHealth for status: v.Token gets the fresh dates,
+// or Rejected and the reconnect warning, or a warning saying Intuit could
+// not be asked.
+func (m *Main) checkToken(ctx context.Context, st *schema.Store, v *statusView) {
+	v.Token = m.checkTokenHealth(ctx, st, v.Token)
+}
+
+// checkTokenHealth asks Intuit whether the stored refresh token still
+// works, when the stored access token has run out (so the dates h shows
 // could be stale: a database restored from a backup holds a refresh token
 // Intuit has replaced since), and the key and the app's credentials are
 // configured. It refreshes the token, which stores the new pair, exactly as
-// the next run would; v.Token gets the fresh dates, or Rejected and the
-// reconnect warning, or a warning saying Intuit could not be asked.
+// the next run would, and returns h with the fresh dates, or Rejected and
+// the reconnect warning, or a warning saying Intuit could not be asked.
+// `velqbo status` and the console's Integrations screen both ask here.
 //
 // Why only then: an access token still valid means some command refreshed
 // within the hour, and a refresh at every status would rotate the token
 // under a run in progress. Intuit keeps an older refresh token working for
 // about a day after a newer one is issued, so a run that refreshes at the
 // same moment is not locked out.
-func (m *Main) checkToken(ctx context.Context, st *schema.Store, v *statusView) {
-	if v.Token == nil || (v.Token.AccessExpiresAt != nil && v.Token.AccessExpiresAt.After(m.Now())) {
-		return
+func (m *Main) checkTokenHealth(ctx context.Context, st *schema.Store, h *tokenhealth.Health) *tokenhealth.Health {
+	if h == nil || (h.AccessExpiresAt != nil && h.AccessExpiresAt.After(m.Now())) {
+		return h
 	}
 	if m.Config.SecretKey == "" || m.Config.QBO.ClientID == "" || m.Config.QBO.ClientSecret == "" {
-		return
+		return h
 	}
 	conn, err := m.connectQBO(ctx, st)
 	if err == nil {
@@ -128,15 +136,16 @@ func (m *Main) checkToken(ctx context.Context, st *schema.Store, v *statusView) 
 	}
 	switch {
 	case errors.Is(err, qbo.ErrTokenRejected):
-		v.Token.Rejected = true
-		v.Token.Warning = errTokenRejected.Error()
+		h.Rejected = true
+		h.Warning = errTokenRejected.Error()
 	case err != nil:
-		v.Token.Warning = fmt.Sprintf("could not ask Intuit whether the refresh token still works: %v", err)
+		h.Warning = fmt.Sprintf("could not ask Intuit whether the refresh token still works: %v", err)
 	default:
 		if infos, err := st.Tokens(ctx); err == nil && len(infos) > 0 {
-			v.Token = tokenhealth.Of(infos[0], m.Now())
+			h = tokenhealth.Of(infos[0], m.Now())
 		}
 	}
+	return h
 }
 
 func ptime(t time.Time) *time.Time {
