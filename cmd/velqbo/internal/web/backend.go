@@ -35,7 +35,37 @@ type Backend interface {
 
 	// --- integrations ---
 
+	// QBOStatus is the QBO connection: the company (read live; CompanyErr
+	// says why not), the token's health as `velqbo status` checks it, and
+	// the company the ledger belongs to. Returns the store's error.
+	QBOStatus(ctx context.Context) (QBOStatus, error)
+	// QBORedirectURL is the redirect URL of a consent started from the
+	// console reached at consoleBase ("https://host:port"): its
+	// CallbackPath, or VELQBO_QBO_REDIRECT_URL when that points there.
+	QBORedirectURL(consoleBase string) string
+	// QBOAuthURL is Intuit's consent URL for redirectURL and state.
+	// Returns a configuration error when the app's credentials are missing.
+	QBOAuthURL(redirectURL, state string) (string, error)
+	// CompleteQBOConnect exchanges the callback's code and stores the
+	// connection, as `velqbo connect` does. Returns the usage error of a
+	// company other than the ledger's, Intuit's refusal, or the store's.
+	CompleteQBOConnect(ctx context.Context, redirectURL string, cb qbo.Callback) (QBOConnected, error)
+	// DisconnectQBO revokes and forgets the tokens as `velqbo disconnect`
+	// does (forget: even when Intuit cannot revoke them). Returns the
+	// companies done and the error of a revoke that failed or the store's.
+	DisconnectQBO(ctx context.Context, forget bool) ([]QBODisconnected, error)
+
 	// --- settings ---
+
+	// SettingsView is the settings with their QBO records and problems,
+	// the payment-method mappings and every key's fitting records, read
+	// live from QBO. Without a connection: the stored ids and an error
+	// wrapping ErrNotConnected; otherwise QBO's error.
+	SettingsView(ctx context.Context) (SettingsView, error)
+	// SaveSettings checks kv and saves all of it or nothing, as `velqbo
+	// settings set` does: the problems by key, or QBO's or the store's
+	// error.
+	SaveSettings(ctx context.Context, kv map[string]string) (reconcile.SettingErrors, error)
 
 	// --- customers (and the link methods the Products screen shares) ---
 
