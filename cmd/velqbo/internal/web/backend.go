@@ -128,6 +128,15 @@ type Backend interface {
 
 	// --- orders ---
 
+	// PreviewOrder is reconcile's PreviewOrder of the order with Velocity
+	// id orderID, on the source and the ledger (no lease: it writes
+	// nothing). Errors as reconcile's.
+	PreviewOrder(ctx context.Context, orderID string) (*reconcile.OrderPreview, error)
+	// ReportAsInvoice is reconcile's ReportAsInvoice under the run lease, on
+	// the source and the ledger, as `velqbo orders report-as-invoice` does.
+	// Errors as reconcile's, and ErrRunInProgress.
+	ReportAsInvoice(ctx context.Context, orderNumber, by string) (schema.Document, error)
+
 	// --- runs ---
 
 	// --- problems ---
