@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,7 +65,10 @@ type Client struct {
 	userAgent string
 	pace      *pacer
 	cfg       Config
-	requests  atomic.Int64
+	// loadCfg, when set, reads cfg on first use (cfgMu guards both).
+	loadCfg  func(context.Context) (Config, error)
+	cfgMu    sync.Mutex
+	requests atomic.Int64
 }
 
 // Option configures a Client.
@@ -172,6 +176,39 @@ func WithConfig(cfg Config) Option {
 		c.cfg = cfg
 		return nil
 	}
+}
+
+// WithConfigLoader makes the client read its Config through load on
+// first use (the first Orders or GetOrder call), instead of taking it at
+// construction: velqbo keeps the rules among its settings, in the ledger,
+// which a command may not have open yet when it builds its source. A
+// load error is returned by that call, and the next call loads again.
+func WithConfigLoader(load func(context.Context) (Config, error)) Option {
+	return func(c *Client) error {
+		if load == nil {
+			return errors.New("nil config loader")
+		}
+		c.loadCfg = load
+		return nil
+	}
+}
+
+// config returns the client's Config, loading it first if a loader is
+// set and has not succeeded yet.
+func (c *Client) config(ctx context.Context) (Config, error) {
+	c.cfgMu.Lock()
+	defer c.cfgMu.Unlock()
+	if c.loadCfg != nil {
+		cfg, err := c.loadCfg(ctx)
+		if err != nil {
+			return Config{}, fmt.Errorf("bigcommerce: settings: %w", err)
+		}
+		if cfg.Statuses == nil || cfg.Terms == nil {
+			return Config{}, errors.New("bigcommerce: settings: config without statuses or terms")
+		}
+		c.cfg, c.loadCfg = cfg, nil
+	}
+	return c.cfg, nil
 }
 
 // NewClient returns a client of the store storeHash at apiURL (normally

@@ -419,3 +419,32 @@ func TestPatchCustomer(t *testing.T) {
 		t.Errorf("got no error for different billing and shipping addresses; want one")
 	}
 }
+
+func TestConfigLoader(t *testing.T) {
+	calls := 0
+	fail := true
+	f := newFixture(t, nil, bigcommerce.WithConfigLoader(func(context.Context) (bigcommerce.Config, error) {
+		calls++
+		if fail {
+			return bigcommerce.Config{}, errors.New("no ledger")
+		}
+		cfg := bigcommerce.DefaultConfig()
+		cfg.Terms = map[string]int{"po": 30}
+		return cfg, nil
+	}))
+	if _, err := f.srv.AddOrder(simpleOrder(701, t0.Add(-time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.GetOrder(context.Background(), "701"); err == nil || !strings.Contains(err.Error(), "no ledger") {
+		t.Errorf("got %v; want the loader's error", err)
+	}
+	fail = false
+	for range 2 {
+		if got := readOrders(t, f.c, time.Time{}); len(got) != 1 {
+			t.Errorf("got orders %v; want 701", got)
+		}
+	}
+	if calls != 2 {
+		t.Errorf("loader called %d times; want 2 (a failure, then once)", calls)
+	}
+}

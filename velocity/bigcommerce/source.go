@@ -49,6 +49,11 @@ func orderQuery() url.Values {
 // per order whose new refund did not move it.
 func (c *Client) Orders(ctx context.Context, since time.Time) iter.Seq2[*velocity.Order, error] {
 	return func(yield func(*velocity.Order, error) bool) {
+		cfg, err := c.config(ctx)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
 		var from time.Time
 		if !since.IsZero() {
 			from = since.Add(-c.overlap).UTC().Truncate(time.Second)
@@ -86,7 +91,7 @@ func (c *Client) Orders(ctx context.Context, since time.Time) iter.Seq2[*velocit
 			if deleted {
 				q.Set("is_deleted", "true")
 			}
-			if !c.orderPages(ctx, q, seen, yield) {
+			if !c.orderPages(ctx, &cfg, q, seen, yield) {
 				return
 			}
 		}
@@ -103,7 +108,7 @@ func (c *Client) Orders(ctx context.Context, since time.Time) iter.Seq2[*velocit
 				return
 			}
 			for _, id := range chunk {
-				o, err := c.getOrder(ctx, id, refunds[id])
+				o, err := c.getOrder(ctx, &cfg, id, refunds[id])
 				if errors.Is(err, velocity.ErrNotFound) {
 					continue // a refund of an order since removed for good
 				}
@@ -118,7 +123,7 @@ func (c *Client) Orders(ctx context.Context, since time.Time) iter.Seq2[*velocit
 // orderPages reads the order list pages of q, yielding each order. It
 // returns false when the iteration must end (the consumer stopped, or a
 // fatal error was yielded).
-func (c *Client) orderPages(ctx context.Context, q url.Values, seen map[int64]bool, yield func(*velocity.Order, error) bool) bool {
+func (c *Client) orderPages(ctx context.Context, cfg *Config, q url.Values, seen map[int64]bool, yield func(*velocity.Order, error) bool) bool {
 	for page := 1; ; page++ {
 		q.Set("page", strconv.Itoa(page))
 		status, data, err := c.do(ctx, http.MethodGet, "/v2/orders", q, nil)
@@ -151,7 +156,7 @@ func (c *Client) orderPages(ctx context.Context, q url.Values, seen map[int64]bo
 				continue
 			}
 			seen[o.ID] = true
-			vo, err := c.complete(ctx, o, refunds[o.ID])
+			vo, err := c.complete(ctx, cfg, o, refunds[o.ID])
 			if !yield(vo, err) || (err != nil && !velocity.IsObjectError(err)) {
 				return false
 			}
@@ -171,14 +176,18 @@ func (c *Client) GetOrder(ctx context.Context, id string) (*velocity.Order, erro
 	if err != nil || n <= 0 {
 		return nil, fmt.Errorf("bigcommerce: get order %q: %w", id, &velocity.APIError{Status: http.StatusNotFound, Method: http.MethodGet, URL: "/v2/orders/" + url.PathEscape(id), Message: "BigCommerce order ids are positive integers"})
 	}
+	cfg, err := c.config(ctx)
+	if err != nil {
+		return nil, err
+	}
 	refunds, err := c.refundsOf(ctx, []int64{n})
 	if err != nil {
 		return nil, err
 	}
-	return c.getOrder(ctx, n, refunds[n])
+	return c.getOrder(ctx, &cfg, n, refunds[n])
 }
 
-func (c *Client) getOrder(ctx context.Context, id int64, refunds []Refund) (*velocity.Order, error) {
+func (c *Client) getOrder(ctx context.Context, cfg *Config, id int64, refunds []Refund) (*velocity.Order, error) {
 	path := "/v2/orders/" + itoa(id)
 	status, data, err := c.do(ctx, http.MethodGet, path, orderQuery(), nil)
 	if err != nil {
@@ -191,12 +200,12 @@ func (c *Client) getOrder(ctx context.Context, id int64, refunds []Refund) (*vel
 		}
 		return nil, fmt.Errorf("bigcommerce: get order %d: %w", id, bodyError(http.MethodGet, path, status, data, err))
 	}
-	return c.complete(ctx, o, refunds)
+	return c.complete(ctx, cfg, o, refunds)
 }
 
 // complete reads what the order says it has and is not embedded, then
 // maps it.
-func (c *Client) complete(ctx context.Context, o *Order, refunds []Refund) (*velocity.Order, error) {
+func (c *Client) complete(ctx context.Context, cfg *Config, o *Order, refunds []Refund) (*velocity.Order, error) {
 	d := &OrderData{Order: *o, Refunds: refunds}
 	base := "/v2/orders/" + itoa(o.ID)
 	// The order list embeds the products in the consignments and the
@@ -223,20 +232,20 @@ func (c *Client) complete(ctx context.Context, o *Order, refunds []Refund) (*vel
 	// reported; a pending, cancelled or deleted one spends no request on
 	// them. Coupons are never read: coupon_discount on the order is the
 	// discount.
-	if !o.IsDeleted && c.cfg.Statuses[o.StatusID] {
+	if !o.IsDeleted && cfg.Statuses[o.StatusID] {
 		var err error
 		if o.ItemsShipped > 0 {
 			if d.Shipments, err = v2List(ctx, c, base+"/shipments", DecodeShipments); err != nil {
 				return nil, err
 			}
 		}
-		if _, terms := c.cfg.Terms[NormalizeMethod(o.PaymentMethod)]; terms {
+		if _, terms := cfg.Terms[NormalizeMethod(o.PaymentMethod)]; terms {
 			if d.Transactions, err = c.transactions(ctx, o.ID); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return MapOrder(d, &c.cfg)
+	return MapOrder(d, cfg)
 }
 
 // consignedLinks reports whether a consignment points at its products
