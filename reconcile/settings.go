@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity/bigcommerce"
 )
 
 // Setting keys (docs/design.md "Settings"). Values that are QBO ids are checked
@@ -21,6 +24,10 @@ const (
 	SettingNonTaxableTaxCode   = "non_taxable_tax_code"
 	SettingStartDate           = "start_date"
 	SettingAutoCreateCustomers = "auto_create_customers"
+	// SettingBigCommerceStatuses and SettingBigCommerceTerms are the
+	// reporting rules of a BigCommerce source (VELQBO_SOURCE=bigcommerce).
+	SettingBigCommerceStatuses = "bigcommerce.statuses"
+	SettingBigCommerceTerms    = "bigcommerce.terms"
 	// SettingPaymentMethodPrefix + a Velocity payment method (credit_card,
 	// ach, check, ...) names the QBO PaymentMethod id to use for it.
 	SettingPaymentMethodPrefix = "payment_method."
@@ -36,6 +43,8 @@ const (
 	SettingTaxCode                              // a QBO TaxCode id or US pseudo-code (NON)
 	SettingDate                                 // YYYY-MM-DD
 	SettingBool                                 // true or false
+	SettingStatusIDs                            // BigCommerce status_ids, comma-separated
+	SettingTermsMethods                         // METHOD=NET_DAYS pairs, comma-separated
 )
 
 // settingKinds lists the fixed keys, from SettingInfos.
@@ -64,6 +73,10 @@ func (k SettingKind) String() string {
 		return "date YYYY-MM-DD"
 	case SettingBool:
 		return "true or false"
+	case SettingStatusIDs:
+		return "BigCommerce status ids, e.g. 2,3,8,9,10,11,4,14"
+	case SettingTermsMethods:
+		return "payment method=net days, e.g. PO=30,Net 30=30"
 	}
 	return "unknown"
 }
@@ -111,6 +124,10 @@ func SettingInfos() []SettingInfo {
 			Maps: "go-live cutover: orders approved before it are not reported"},
 		{Key: SettingAutoCreateCustomers, Kind: SettingBool,
 			Maps: "create a QBO customer for an unlinked Velocity customer instead of blocking (default false)"},
+		{Key: SettingBigCommerceStatuses, Kind: SettingStatusIDs,
+			Maps: "BigCommerce source: the order statuses that are reported (default " + bigcommerce.DefaultStatuses + ")"},
+		{Key: SettingBigCommerceTerms, Kind: SettingTermsMethods,
+			Maps: "BigCommerce source: the payment methods that mean an order is on terms (an Invoice), with net days"},
 		{Key: SettingPaymentMethodPrefix + "<method>", Kind: SettingPaymentMethod,
 			Maps: "the QBO payment method of a Velocity payment method; terms needs none"},
 	}
@@ -238,10 +255,42 @@ func CheckSettingValue(key, v string) error {
 		if _, err := strconv.ParseBool(v); err != nil {
 			return fmt.Errorf("setting %s: %q is not true or false", key, v)
 		}
+	case SettingStatusIDs:
+		if _, err := bigcommerce.ParseStatuses(v); err != nil {
+			return err
+		}
+	case SettingTermsMethods:
+		if _, err := bigcommerce.ParseTerms(v); err != nil {
+			return err
+		}
 	case SettingAccount, SettingItem, SettingPaymentMethod:
 		if strings.TrimSpace(v) != v || strings.ContainsAny(v, " '\"\\") {
 			return fmt.Errorf("setting %s: %q is not a QBO id", key, v)
 		}
 	}
 	return nil
+}
+
+// BigCommerceConfig is the reporting rules of a BigCommerce source, from
+// the settings bigcommerce.statuses and bigcommerce.terms (unset:
+// bigcommerce.DefaultConfig's). It returns an error naming the setting
+// whose stored value does not parse.
+func BigCommerceConfig(all []schema.Setting) (bigcommerce.Config, error) {
+	cfg := bigcommerce.DefaultConfig()
+	for _, s := range all {
+		if s.Value == "" {
+			continue
+		}
+		var err error
+		switch s.Key {
+		case SettingBigCommerceStatuses:
+			cfg.Statuses, err = bigcommerce.ParseStatuses(s.Value)
+		case SettingBigCommerceTerms:
+			cfg.Terms, err = bigcommerce.ParseTerms(s.Value)
+		}
+		if err != nil {
+			return bigcommerce.Config{}, fmt.Errorf("setting %s: %w", s.Key, err)
+		}
+	}
+	return cfg, nil
 }

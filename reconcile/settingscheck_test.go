@@ -15,6 +15,7 @@ import (
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity/bigcommerce"
 )
 
 // settingsCompany is a seeded qbotest company, a client for it and an empty
@@ -73,7 +74,7 @@ func TestCheckSettings(t *testing.T) {
 			"start_date":            `setting start_date: "yesterday" is not a date of the form YYYY-MM-DD`,
 			"auto_create_customers": `setting auto_create_customers: "maybe" is not true or false`}},
 		{"UnknownKey", map[string]string{"colour": "blue"}, reconcile.SettingErrors{
-			"colour": `unknown setting "colour" (known: auto_create_customers, custom_item, deposit_account, discount_account, handling_item, non_taxable_tax_code, refund_account, shipping_item, start_date, tax_item, payment_method.<velocity method>)`}},
+			"colour": `unknown setting "colour" (known: auto_create_customers, bigcommerce.statuses, bigcommerce.terms, custom_item, deposit_account, discount_account, handling_item, non_taxable_tax_code, refund_account, shipping_item, start_date, tax_item, payment_method.<velocity method>)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,5 +244,36 @@ func TestSettingChoicesFor_OneQueryPerKind(t *testing.T) {
 	}
 	if _, ok := got["start_date"]; ok {
 		t.Errorf("start_date: got choices %v; want none", got["start_date"])
+	}
+}
+
+func TestCheckSettingsBigCommerce(t *testing.T) {
+	for _, tc := range []struct {
+		key, value, wantProblem string
+	}{
+		{reconcile.SettingBigCommerceStatuses, "2,3,11", ""},
+		{reconcile.SettingBigCommerceStatuses, "2,16", `bigcommerce.statuses: "16" is not a BigCommerce status id (0-14)`},
+		{reconcile.SettingBigCommerceTerms, "PO=30,Net 30=30", ""},
+		{reconcile.SettingBigCommerceTerms, "PO", `bigcommerce.terms: "PO" is not METHOD=NET_DAYS`},
+	} {
+		t.Run(tc.key+"="+tc.value, func(t *testing.T) {
+			problems, err := reconcile.CheckSettings(context.Background(), nil, map[string]string{tc.key: tc.value})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := problems[tc.key]; got != tc.wantProblem {
+				t.Errorf("got problem %q; want %q", got, tc.wantProblem)
+			}
+		})
+	}
+	cfg, err := reconcile.BigCommerceConfig([]schema.Setting{{Key: reconcile.SettingBigCommerceTerms, Value: "PO=30"}, {Key: reconcile.SettingBigCommerceStatuses, Value: "2,7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(bigcommerce.Config{Statuses: map[int]bool{2: true, 7: true}, Terms: map[string]int{"po": 30}}, cfg); d != "" {
+		t.Errorf("config (-want +got):\n%s", d)
+	}
+	if _, err := reconcile.BigCommerceConfig([]schema.Setting{{Key: reconcile.SettingBigCommerceTerms, Value: "PO=x"}}); err == nil {
+		t.Errorf("got no error for a bad stored value; want one")
 	}
 }
