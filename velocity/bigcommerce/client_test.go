@@ -145,13 +145,13 @@ func TestOrdersSubResourcesOnlyWhenThere(t *testing.T) {
 	// The generated cases: shipped or partially shipped and reportable
 	// (CardShipped ×3, TermsPaid, TaxInclusive, CouponDiscount,
 	// FeesHandling, StoreCredit, PartiallyShipped, RefundProduct,
-	// RefundOutside); terms (TermsPO is Awaiting Payment, not reportable
-	// by default: TermsPaid only). Coupons are never read.
+	// RefundOutside); terms (TermsPO and TermsPaid). Coupons are never
+	// read.
 	want := map[string]int{
 		"GET /v2/orders":                         2,
 		"GET /v3/orders/payment_actions/refunds": 2,
 		"GET /v2/orders/{id}/shipments":          11,
-		"GET /v3/orders/{id}/transactions":       1,
+		"GET /v3/orders/{id}/transactions":       2,
 	}
 	if d := cmp.Diff(want, paths(f.srv.Requests())); d != "" {
 		t.Errorf("requests (-want +got):\n%s", d)

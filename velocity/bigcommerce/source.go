@@ -45,8 +45,8 @@ func orderQuery() url.Values {
 //
 // Requests: one per page of 250 orders (and one for the deleted ones),
 // one per page for their refunds, one (a page per 250) for the refunds
-// created since, one per shipped or terms order that is reportable, one
-// per order whose new refund did not move it.
+// created since, one per shipped or terms order that is not cancelled or
+// deleted, one per order whose new refund did not move it.
 func (c *Client) Orders(ctx context.Context, since time.Time) iter.Seq2[*velocity.Order, error] {
 	return func(yield func(*velocity.Order, error) bool) {
 		cfg, err := c.config(ctx)
@@ -228,11 +228,12 @@ func (c *Client) complete(ctx context.Context, cfg *Config, o *Order, refunds []
 			d.Fees = []Fee{}
 		}
 	}
-	// Shipments and transactions matter only to an order that is
-	// reported; a pending, cancelled or deleted one spends no request on
-	// them. Coupons are never read: coupon_discount on the order is the
-	// discount.
-	if !o.IsDeleted && cfg.Statuses[o.StatusID] {
+	// Shipments and transactions are read only when the order says it
+	// has some, and not for a cancelled or deleted order, whose document
+	// is only ever voided. Which orders are reported is the mapping's
+	// rule, not repeated here. Coupons are never read: coupon_discount on
+	// the order is the discount.
+	if !o.IsDeleted && o.StatusID != StatusCancelled {
 		var err error
 		if o.ItemsShipped > 0 {
 			if d.Shipments, err = v2List(ctx, c, base+"/shipments", DecodeShipments); err != nil {
@@ -562,11 +563,18 @@ func (c *Client) PatchCustomer(ctx context.Context, id string, patch velocity.Cu
 
 // addressUpdate is the body of one address in PUT /v3/customers/addresses.
 // velocity.Address has one name; BigCommerce splits it at the first space.
+// BigCommerce takes the country as an ISO 3166 alpha-2 code only, so a
+// country name (what the mapping reads when the address has one) leaves
+// the country as it is.
 func addressUpdate(id int64, a velocity.Address) map[string]any {
 	first, last, _ := strings.Cut(strings.TrimSpace(a.Name), " ")
-	return map[string]any{
+	u := map[string]any{
 		"id": id, "first_name": first, "last_name": last, "company": a.Company,
 		"address1": a.Line1, "address2": a.Line2, "city": a.City, "state_or_province": a.State,
-		"postal_code": a.PostalCode, "country_code": a.Country, "phone": a.Phone,
+		"postal_code": a.PostalCode, "phone": a.Phone,
 	}
+	if len(a.Country) == 2 {
+		u["country_code"] = strings.ToUpper(a.Country)
+	}
+	return u
 }
