@@ -15,6 +15,7 @@ import (
 
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/velocity/bigcommerce"
 )
 
 // Config is velqbo's whole configuration. It is filled, lowest precedence
@@ -27,6 +28,11 @@ type Config struct {
 
 	QBO      QBOConfig      `yaml:"qbo"`
 	Velocity VelocityConfig `yaml:"velocity"`
+	// Source is where orders come from: "velocity" (the Velocity API
+	// contract or an export; the default) or "bigcommerce" (the store's
+	// BigCommerce REST API).
+	Source      string            `yaml:"source"`
+	BigCommerce BigCommerceConfig `yaml:"bigcommerce"`
 
 	// SecretKey is VELQBO_SECRET_KEY: 32 random bytes, base64. It encrypts
 	// the stored OAuth tokens.
@@ -71,6 +77,22 @@ type VelocityConfig struct {
 	File  string `yaml:"file"`
 }
 
+// BigCommerceConfig is the BigCommerce source: the store's API path and
+// the access token of a store-level API account.
+type BigCommerceConfig struct {
+	StoreHash string `yaml:"store_hash"`
+	Token     string `yaml:"token"`
+	// APIURL is BigCommerce's API gateway; /stores/{hash}/v2|v3/... is
+	// appended (tests point it at bctest).
+	APIURL string `yaml:"api_url"`
+}
+
+// Sources of orders (VELQBO_SOURCE).
+const (
+	sourceVelocity    = "velocity"
+	sourceBigCommerce = "bigcommerce"
+)
+
 // Intuit's documented production and sandbox API hosts (docs/qbo-notes.md §1.1).
 const (
 	qboProductionAPI = "https://quickbooks.api.intuit.com"
@@ -90,11 +112,13 @@ func DefaultConfig() Config {
 			Timeout:           qbo.DefaultTimeout,
 			LandMargin:        reconcile.DefaultLandMargin,
 		},
-		Timezone:  "UTC",
-		Schedule:  "0 2 * * *",
-		Listen:    "127.0.0.1:8089",
-		LogFormat: "text",
-		LogLevel:  "info",
+		Source:      sourceVelocity,
+		BigCommerce: BigCommerceConfig{APIURL: bigcommerce.DefaultAPIURL},
+		Timezone:    "UTC",
+		Schedule:    "0 2 * * *",
+		Listen:      "127.0.0.1:8089",
+		LogFormat:   "text",
+		LogLevel:    "info",
 	}
 }
 
@@ -167,6 +191,10 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("VELQBO_VELOCITY_URL", &c.Velocity.URL)
 	str("VELQBO_VELOCITY_TOKEN", &c.Velocity.Token)
 	str("VELQBO_VELOCITY_FILE", &c.Velocity.File)
+	str("VELQBO_SOURCE", &c.Source)
+	str("VELQBO_BIGCOMMERCE_STORE_HASH", &c.BigCommerce.StoreHash)
+	str("VELQBO_BIGCOMMERCE_TOKEN", &c.BigCommerce.Token)
+	str("VELQBO_BIGCOMMERCE_API_URL", &c.BigCommerce.APIURL)
 	str("VELQBO_SECRET_KEY", &c.SecretKey)
 	str("VELQBO_TIMEZONE", &c.Timezone)
 	str("VELQBO_SCHEDULE", &c.Schedule)
@@ -207,6 +235,15 @@ func (c *Config) Validate() error {
 	}
 	if c.DB == "" {
 		return &ConfigValidationError{Field: "VELQBO_DB", Err: errors.New("must not be empty")}
+	}
+	switch c.Source {
+	case sourceVelocity, "":
+	case sourceBigCommerce:
+		if c.Velocity.File != "" {
+			return &ConfigValidationError{Field: "VELQBO_SOURCE", Value: c.Source, Err: errors.New("reads the BigCommerce API, and --velocity-file (VELQBO_VELOCITY_FILE) a Velocity export: set one of them")}
+		}
+	default:
+		return &ConfigValidationError{Field: "VELQBO_SOURCE", Value: c.Source, Err: errors.New("must be velocity or bigcommerce")}
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return &ConfigValidationError{Field: "VELQBO_TIMEZONE", Value: c.Timezone, Err: errors.New("unknown time zone")}

@@ -135,7 +135,11 @@ var requiredSettings = []string{reconcile.SettingDepositAccount, reconcile.Setti
 func (m *Main) unconfigured(ctx context.Context) ([]string, error) {
 	var problems []string
 	if _, _, err := m.velocitySource(); err != nil {
-		problems = append(problems, "no Velocity source: set VELQBO_VELOCITY_URL and VELQBO_VELOCITY_TOKEN (or VELQBO_VELOCITY_FILE for an export)")
+		if m.Config.Source == sourceBigCommerce {
+			problems = append(problems, "no BigCommerce store: set VELQBO_BIGCOMMERCE_STORE_HASH and VELQBO_BIGCOMMERCE_TOKEN")
+		} else {
+			problems = append(problems, "no Velocity source: set VELQBO_VELOCITY_URL and VELQBO_VELOCITY_TOKEN (or VELQBO_VELOCITY_FILE for an export)")
+		}
 	}
 	if m.Config.QBO.ClientID == "" || m.Config.QBO.ClientSecret == "" {
 		problems = append(problems, "no QBO app credentials: set VELQBO_QBO_CLIENT_ID and VELQBO_QBO_CLIENT_SECRET")

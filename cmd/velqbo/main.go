@@ -21,6 +21,7 @@ import (
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/velocity"
+	"github.com/velqbo/velqbo/velocity/bigcommerce"
 )
 
 // Exit codes of docs/cli.md "Exit codes".
@@ -66,8 +67,9 @@ type Main struct {
 
 	// QBOOptions and VelocityOptions are appended to the clients' options,
 	// so tests can give them a clock whose retry waits do not really wait.
-	QBOOptions      []qbo.Option
-	VelocityOptions []velocity.Option
+	QBOOptions         []qbo.Option
+	VelocityOptions    []velocity.Option
+	BigCommerceOptions []bigcommerce.Option
 
 	// Signals, when set, delivers SIGINT and SIGTERM: the first stops a
 	// manual run gracefully (or cancels any other command), the second

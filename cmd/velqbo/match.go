@@ -115,9 +115,9 @@ func (m *Main) printProposals(kind schema.LinkKind, out matchOutput, applied boo
 	}
 }
 
-// velocityCustomer reads one Velocity customer from the configured source.
-// The client is nil when the source is an export file.
-func (m *Main) velocityCustomer(ctx context.Context, id string) (*velocity.Customer, *velocity.Client, error) {
+// velocityCustomer reads one customer from the configured source. The
+// client is nil when the source is an export file.
+func (m *Main) velocityCustomer(ctx context.Context, id string) (*velocity.Customer, sourceAPI, error) {
 	src, client, err := m.velocitySource()
 	if err != nil {
 		return nil, nil, err

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,8 +12,10 @@ import (
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/tokenhealth"
 	"github.com/velqbo/velqbo/qbo"
+	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
+	"github.com/velqbo/velqbo/velocity/bigcommerce"
 )
 
 // errNotConnected is returned when no QBO company is connected yet.
@@ -199,9 +202,33 @@ func qboError(err error) error {
 	return err
 }
 
-// velocitySource is the configured Velocity source: the export file when
-// one is set, the HTTP API otherwise.
-func (m *Main) velocitySource() (velocity.Source, *velocity.Client, error) {
+// sourceAPI is a source read over HTTP, *velocity.Client or
+// *bigcommerce.Client: besides the lists a run reads, one order or
+// customer by id and the profile write-back of `customers sync --keep qbo`.
+type sourceAPI interface {
+	velocity.Source
+	GetOrder(ctx context.Context, id string) (*velocity.Order, error)
+	GetCustomer(ctx context.Context, id string) (*velocity.Customer, error)
+	reconcile.CustomerPatcher
+}
+
+var (
+	_ sourceAPI = (*velocity.Client)(nil)
+	_ sourceAPI = (*bigcommerce.Client)(nil)
+)
+
+// velocitySource is the configured source of orders, customers and
+// products: the BigCommerce store when VELQBO_SOURCE=bigcommerce, else the
+// Velocity export file when one is set, else the Velocity API. The API
+// client is nil for an export file.
+func (m *Main) velocitySource() (velocity.Source, sourceAPI, error) {
+	if m.Config.Source == sourceBigCommerce {
+		c, err := m.bigCommerceSource()
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, c, nil
+	}
 	if m.Config.Velocity.File != "" {
 		return velocity.OpenFileSource(m.Config.Velocity.File), nil, nil
 	}
@@ -213,6 +240,34 @@ func (m *Main) velocitySource() (velocity.Source, *velocity.Client, error) {
 		return nil, nil, &ConfigValidationError{Field: "VELQBO_VELOCITY_URL", Value: m.Config.Velocity.URL, Err: err}
 	}
 	return c, c, nil
+}
+
+// bigCommerceSource is the BigCommerce client of the configuration. Its
+// reporting rules (bigcommerce.statuses, bigcommerce.terms) are settings
+// in the ledger, read when the client first reads orders.
+func (m *Main) bigCommerceSource() (*bigcommerce.Client, error) {
+	bc := m.Config.BigCommerce
+	if bc.StoreHash == "" || bc.Token == "" {
+		return nil, &ConfigValidationError{Field: "VELQBO_BIGCOMMERCE_STORE_HASH/VELQBO_BIGCOMMERCE_TOKEN", Err: errors.New("set the store hash and the access token of a store-level API account")}
+	}
+	loader := func(ctx context.Context) (bigcommerce.Config, error) {
+		st, err := m.openStore(ctx)
+		if err != nil {
+			return bigcommerce.Config{}, err
+		}
+		defer st.Close()
+		all, err := st.Settings(ctx)
+		if err != nil {
+			return bigcommerce.Config{}, err
+		}
+		return reconcile.BigCommerceConfig(all)
+	}
+	opts := append([]bigcommerce.Option{bigcommerce.WithUserAgent("velqbo/" + version), bigcommerce.WithConfigLoader(loader)}, m.BigCommerceOptions...)
+	c, err := bigcommerce.NewClient(cmp.Or(bc.APIURL, bigcommerce.DefaultAPIURL), bc.StoreHash, bc.Token, opts...)
+	if err != nil {
+		return nil, &ConfigValidationError{Field: "VELQBO_BIGCOMMERCE_API_URL/VELQBO_BIGCOMMERCE_STORE_HASH", Value: bc.APIURL, Err: err}
+	}
+	return c, nil
 }
 
 // timeZero asks a source for everything.
