@@ -6,10 +6,14 @@ package main
 // has a timeout and waits on the DOM, never on a sleep.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -316,13 +320,22 @@ func (tb *tab) wantText(want ...string) {
 	}
 }
 
-// screenshot saves a PNG of the viewport to dir/name.
+// screenshot saves a PNG of the viewport to dir/name, optimised, and
+// fails the test when it is 300 KB or more.
 func (tb *tab) screenshot(dir, name string) {
 	tb.t.Helper()
-	png := runIn(tb, "screenshot "+name, chromedp.CaptureScreenshot())
-	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+	raw := runIn(tb, "screenshot "+name, chromedp.CaptureScreenshot())
+	small, err := optimisePNG(raw)
+	if err != nil {
+		tb.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	if len(small) >= 300<<10 {
+		tb.t.Errorf("screenshot %s is %d KB; want < 300 KB", name, len(small)>>10)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), small, 0o644); err != nil {
 		tb.t.Fatal(err)
 	}
+	tb.t.Logf("%s: %d KB", name, len(small)>>10)
 }
 
 // a11yProblems checks the page as loaded: every form control has a label
@@ -419,4 +432,51 @@ func (tb *tab) focusProblems(n int) []string {
 		}
 	}
 	return problems
+}
+
+// optimisePNG re-encodes a screenshot as small as the standard library
+// can: paletted when it has at most 256 colours (lossless), best
+// compression always.
+func optimisePNG(in []byte) ([]byte, error) {
+	img, err := png.Decode(bytes.NewReader(in))
+	if err != nil {
+		return nil, err
+	}
+	var out image.Image = img
+	if p := toPaletted(img); p != nil {
+		out = p
+	}
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&buf, out); err != nil {
+		return nil, err
+	}
+	if buf.Len() >= len(in) {
+		return in, nil
+	}
+	return buf.Bytes(), nil
+}
+
+// toPaletted returns img as a paletted image, or nil when it has more than
+// 256 colours.
+func toPaletted(img image.Image) *image.Paletted {
+	b := img.Bounds()
+	index := map[color.RGBA]uint8{}
+	p := image.NewPaletted(b, nil)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.RGBAModel.Convert(img.At(x, y)).(color.RGBA)
+			i, ok := index[c]
+			if !ok {
+				if len(p.Palette) == 256 {
+					return nil
+				}
+				i = uint8(len(p.Palette))
+				index[c] = i
+				p.Palette = append(p.Palette, c)
+			}
+			p.Pix[p.PixOffset(x, y)] = i
+		}
+	}
+	return p
 }
