@@ -5,6 +5,7 @@ package main
 // serves every subtest; each subtest has its own tab and cookies.
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"net/http"
@@ -12,13 +13,163 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/velqbo/velqbo/schema"
+	"github.com/velqbo/velqbo/velocity"
 )
 
 func TestConsoleBrowser(t *testing.T) {
 	b := startTestBrowser(t)
 
 	t.Run("harness", func(t *testing.T) { testBrowserHarness(t, b) })
+	t.Run("LogIn", func(t *testing.T) { testBrowserLogIn(t, b) })
+	t.Run("ConnectQuickBooks", func(t *testing.T) { testBrowserConnect(t, b) })
+	t.Run("Settings", func(t *testing.T) { testBrowserSettings(t, b) })
+	t.Run("LinkCustomerWithSelector", func(t *testing.T) { testBrowserLinkCustomer(t, b) })
+	t.Run("CreateCustomer", func(t *testing.T) { testBrowserCreateCustomer(t, b) })
+	t.Run("SyncProfileKeepingQBO", func(t *testing.T) { testBrowserSyncKeepQBO(t, b) })
+	t.Run("LinkProduct", func(t *testing.T) { testBrowserLinkProduct(t, b) })
+}
+
+// loginTab opens a tab on h's console and logs in through the login form
+// as a user named after role ("admin" or "viewer"), created on first use.
+func (b *testBrowser) loginTab(t *testing.T, h *consoleHarness, role string) *tab {
+	t.Helper()
+	h.addUser(t, role, role)
+	tb := b.newTab(t, h.srv.URL)
+	tb.open("/")
+	tb.fill("#name", role)
+	tb.fill("#password", consolePassword)
+	tb.submit("#login")
+	if got := tb.location(); got != "/" {
+		tb.fatal("log in as "+role, fmt.Errorf("landed on %s; want /", got))
+	}
+	return tb
+}
+
+// wantA11y fails the test with every accessibility problem of the page
+// as it is now (see a11yProblems).
+func (tb *tab) wantA11y() {
+	tb.t.Helper()
+	if p := tb.a11yProblems(); len(p) > 0 {
+		tb.t.Errorf("accessibility of %s:\n%s", tb.location(), strings.Join(p, "\n"))
+	}
+}
+
+// testBrowserLogIn: every page sends a logged-out browser to the login
+// form, a wrong password is refused there, the right one lands on the page
+// asked for, and logging out ends the session.
+func testBrowserLogIn(t *testing.T, b *testBrowser) {
+	h := newConsole(t, withOrders(0))
+	h.addUser(t, "admin", "admin")
+	tb := b.newTab(t, h.srv.URL)
+	tb.open("/customers")
+	if got := tb.location(); !strings.HasPrefix(got, "/login") {
+		t.Fatalf("logged out, /customers: at %s; want the login page", got)
+	}
+	tb.wantA11y()
+	tb.fill("#name", "admin")
+	tb.fill("#password", "not the password")
+	ctx, cancel := context.WithTimeout(tb.ctx, browserStepTimeout)
+	defer cancel()
+	// A refused login answers 401 (or 429 when slowed): not a 200 page.
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS("#login"), chromedp.NodeVisible)); err != nil {
+		tb.fatal("submit a wrong password", err)
+	}
+	if msg := tb.text("#login-error"); msg == "" {
+		t.Errorf("wrong password: the login error is empty")
+	}
+	tb.fill("#name", "admin")
+	tb.fill("#password", consolePassword)
+	tb.submit("#login")
+	if got, want := tb.location(), "/customers"; got != want {
+		t.Errorf("after login: at %s; want %s (the page asked for)", got, want)
+	}
+	tb.wantText("Customers", "Log out")
+	tb.submit("#logout")
+	tb.open("/customers")
+	if got := tb.location(); !strings.HasPrefix(got, "/login") {
+		t.Errorf("after logout, /customers: at %s; want the login page", got)
+	}
+}
+
+// testBrowserConnect: "Log in to QuickBooks" on Integrations leads through
+// qbotest's consent page back to the console's callback, which stores the
+// connection; Integrations then shows the company.
+func testBrowserConnect(t *testing.T, b *testBrowser) {
+	h := newConsole(t, withOrders(0), notConnected())
+	tb := b.loginTab(t, h, "admin")
+	tb.open("/integrations")
+	tb.wantA11y()
+	if got := tb.text("#qbo-state"); !strings.Contains(got, "Not connected") {
+		t.Errorf("before: state %q; want Not connected", got)
+	}
+	tb.submit("#connect-qbo")
+	if got := tb.location(); !strings.HasPrefix(got, h.qbo.AuthURL()) {
+		t.Fatalf("after Log in to QuickBooks: at %s; want Intuit's consent page %s", got, h.qbo.AuthURL())
+	}
+	if got, want := tb.text("#realm"), h.qbo.Realm(); got != want {
+		t.Errorf("consent page: realm %q; want %q", got, want)
+	}
+	tb.submit("#connect")
+	if got := tb.location(); !strings.HasPrefix(got, "/integrations/callback?") {
+		t.Fatalf("after Connect: at %s; want the console's callback", got)
+	}
+	if got := tb.text("#callback-result"); !strings.Contains(got, "Connected to QuickBooks company "+h.qbo.Realm()) {
+		t.Errorf("callback: %q; want it to say the company is connected", got)
+	}
+	if diff := cmp.Diff([]string{h.qbo.Realm()}, h.tokenRealms(t)); diff != "" {
+		t.Errorf("stored connections (-want +got):\n%s", diff)
+	}
+	tb.submit("#continue")
+	if got := tb.text("#qbo-state"); !strings.Contains(got, "Connected") || strings.Contains(got, "Not") {
+		t.Errorf("after: state %q; want Connected", got)
+	}
+	if got := tb.text("#qbo-realm"); got != h.qbo.Realm() {
+		t.Errorf("after: realm %q; want %q", got, h.qbo.Realm())
+	}
+	tb.wantA11y()
+}
+
+// testBrowserSettings: the settings' dropdowns list the company's records;
+// picked by name and saved, they are what the ledger holds.
+func testBrowserSettings(t *testing.T, b *testBrowser) {
+	h := newConsole(t, withOrders(0))
+	tb := b.loginTab(t, h, "admin")
+	tb.open("/settings")
+	tb.wantA11y()
+	picks := []struct{ key, label, id string }{
+		{"deposit_account", "Undeposited Funds", h.seed.Accounts["Undeposited Funds"]},
+		{"refund_account", "Refunds", h.seed.Accounts["Refunds"]},
+		{"discount_account", "Discounts given", h.seed.Accounts["Discounts given"]},
+		{"shipping_item", "Shipping", h.seed.Items["Shipping"]},
+		{"handling_item", "Handling", h.seed.Items["Handling"]},
+		{"tax_item", "Sales Tax", h.seed.Items["Sales Tax"]},
+		{"custom_item", "Custom Amount", h.seed.Items["Custom Amount"]},
+		{"payment_method.credit_card", "Credit Card", h.seed.PaymentMethods["Credit Card"]},
+		{"payment_method.cash", "Cash", h.seed.PaymentMethods["Cash"]},
+	}
+	for _, p := range picks {
+		tb.choose("#setting-"+strings.ReplaceAll(p.key, ".", "-"), p.label)
+	}
+	// A date field's typing order is the browser's locale; the value is not.
+	tb.do("set the start date", chromedp.SetValue(chromedp.CSS("#setting-start_date"), "2026-12-01"))
+	tb.submit("#save-settings")
+	if tb.has("#settings-error") || tb.has(".field-error") {
+		t.Fatalf("save refused: %s", tb.bodyText())
+	}
+	got := h.storedSettings(t)
+	want := map[string]string{"start_date": "2026-12-01"}
+	for _, p := range picks {
+		want[p.key] = p.id
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("stored %s = %q; want %q", k, got[k], v)
+		}
+	}
 }
 
 // testBrowserHarness checks the harness itself on a plain page: a form
@@ -78,5 +229,111 @@ func testBrowserHarness(t *testing.T, b *testBrowser) {
 	}
 	if got := tb.focusProblems(3); len(got) != 1 || !strings.Contains(got[0], "a#link") {
 		t.Errorf("focusProblems on a bad page = %q; want one, for a#link", got)
+	}
+}
+
+// testBrowserLinkCustomer: on a customer's page the bookkeeper types in the
+// QuickBooks selector, the matching customers appear (a hostile name
+// escaped), and Link links the one picked.
+func testBrowserLinkCustomer(t *testing.T, b *testBrowser) {
+	h := newConsole(t, withOrders(0))
+	vc := harborCustomer()
+	h.velocity.AddCustomer(vc)
+	match := h.qbo.AddCustomer("Harbor Lights", "accounts@harbor.example")
+	evil := h.qbo.AddCustomer(hostile+" Harbor", "evil@example.com")
+	tb := b.loginTab(t, h, "admin")
+	tb.open("/customers?filter=unlinked")
+	tb.submit(`a[href="/customers/` + vc.ID + `"]`)
+	tb.wantText("Not linked")
+	tb.wantA11y()
+	tb.fill("#qbo-search", "harbor")
+	tb.submit("#qbo-search-submit")
+	tb.do("wait for the results", chromedp.WaitVisible(chromedp.CSS("#link-"+evil)))
+	if got := tb.text("#qbo-results"); !strings.Contains(got, hostile+" Harbor") {
+		t.Errorf("results %q; want the hostile name shown as text", got)
+	}
+	if tb.has("#qbo-results script") {
+		t.Errorf("a QuickBooks name became a script element")
+	}
+	tb.submit("#link-" + match)
+	if got := tb.text("#linked"); !strings.Contains(got, "Linked to Harbor Lights") {
+		t.Errorf("after Link: %q; want Linked to Harbor Lights", got)
+	}
+	if l := h.linkOf(t, schema.CustomerLinks, vc.ID); l.QBOID != match || l.Method != schema.LinkManual {
+		t.Errorf("ledger link: %+v; want %s, manual", l, match)
+	}
+}
+
+// testBrowserCreateCustomer: "Create a new QuickBooks customer" creates it
+// in QBO from the Velocity profile and links it.
+func testBrowserCreateCustomer(t *testing.T, b *testBrowser) {
+	h := newConsole(t, withOrders(0))
+	vc := harborCustomer()
+	h.velocity.AddCustomer(vc)
+	before := len(h.qbo.Entities("Customer"))
+	tb := b.loginTab(t, h, "admin")
+	tb.open("/customers/" + vc.ID)
+	tb.submit("#create")
+	if got := tb.text("#linked"); !strings.Contains(got, "created by velqbo") {
+		t.Errorf("after Create: %q; want it linked, created by velqbo", got)
+	}
+	l := h.linkOf(t, schema.CustomerLinks, vc.ID)
+	e, ok := h.qbo.Get("Customer", l.QBOID)
+	if l.Method != schema.LinkCreate || !ok || e.Raw["DisplayName"] != "Harbor Lights" {
+		t.Errorf("ledger link %+v to QBO customer %v; want a created Harbor Lights", l, e.Raw["DisplayName"])
+	}
+	if n := len(h.qbo.Entities("Customer")); n != before+1 {
+		t.Errorf("QBO customers: %d; want %d", n, before+1)
+	}
+}
+
+// testBrowserSyncKeepQBO: "Sync customer profile…" shows both records
+// field by field; keeping QuickBooks' side shows the change to Velocity,
+// and confirming writes it to Velocity and nothing to QBO.
+func testBrowserSyncKeepQBO(t *testing.T, b *testBrowser) {
+	h := newConsole(t, withOrders(0))
+	vc := harborCustomer()
+	h.velocity.AddCustomer(vc)
+	h.MustRun(exitOK, "", "customers", "create", vc.ID)
+	qid := h.linkOf(t, schema.CustomerLinks, vc.ID).QBOID
+	vc.Phone = "+1-555-010-7777"
+	h.velocity.AddCustomer(vc)
+	qboBefore, _ := h.qbo.Get("Customer", qid)
+	tb := b.loginTab(t, h, "admin")
+	tb.open("/customers/" + vc.ID)
+	tb.submit("#sync")
+	tb.wantText("+1-555-010-7777", "+1-555-010-0900")
+	tb.wantA11y()
+	tb.do("keep QuickBooks' profile", chromedp.Click(chromedp.CSS("#keep-qbo"), chromedp.NodeVisible))
+	tb.submit("#preview")
+	if got := tb.text("#changes"); !strings.Contains(got, "+1-555-010-7777 → +1-555-010-0900") {
+		t.Errorf("changes %q; want the phone going back to QuickBooks'", got)
+	}
+	tb.submit("#confirm-sync")
+	if got, _ := h.velocity.Customer(vc.ID); got.Phone != "+1-555-010-0900" {
+		t.Errorf("Velocity phone: %q; want QuickBooks' +1-555-010-0900", got.Phone)
+	}
+	if after, _ := h.qbo.Get("Customer", qid); after.Raw["SyncToken"] != qboBefore.Raw["SyncToken"] {
+		t.Errorf("QBO customer SyncToken %v → %v; want it untouched", qboBefore.Raw["SyncToken"], after.Raw["SyncToken"])
+	}
+}
+
+// testBrowserLinkProduct: a product's page suggests the item with the same
+// SKU, and its Link button links it.
+func testBrowserLinkProduct(t *testing.T, b *testBrowser) {
+	h := newConsole(t, withOrders(0))
+	h.velocity.AddProduct(velocity.Product{ID: "prod_w", SKU: "WID-1", Name: "Blue Widget"})
+	item := h.qbo.AddItem("Blue Widget", "WID-1")
+	tb := b.loginTab(t, h, "admin")
+	tb.open("/products")
+	tb.submit(`a[href="/products/prod_w"]`)
+	tb.wantText("same SKU WID-1")
+	tb.wantA11y()
+	tb.submit("#link-suggested-" + item)
+	if got := tb.text("#linked"); !strings.Contains(got, "Linked to Blue Widget") {
+		t.Errorf("after Link: %q; want Linked to Blue Widget", got)
+	}
+	if l := h.linkOf(t, schema.ProductLinks, "prod_w"); l.QBOID != item {
+		t.Errorf("ledger link: %+v; want %s", l, item)
 	}
 }
