@@ -1,6 +1,7 @@
 package bigcommerce
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -632,4 +633,42 @@ func TestMapOrder_MoneyProperty(t *testing.T) {
 		t.Errorf("mapped %d, blocked %d; want both kinds well represented", mapped, blocked)
 	}
 	t.Logf("mapped %d, blocked %d", mapped, blocked)
+}
+
+// FuzzMapOrder maps any order that decodes: no panic, and a reportable
+// order that is not blocked adds up to total_inc_tax in whole cents.
+func FuzzMapOrder(f *testing.F) {
+	var recorded []json.RawMessage
+	if err := json.Unmarshal(readTestdata(f, "bigcommerce-api-ruby/orders_list_2013.json"), &recorded); err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(recorded[0]))
+	f.Add([]byte(`{"id": 5, "status_id": 11, "date_created": "Sun, 24 Mar 2013 23:07:53 +0000", "total_inc_tax": "10.00", "subtotal_ex_tax": "10", "consignments": {"shipping": [{"id": 1, "line_items": [{"id": 2, "product_id": 3, "variant_id": 4, "quantity": 4, "price_ex_tax": "2.5000", "total_ex_tax": "10.0000"}]}]}}`))
+	f.Add([]byte(`{"id": 6, "status_id": 4, "payment_method": "PO", "is_tax_inclusive_pricing": true, "store_credit_amount": "1", "fees": [{"id": 1, "cost_ex_tax": 1, "cost_inc_tax": 1.1, "cost_tax": 0.1}]}`))
+	cfg := DefaultConfig()
+	cfg.Terms = map[string]int{"po": 30}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		w, err := DecodeOrder(body)
+		if err != nil {
+			return
+		}
+		o, err := MapOrder(&OrderData{Order: *w}, &cfg)
+		if err != nil {
+			if oe, ok := err.(*velocity.ObjectError); !ok || oe.Reason == "" {
+				t.Fatalf("MapOrder error %v is not an ObjectError with a reason", err)
+			}
+			return
+		}
+		if !o.Approved() || o.Cancelled() {
+			return
+		}
+		if !o.ComputedTotal().Equal(o.Total) || !wholeCents(o.Total) {
+			t.Fatalf("reportable order %s: parts %s, total %s", o.ID, o.ComputedTotal(), o.Total)
+		}
+		for _, l := range o.Lines {
+			if !wholeCents(l.Amount()) {
+				t.Fatalf("line %s amount %s is not whole cents", l.ID, l.Amount())
+			}
+		}
+	})
 }
