@@ -150,10 +150,25 @@ func TestConsoleSettings_Save(t *testing.T) {
 		if !strings.Contains(out.Stdout, "deposit_account") || !strings.Contains(out.Stdout, "Checking") {
 			t.Errorf("velqbo settings after the console saved: got\n%s", out.Stdout)
 		}
+		// Posting the stored values changes nothing.
+		admin.post(t, "/settings", url.Values{"auto_create_customers": {"false", "true"}, "deposit_account": {ids["Checking"]}}).wantCode(t, http.StatusSeeOther)
+		if page := admin.get(t, "/settings"); !strings.Contains(page.Body, "Nothing changed.") {
+			t.Errorf("posting the stored values: want the flash Nothing changed. in\n%s", page.Body)
+		}
 		// Unticking the checkbox posts only the hidden false.
 		admin.post(t, "/settings", url.Values{"auto_create_customers": {"false"}}).wantCode(t, http.StatusSeeOther)
 		if got := h.storedSettings(t)["auto_create_customers"]; got != "false" {
 			t.Errorf("auto_create_customers after unticking: got %q; want false", got)
+		}
+	})
+	t.Run("UntickedUnsetBoolean", func(t *testing.T) {
+		t.Parallel()
+		h := newConsole(t, withOrders(0))
+		admin := h.login(t, "admin")
+		admin.post(t, "/settings", url.Values{"auto_create_customers": {"false"}, "start_date": {"2026-03-01"}}).wantCode(t, http.StatusSeeOther)
+		want := map[string]string{"start_date": "2026-03-01"}
+		if diff := cmp.Diff(want, h.storedSettings(t)); diff != "" {
+			t.Errorf("saved settings (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("Refused", func(t *testing.T) {

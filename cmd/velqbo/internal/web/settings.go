@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strings"
@@ -45,6 +46,16 @@ type settingField struct {
 	Error     string // why the posted value was refused
 	NotNeeded bool   // terms: needs no payment method
 	Unknown   bool   // a payment method velqbo does not know Velocity to send
+}
+
+// sameSetting reports whether posted is what stored already means: an
+// unticked checkbox posts "false", which an unset boolean (false by
+// default) already is.
+func sameSetting(key, posted, stored string) bool {
+	if kind, _ := reconcile.KindOfSetting(key); kind == reconcile.SettingBool {
+		return strings.EqualFold(cmp.Or(posted, "false"), cmp.Or(stored, "false"))
+	}
+	return posted == stored
 }
 
 // IsBool, IsDate and IsTaxCode say which input the field is.
@@ -171,7 +182,7 @@ func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 		// after it: the last value is the field's.
 		val := strings.TrimSpace(vals[len(vals)-1])
 		posted[key] = val
-		if val != stored[key] {
+		if !sameSetting(key, val, stored[key]) {
 			changed[key] = val
 			order = append(order, key)
 		}
