@@ -44,6 +44,25 @@ type Config struct {
 	LogLevel  string `yaml:"log_level"`
 	// AlertWebhook receives JSON alerts from the daemon (optional).
 	AlertWebhook string `yaml:"alert_webhook"`
+	// MetricsToken, when set, is the bearer token /metrics requires;
+	// unset, /metrics is served on a loopback listener only.
+	MetricsToken string `yaml:"metrics_token"`
+	// Console is the web console the daemon serves (docs/console.md).
+	Console ConsoleConfig `yaml:"console"`
+}
+
+// ConsoleConfig is the web console's part of the configuration.
+type ConsoleConfig struct {
+	// Off serves only /healthz and /metrics on the listener.
+	Off bool `yaml:"off"`
+	// SecureCookies marks the session cookie Secure although the
+	// console is served over plain HTTP: set it behind a proxy that
+	// terminates TLS.
+	SecureCookies bool `yaml:"secure_cookies"`
+	// IdleTimeout ends a session unused this long; SessionMaxAge ends any
+	// session this long after its login.
+	IdleTimeout   time.Duration `yaml:"idle_timeout"`
+	SessionMaxAge time.Duration `yaml:"session_max_age"`
 }
 
 // QBOConfig is the QuickBooks Online side: app credentials, endpoints and pacing.
@@ -119,6 +138,7 @@ func DefaultConfig() Config {
 		Listen:      "127.0.0.1:8089",
 		LogFormat:   "text",
 		LogLevel:    "info",
+		Console:     ConsoleConfig{IdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour},
 	}
 }
 
@@ -200,9 +220,25 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("VELQBO_SCHEDULE", &c.Schedule)
 	str("VELQBO_LISTEN", &c.Listen)
 	str("VELQBO_ALERT_WEBHOOK", &c.AlertWebhook)
+	str("VELQBO_METRICS_TOKEN", &c.MetricsToken)
+	for name, dst := range map[string]*bool{
+		"VELQBO_CONSOLE_OFF":            &c.Console.Off,
+		"VELQBO_CONSOLE_SECURE_COOKIES": &c.Console.SecureCookies,
+	} {
+		if v := getenv(name); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return &ConfigValidationError{Field: name, Value: v, Err: errors.New("must be true or false")}
+			}
+			*dst = b
+		}
+	}
 	for name, dst := range map[string]*time.Duration{
 		"VELQBO_QBO_TIMEOUT":     &c.QBO.Timeout,
 		"VELQBO_QBO_LAND_MARGIN": &c.QBO.LandMargin,
+
+		"VELQBO_CONSOLE_IDLE_TIMEOUT":    &c.Console.IdleTimeout,
+		"VELQBO_CONSOLE_SESSION_MAX_AGE": &c.Console.SessionMaxAge,
 	} {
 		if v := getenv(name); v != "" {
 			d, err := time.ParseDuration(v)
@@ -272,6 +308,12 @@ func (c *Config) Validate() error {
 	}
 	if c.QBO.Timeout < time.Second {
 		return &ConfigValidationError{Field: "VELQBO_QBO_TIMEOUT", Value: c.QBO.Timeout.String(), Err: errors.New("must be at least 1s")}
+	}
+	if c.Console.IdleTimeout < time.Minute {
+		return &ConfigValidationError{Field: "VELQBO_CONSOLE_IDLE_TIMEOUT", Value: c.Console.IdleTimeout.String(), Err: errors.New("must be at least 1m")}
+	}
+	if c.Console.SessionMaxAge < c.Console.IdleTimeout {
+		return &ConfigValidationError{Field: "VELQBO_CONSOLE_SESSION_MAX_AGE", Value: c.Console.SessionMaxAge.String(), Err: errors.New("must be at least the idle timeout")}
 	}
 	switch c.LogFormat {
 	case "text", "json":

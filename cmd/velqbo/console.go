@@ -32,12 +32,32 @@ func (m *Main) newConsole(st *schema.Store) (*web.Server, error) {
 		app = web.QBOAppSandbox
 	}
 	return web.New(web.Config{
-		Backend:   &consoleBackend{m: m, st: st},
-		Clock:     mainClock{m.Now},
-		Location:  m.Config.Location(),
-		Log:       m.Log,
-		QBOAppURL: app,
+		Backend:       &consoleBackend{m: m, st: st},
+		Clock:         mainClock{m.Now},
+		Location:      m.Config.Location(),
+		Log:           m.Log,
+		QBOAppURL:     app,
+		SecureCookies: m.Config.Console.SecureCookies,
+		IdleTimeout:   m.Config.Console.IdleTimeout,
+		MaxAge:        m.Config.Console.SessionMaxAge,
 	})
+}
+
+// consoleOn builds the console to serve on the address listen. Why the
+// check: a console reachable from the network with no user would be a
+// login page nobody can pass, or, worse, tempt someone to weaken it; it is
+// refused (exit 2) until `velqbo users add` has made one.
+func (m *Main) consoleOn(ctx context.Context, st *schema.Store, listen string) (*web.Server, error) {
+	if !daemon.IsLoopback(listen) {
+		n, err := st.CountConsoleUsers(ctx)
+		if err != nil {
+			return nil, unavailable(err)
+		}
+		if n == 0 {
+			return nil, usageErrorf("the console on %s (not loopback) needs a user first: run `velqbo users add NAME --role admin`, or set VELQBO_CONSOLE_OFF=true to serve only /healthz and /metrics", listen)
+		}
+	}
+	return m.newConsole(st)
 }
 
 // mainClock is m.Now as a clock.Clock (the console never sleeps).

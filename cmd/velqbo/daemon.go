@@ -106,6 +106,15 @@ func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon.Daemon, 
 	if o.verify {
 		c.Verify = m.verifyOnce
 	}
+	c.MetricsToken = m.Config.MetricsToken
+	if !m.Config.Console.Off {
+		console, err := m.consoleOn(ctx, st, m.Config.Listen)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		c.Console = console.Handler()
+	}
 	d, err := daemon.New(ctx, st, c)
 	if err != nil {
 		var held *schema.LeaseHeldError

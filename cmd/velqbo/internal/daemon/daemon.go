@@ -39,8 +39,14 @@ type Config struct {
 	// such as @every 6h) of the runs, read in Location.
 	Schedule string
 	Location *time.Location
-	// Listen is the address of /healthz and /metrics.
+	// Listen is the address of /healthz, /metrics and the console.
 	Listen string
+	// Console, when not nil, serves every path but /healthz and /metrics
+	// on the listener (the web console).
+	Console http.Handler
+	// MetricsToken, when set, is the bearer token /metrics requires. When
+	// empty, /metrics is served only on a loopback listener.
+	MetricsToken string
 	// AlertWebhook receives the alerts; empty sends none.
 	AlertWebhook string
 	// UserAgent is sent with every alert.
@@ -139,7 +145,11 @@ func New(ctx context.Context, st *schema.Store, c Config) (*Daemon, error) {
 	d.alerts.userAgent = c.UserAgent
 
 	if !IsLoopback(c.Listen) {
-		d.log.WithField("listen", c.Listen).Warn("the health listener is not on loopback: /healthz and /metrics are readable from the network")
+		if c.MetricsToken == "" {
+			d.log.WithField("listen", c.Listen).Warn("the listener is not on loopback: /healthz is readable from the network, and /metrics is refused until VELQBO_METRICS_TOKEN is set")
+		} else {
+			d.log.WithField("listen", c.Listen).Warn("the listener is not on loopback: /healthz is readable from the network (/metrics needs the bearer token)")
+		}
 	}
 	d.ln, err = net.Listen("tcp", c.Listen)
 	if err != nil {

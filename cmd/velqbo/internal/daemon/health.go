@@ -2,9 +2,11 @@ package daemon
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/tokenhealth"
@@ -56,8 +58,36 @@ func (d *Daemon) handler() http.Handler {
 		enc.SetIndent("", "  ")
 		enc.Encode(v)
 	})
-	mux.Handle("GET /metrics", d.metrics.handler(func(ctx context.Context) { d.refresh(ctx) }))
+	mux.Handle("GET /metrics", metricsAuth(d.c.MetricsToken, IsLoopback(d.c.Listen), d.metrics.handler(func(ctx context.Context) { d.refresh(ctx) })))
+	if d.c.Console != nil {
+		mux.Handle("/", d.c.Console)
+	}
 	return mux
+}
+
+// metricsAuth guards /metrics. Why: the metrics name the company's
+// activity (runs, failures, token expiry), and the listener may now face
+// the network for the console. With a token, every scrape must present it
+// (Authorization: Bearer TOKEN, compared in constant time); without one,
+// /metrics is served on a loopback listener only.
+func metricsAuth(token string, loopback bool, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token == "" {
+			if !loopback {
+				http.Error(w, "/metrics on a non-loopback listener needs VELQBO_METRICS_TOKEN", http.StatusForbidden)
+				return
+			}
+			h.ServeHTTP(w, r)
+			return
+		}
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(token)) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="velqbo metrics"`)
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // health answers /healthz from the database: is it reachable, how did the
