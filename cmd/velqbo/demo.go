@@ -9,16 +9,22 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/oauth2"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/sandbox"
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/web"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
 )
 
 func demoCommand() command {
@@ -33,7 +39,7 @@ func demoCommand() command {
 		flags: func(fs *flag.FlagSet) {
 			fs.IntVar(&orders, "orders", 120, "how many orders the generated store has")
 			fs.Int64Var(&seed, "seed", 1, "seed of the generated store")
-			fs.BoolVar(&serve, "serve", false, "after the demo, keep the sandbox running and print the environment to use it from another shell")
+			fs.BoolVar(&serve, "serve", false, "after the demo, keep the sandbox running, serve the web console on it and print the environment to use it from another shell")
 			fs.BoolVar(&asJSON, "json", false, "print each run's summary as JSON")
 		},
 		run: func(ctx context.Context, m *Main, args []string) error {
@@ -57,6 +63,13 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 	w := m.Stdout
 	if asJSON {
 		w = m.Stderr
+	}
+	listen := "127.0.0.1:0"
+	if serve && m.flagsSet["listen"] {
+		listen = m.Config.Listen
+		if !daemon.IsLoopback(listen) {
+			return usageErrorf("demo: --listen %s is not a loopback address; the demo's console serves on this machine only", listen)
+		}
 	}
 	keep := ""
 	if m.flagsSet["db"] {
@@ -165,6 +178,13 @@ To point velqbo at a real QBO company:
   5. velqbo plan, then velqbo run; then the daemon for the nightly schedule (README "Install")
 `)
 	if serve {
+		base, login, stop, err := m.demoConsole(ctx, listen)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(w, "\nconsole: %s\n", base)
+		fmt.Fprintf(w, "one-time login (works once, within 15 minutes): %s%s\n", strings.TrimSuffix(base, "/"), login)
 		fmt.Fprintln(w, "\nThe sandbox keeps running until you press Ctrl-C. In another shell:")
 		for _, kv := range configEnv(m.Config) {
 			fmt.Fprintf(w, "  export %s=%s\n", kv[0], shellQuote(kv[1]))
@@ -175,6 +195,46 @@ To point velqbo at a real QBO company:
 		<-ctx.Done()
 	}
 	return nil
+}
+
+// demoUser is the console user `demo --serve` makes in the sandbox ledger.
+const demoUser = "demo"
+
+// demoConsole serves the console on the demo's ledger at listen (a
+// loopback address) and returns its URL, a one-time login link (a path)
+// for an admin made for the purpose, and the function that stops it. Why
+// a one-time link and not a printed password: the password would stay
+// valid in the terminal's scrollback; the link is spent on first use.
+// The admin's own password is random and never shown.
+func (m *Main) demoConsole(ctx context.Context, listen string) (base, login string, stop func(), err error) {
+	st, err := m.openStore(ctx)
+	if err != nil {
+		return "", "", nil, err
+	}
+	pw := make([]byte, 32)
+	rand.Read(pw)
+	hash, err := web.HashPassword(base64.StdEncoding.EncodeToString(pw))
+	if err == nil {
+		err = st.AddConsoleUser(ctx, schema.ConsoleUser{Name: demoUser, Role: schema.RoleAdmin, PasswordHash: hash})
+	}
+	var srv *web.Server
+	if err == nil {
+		srv, err = m.newConsole(st)
+	}
+	if err == nil {
+		login, err = srv.OneTimeLogin(demoUser)
+	}
+	var ln net.Listener
+	if err == nil {
+		ln, err = net.Listen("tcp", listen)
+	}
+	if err != nil {
+		st.Close()
+		return "", "", nil, unavailable(fmt.Errorf("demo console: %w", err))
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go hs.Serve(ln)
+	return "http://" + ln.Addr().String() + "/", login, func() { hs.Close(); st.Close() }, nil
 }
 
 // useSandbox points m's configuration at sb, with the database db (a

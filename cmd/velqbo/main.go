@@ -190,7 +190,7 @@ func (g *globalFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.velocityFile, "velocity-file", g.velocityFile, "read Velocity from the NDJSON export `FILE` instead of the API")
 	fs.StringVar(&g.logFormat, "log-format", g.logFormat, "log `FORMAT`: text or json (default text)")
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `LEVEL`: debug, info, warn, error (default info)")
-	fs.StringVar(&g.listen, "listen", g.listen, "the daemon's health/metrics listener `ADDR` (default 127.0.0.1:8089)")
+	fs.StringVar(&g.listen, "listen", g.listen, "the listener `ADDR` of the daemon's /healthz, /metrics and console (default 127.0.0.1:8089; demo --serve: a free loopback port)")
 }
 
 func (m *Main) run(ctx context.Context, args []string) error {
@@ -530,10 +530,16 @@ within --grace, and the run is recorded interrupted.`,
 			summary: "the whole pipeline against the built-in sandbox (fake QBO and fake Velocity on loopback)",
 			long: `With --db FILE (a file that does not exist yet), the demo keeps its ledger
 there, so velqbo status --db FILE shows its runs afterwards; without it the
-ledger is a temporary file, deleted at the end.`,
-			globals: globalsStore,
+ledger is a temporary file, deleted at the end.
+
+With --serve the sandbox stays up until Ctrl-C and the web console serves
+its ledger on 127.0.0.1 (a free port, or --listen ADDR on loopback): the
+demo prints a line "console: URL" and a one-time login link for an admin
+made for the demo (docs/console.md).`,
+			globals: []string{"config", "db", "listen", "log-format", "log-level"},
 			examples: []example{
 				{"velqbo demo", "a store of 120 orders, reported twice"},
+				{"velqbo demo --serve", "then open the console at the printed URL"},
 				{"velqbo demo --orders 3000 --serve", "a bigger store, kept up for other commands"},
 				{"velqbo demo --db demo.db --json", "keep the ledger in demo.db; print only JSON"},
 			},

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -217,17 +216,11 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		st.ClearLoginFailures(ctx, k)
 	}
-	raw := make([]byte, 32)
-	rand.Read(raw)
-	if err := st.CreateConsoleSession(ctx, schema.ConsoleSession{IDHash: hashID(raw), User: u.Name, Remote: remoteAddr(r)}); err != nil {
+	if err := s.startSession(w, r, u.Name); err != nil {
 		s.log.WithError(err).Error("console: create session")
 		fail(http.StatusInternalServerError, "The console could not log you in. Try again.")
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name: sessionCookie, Value: base64.RawURLEncoding.EncodeToString(raw), Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r),
-	})
 	s.log.WithField("user", u.Name).Info("console: login")
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

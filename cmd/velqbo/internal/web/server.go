@@ -60,6 +60,7 @@ type Server struct {
 	backend Backend
 	pages   map[string]*template.Template
 	handler http.Handler
+	once    oneTimeLogins
 }
 
 // New parses the embedded templates and builds the console's routes.
@@ -94,6 +95,8 @@ func New(c Config) (*Server, error) {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticHandler(http.FileServerFS(static))))
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.loginSubmit)
+	mux.HandleFunc("GET /login/once", s.oneTimePage)
+	mux.HandleFunc("POST /login/once", s.oneTimeSubmit)
 	mux.Handle("POST /logout", s.viewer(s.logout))
 	mux.Handle("GET /{$}", s.viewer(s.home))
 	mux.Handle("/", s.viewer(s.notFound))
