@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConsoleLogin(t *testing.T) {
@@ -152,5 +153,86 @@ func TestConsoleEscapesUserName(t *testing.T) {
 	}
 	if !strings.Contains(r.Body, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 		t.Errorf("got no escaped user name:\n%s", r.Body)
+	}
+}
+
+func TestConsoleSessionExpiry(t *testing.T) {
+	t.Parallel()
+	t.Run("idle", func(t *testing.T) {
+		h := newConsole(t, withOrders(0), notConnected())
+		c := h.login(t, "admin")
+		// Use within the idle timeout keeps the session alive.
+		for i := range 3 {
+			h.clock.Advance(29 * time.Minute)
+			if r := c.get(t, "/"); r.Code != http.StatusOK {
+				t.Fatalf("GET / after %d × 29 min of use: status %d; want 200", i+1, r.Code)
+			}
+		}
+		h.clock.Advance(31 * time.Minute)
+		if r := c.get(t, "/"); r.Code != http.StatusFound {
+			t.Errorf("GET / after 31 min idle: status %d; want 302 to the login", r.Code)
+		}
+		if n, err := h.store.CountConsoleSessions(t.Context(), ""); err != nil || n != 0 {
+			t.Errorf("got %d sessions (%v) after the idle timeout; want the session deleted", n, err)
+		}
+	})
+	t.Run("absolute", func(t *testing.T) {
+		h := newConsole(t, withOrders(0), notConnected())
+		c := h.login(t, "admin")
+		var used time.Duration
+		for used < 24*time.Hour {
+			h.clock.Advance(25 * time.Minute)
+			used += 25 * time.Minute
+			if r := c.get(t, "/"); r.Code != http.StatusOK {
+				break
+			}
+		}
+		if used <= 12*time.Hour || used > 12*time.Hour+25*time.Minute {
+			t.Errorf("a session in constant use ended after %v; want just after 12h", used)
+		}
+	})
+}
+
+func TestConsoleLoginThrottle(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected())
+	h.addUser(t, "alice", "admin")
+	try := func(name, password string) *consoleResponse {
+		t.Helper()
+		return h.anonymous(t).postForm(t, "/login", url.Values{"name": {name}, "password": {password}}, "same-origin", false)
+	}
+	for _, name := range []string{"alice", "mallory"} {
+		t.Run(name, func(t *testing.T) {
+			h.clock.Advance(time.Hour) // earlier failures are out of the window
+			for i := range 5 {
+				if r := try(name, "wrong password!"); r.Code != http.StatusUnauthorized {
+					t.Fatalf("failure %d: status %d; want 401", i+1, r.Code)
+				}
+			}
+			// The sixth attempt waits 30 s, whether or not the name
+			// exists and whether or not the password is right.
+			r := try(name, consolePassword)
+			if r.Code != http.StatusTooManyRequests || !strings.Contains(r.Body, "Too many failed logins. Try again in 30 seconds.") {
+				t.Fatalf("sixth attempt: status %d; want 429 saying to wait 30 seconds\n%s", r.Code, r.Body)
+			}
+			h.clock.Advance(31 * time.Second)
+			r = try(name, "wrong password!")
+			if r.Code != http.StatusUnauthorized {
+				t.Fatalf("after 31 s: status %d; want 401", r.Code)
+			}
+			// The sixth failure doubles the wait.
+			h.clock.Advance(31 * time.Second)
+			if r := try(name, consolePassword); r.Code != http.StatusTooManyRequests {
+				t.Errorf("31 s after the sixth failure: status %d; want 429", r.Code)
+			}
+			h.clock.Advance(30 * time.Second)
+			want := http.StatusUnauthorized
+			if name == "alice" {
+				want = http.StatusSeeOther
+			}
+			if r := try(name, consolePassword); r.Code != want {
+				t.Errorf("61 s after the sixth failure: status %d; want %d", r.Code, want)
+			}
+		})
 	}
 }

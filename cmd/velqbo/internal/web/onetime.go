@@ -89,7 +89,14 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, user strin
 	if _, err := rand.Read(raw); err != nil {
 		return err
 	}
-	if err := s.backend.Store().CreateConsoleSession(r.Context(), schema.ConsoleSession{IDHash: hashID(raw), User: user, Remote: remoteAddr(r)}); err != nil {
+	st := s.backend.Store()
+	now := s.clk.Now()
+	// Sessions that ended by time are deleted here, at each login, so the
+	// table does not grow with every browser that never logged out.
+	if _, err := st.DeleteStaleConsoleSessions(r.Context(), now.Add(-s.c.IdleTimeout), now.Add(-s.c.MaxAge)); err != nil {
+		return err
+	}
+	if err := st.CreateConsoleSession(r.Context(), schema.ConsoleSession{IDHash: hashID(raw), User: user, Remote: remoteAddr(r)}); err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{
