@@ -129,7 +129,9 @@ const sameOrder = `((p.source_kind = o.source_kind AND p.source_id = o.source_id
 	OR (o.order_number <> '' AND p.order_number = o.order_number))`
 
 // ListOrders returns a page of the ledger's orders matching f, newest
-// first (first seen by a run). It returns an error for an invalid state.
+// first: the highest order number first (numbers compare as numbers when
+// they are digits: a longer one is higher), the orders without a number
+// (invalid in the source) last. It returns an error for an invalid state.
 func (s *Store) ListOrders(ctx context.Context, f OrderFilter) (OrderPage, error) {
 	if !f.State.Valid() {
 		return OrderPage{}, fmt.Errorf("list orders: invalid state %q", f.State)
@@ -163,7 +165,7 @@ func (s *Store) ListOrders(ctx context.Context, f OrderFilter) (OrderPage, error
 		(SELECT group_concat(DISTINCT p.state) FROM documents p WHERE ` + sameOrder + `),
 		(SELECT COUNT(*) FROM documents p WHERE ` + sameOrder + `),
 		(SELECT COUNT(*) FROM documents p WHERE ` + sameOrder + ` AND p.pending_request_id IS NOT NULL)
-		FROM documents o` + where + ` ORDER BY o.first_seen_at DESC, o.source_id DESC LIMIT ? OFFSET ?`
+		FROM documents o` + where + ` ORDER BY length(o.order_number) DESC, o.order_number DESC, o.source_id DESC LIMIT ? OFFSET ?`
 	rows, err := s.db.QueryContext(ctx, q, append(args, limit, max(f.Offset, 0))...)
 	if err != nil {
 		return OrderPage{}, fmt.Errorf("list orders: %w", err)

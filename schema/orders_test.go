@@ -87,8 +87,9 @@ func TestStore_DecideInvoice(t *testing.T) {
 }
 
 // TestStore_ListOrders: search by number, each state filter (an order
-// matches by any of its objects), paging newest first, and the states of
-// each order's objects.
+// matches by any of its objects), paging newest first (highest number,
+// 10000 above 9999; no number last), and the states of each order's
+// objects.
 func TestStore_ListOrders(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -105,6 +106,7 @@ func TestStore_ListOrders(t *testing.T) {
 			PendingAction: WriteCreate, FirstSeenAt: day(4)},
 		{Kind: "order", SourceID: "ord_5", OrderNumber: "2005", State: StateSkipped, FirstSeenAt: day(5)},
 		{Kind: "order", SourceID: "ord_bad", State: StateBlocked, FirstSeenAt: day(6)},
+		{Kind: "order", SourceID: "ord_10000", OrderNumber: "10000", State: StateVoided, FirstSeenAt: day(0)},
 		{Kind: "order", SourceID: "ord_bad2", State: StateSent, FirstSeenAt: day(7)},
 	}
 	if err := s.ImportDocuments(ctx, rows); err != nil {
@@ -123,17 +125,17 @@ func TestStore_ListOrders(t *testing.T) {
 		want      []string
 		wantTotal int
 	}{
-		{"All", OrderFilter{}, []string{"ord_bad2", "ord_bad", "ord_5", "ord_4", "ord_3", "ord_2", "ord_1"}, 7},
-		{"Number", OrderFilter{Number: "100"}, []string{"ord_3", "ord_2", "ord_1"}, 3},
-		{"Sent", OrderFilter{State: OrderSent}, []string{"ord_bad2", "ord_4", "ord_1"}, 3},
-		{"BlockedUnnumbered", OrderFilter{State: OrderBlocked}, []string{"ord_bad", "ord_2"}, 2},
+		{"All", OrderFilter{}, []string{"ord_10000", "ord_5", "ord_4", "ord_3", "ord_2", "ord_1", "ord_bad2", "ord_bad"}, 8},
+		{"Number", OrderFilter{Number: "100"}, []string{"ord_10000", "ord_3", "ord_2", "ord_1"}, 4},
+		{"Sent", OrderFilter{State: OrderSent}, []string{"ord_4", "ord_1", "ord_bad2"}, 3},
+		{"BlockedUnnumbered", OrderFilter{State: OrderBlocked}, []string{"ord_2", "ord_bad"}, 2},
 		{"FailedPayment", OrderFilter{State: OrderFailed}, []string{"ord_1"}, 1},
 		{"Unknown", OrderFilter{State: OrderUnknown}, []string{"ord_4"}, 1},
 		{"Deleted", OrderFilter{State: OrderDeletedInQBO}, []string{"ord_3"}, 1},
 		{"Skipped", OrderFilter{State: OrderSkipped}, []string{"ord_5"}, 1},
 		{"NumberAndState", OrderFilter{Number: "20", State: OrderSent}, []string{"ord_4"}, 1},
-		{"Page2", OrderFilter{Limit: 3, Offset: 3}, []string{"ord_4", "ord_3", "ord_2"}, 7},
-		{"PastTheEnd", OrderFilter{Limit: 3, Offset: 9}, nil, 7},
+		{"Page2", OrderFilter{Limit: 3, Offset: 3}, []string{"ord_3", "ord_2", "ord_1"}, 8},
+		{"PastTheEnd", OrderFilter{Limit: 3, Offset: 9}, nil, 8},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := s.ListOrders(ctx, tc.f)

@@ -251,9 +251,21 @@ func TestConsoleOrderSkipRetry(t *testing.T) {
 		t.Errorf("skip reason not escaped")
 	}
 
+	// Linked now, but skipped: the run sends nothing for it.
+	item := h.qbo.AddItem("Sprocket", "SKU-UNL")
+	h.MustRun(exitOK, "", "products", "link", "prod_unlinked", item)
+	h.Run("", "run")
+	if n := liveByDocNumber(h.qbo, "SalesReceipt", "9003"); n != 0 {
+		t.Fatalf("receipts 9003 while skipped: got %d; want 0", n)
+	}
+
 	a.post(t, "/orders/9003/retry", nil).wantCode(t, http.StatusSeeOther)
 	if d := orderRow(t, h, "o9003"); d.State != schema.StatePending {
 		t.Errorf("after retry: state %s; want pending", d.State)
+	}
+	h.Run("", "run")
+	if n := liveByDocNumber(h.qbo, "SalesReceipt", "9003"); n != 1 {
+		t.Errorf("receipts 9003 after retry and a run: got %d; want 1", n)
 	}
 	r = a.post(t, "/orders/9001/retry", nil).wantCode(t, http.StatusConflict)
 	wantBody(t, r, "nothing to retry")
@@ -317,4 +329,31 @@ func orderRowCustomer(t *testing.T, h *consoleHarness) string {
 		t.Fatal(err)
 	}
 	return ls[h.data.Customers[0].ID].QBOID
+}
+
+// TestConsoleOrderRunInProgress: while a run holds the run lease an action
+// changes nothing and says why.
+func TestConsoleOrderRunInProgress(t *testing.T) {
+	t.Parallel()
+	h := ordersConsole(t)
+	if _, err := h.store.AcquireLease(t.Context(), runLeaseName, "velqbo run pid 7 on host", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	a := h.login(t, "admin")
+	for _, tc := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/orders/9001/report-as-invoice", url.Values{"confirm": {"yes"}}},
+		{"/orders/9003/skip", url.Values{"reason": {"later"}}},
+	} {
+		r := a.post(t, tc.path, tc.form).wantCode(t, http.StatusConflict)
+		wantBody(t, r, "A run is in progress", "velqbo run pid 7 on host")
+	}
+	if d := orderRow(t, h, "o9001"); d.InvoiceDecidedBy != "" {
+		t.Errorf("decided by %q while a run held the lease", d.InvoiceDecidedBy)
+	}
+	if d := orderRow(t, h, "o9003"); d.State != schema.StateBlocked {
+		t.Errorf("9003 state %s while a run held the lease; want blocked", d.State)
+	}
 }
