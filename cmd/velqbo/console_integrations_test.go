@@ -261,7 +261,8 @@ func TestConsoleIntegrations_Disconnect(t *testing.T) {
 		t.Errorf("refresh with the disconnected token: got HTTP %d; want 400 (revoked at Intuit)", got)
 	}
 	page := admin.get(t, "/integrations").wantCode(t, http.StatusOK)
-	for _, want := range []string{"Disconnected from QuickBooks company " + h.qbo.Realm(), "Not connected", `id="connect-qbo"`} {
+	for _, want := range []string{"Disconnected from QuickBooks company " + h.qbo.Realm(), "Not connected", `id="connect-qbo"`,
+		`<code id="qbo-ledger-realm">` + h.qbo.Realm() + `</code>`} {
 		if !strings.Contains(page.Body, want) {
 			t.Errorf("Integrations page after disconnect: want %q in\n%s", want, page.Body)
 		}
@@ -286,4 +287,19 @@ func TestConsoleIntegrations_Disconnect(t *testing.T) {
 			t.Errorf("tokens after forget: got %v; want none", got)
 		}
 	})
+}
+
+func TestConsoleIntegrations_NoAppCredentials(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected())
+	h.main.Config.QBO.ClientSecret = ""
+	r := h.login(t, "admin").get(t, "/integrations/connect")
+	if r.Code != http.StatusServiceUnavailable || !strings.Contains(r.Body, "VELQBO_QBO_CLIENT_ID/VELQBO_QBO_CLIENT_SECRET") {
+		t.Errorf("connect without the app's credentials: got %d; want 503 naming the settings in\n%s", r.Code, r.Body)
+	}
+	for _, ck := range r.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(ck, "velqbo_oauth_state=") {
+			t.Errorf("connect without the app's credentials: got a state cookie %q; want none", ck)
+		}
+	}
 }
