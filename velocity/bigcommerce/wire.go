@@ -718,25 +718,24 @@ type RefundPayment struct {
 
 // Transaction is a v3 order transaction (GET /v3/orders/{id}/transactions).
 type Transaction struct {
-	ID                     int64                   `json:"id"`
-	OrderID                FlexString              `json:"order_id"`
-	Event                  string                  `json:"event"`
-	Method                 string                  `json:"method"`
-	Amount                 Amount                  `json:"amount"`
-	Currency               string                  `json:"currency"`
-	Gateway                string                  `json:"gateway"`
-	GatewayTransactionID   FlexString              `json:"gateway_transaction_id,omitempty"`
-	DateCreated            time.Time               `json:"date_created"`
-	Test                   bool                    `json:"test"`
-	Status                 string                  `json:"status"`
-	FraudReview            bool                    `json:"fraud_review"`
-	ReferenceTransactionID *int64                  `json:"reference_transaction_id,omitempty"`
-	PaymentMethodID        FlexString              `json:"payment_method_id,omitempty"`
-	Offline                *TransactionOffline     `json:"offline,omitempty"`
-	Custom                 *TransactionCustom      `json:"custom,omitempty"`
-	StoreCredit            *TransactionStoreCredit `json:"store_credit,omitempty"`
-	GiftCertificate        *TransactionGiftCert    `json:"gift_certificate,omitempty"`
-	CreditCard             *TransactionCreditCard  `json:"credit_card,omitempty"`
+	ID                     int64                  `json:"id"`
+	OrderID                FlexString             `json:"order_id"`
+	Event                  string                 `json:"event"`
+	Method                 string                 `json:"method"`
+	Amount                 Amount                 `json:"amount"`
+	Currency               string                 `json:"currency"`
+	Gateway                string                 `json:"gateway"`
+	GatewayTransactionID   FlexString             `json:"gateway_transaction_id,omitempty"`
+	DateCreated            time.Time              `json:"date_created"`
+	Test                   bool                   `json:"test"`
+	Status                 string                 `json:"status"`
+	FraudReview            bool                   `json:"fraud_review"`
+	ReferenceTransactionID *int64                 `json:"reference_transaction_id,omitempty"`
+	PaymentMethodID        FlexString             `json:"payment_method_id,omitempty"`
+	Offline                *TransactionOffline    `json:"offline,omitempty"`
+	Custom                 *TransactionCustom     `json:"custom,omitempty"`
+	GiftCertificate        *TransactionGiftCert   `json:"gift_certificate,omitempty"`
+	CreditCard             *TransactionCreditCard `json:"credit_card,omitempty"`
 }
 
 // TransactionOffline describes an offline payment (check, purchase order).
@@ -749,18 +748,12 @@ type TransactionCustom struct {
 	PaymentMethod string `json:"payment_method"`
 }
 
-// TransactionStoreCredit is a store-credit payment.
-type TransactionStoreCredit struct {
-	RemainingBalance Amount `json:"remaining_balance"`
-}
-
-// TransactionGiftCert is a gift-certificate payment.
+// TransactionGiftCert is a gift-certificate payment. Its balances are left
+// out: velqbo does not use them, and a derived float there must not make
+// the transaction unreadable.
 type TransactionGiftCert struct {
-	Code             string `json:"code"`
-	OriginalBalance  Amount `json:"original_balance"`
-	StartingBalance  Amount `json:"starting_balance"`
-	RemainingBalance Amount `json:"remaining_balance"`
-	Status           string `json:"status"`
+	Code   string `json:"code"`
+	Status string `json:"status"`
 }
 
 // TransactionCreditCard is the card of a card payment.
@@ -771,22 +764,21 @@ type TransactionCreditCard struct {
 
 // Customer is a v3 customer (GET /v3/customers, include=addresses).
 type Customer struct {
-	ID                 int64               `json:"id"`
-	Email              string              `json:"email"`
-	FirstName          string              `json:"first_name"`
-	LastName           string              `json:"last_name"`
-	Company            string              `json:"company"`
-	Phone              string              `json:"phone"`
-	Notes              string              `json:"notes"`
-	TaxExemptCategory  string              `json:"tax_exempt_category"`
-	CustomerGroupID    int64               `json:"customer_group_id"`
-	DateCreated        time.Time           `json:"date_created"`
-	DateModified       time.Time           `json:"date_modified"`
-	AddressCount       int                 `json:"address_count"`
-	Addresses          []CustomerAddress   `json:"addresses,omitempty"`
-	StoreCreditAmounts []StoreCreditAmount `json:"store_credit_amounts,omitempty"`
-	OriginChannelID    int64               `json:"origin_channel_id,omitempty"`
-	ChannelIDs         []int64             `json:"channel_ids,omitempty"`
+	ID                int64             `json:"id"`
+	Email             string            `json:"email"`
+	FirstName         string            `json:"first_name"`
+	LastName          string            `json:"last_name"`
+	Company           string            `json:"company"`
+	Phone             string            `json:"phone"`
+	Notes             string            `json:"notes"`
+	TaxExemptCategory string            `json:"tax_exempt_category"`
+	CustomerGroupID   int64             `json:"customer_group_id"`
+	DateCreated       time.Time         `json:"date_created"`
+	DateModified      time.Time         `json:"date_modified"`
+	AddressCount      int               `json:"address_count"`
+	Addresses         []CustomerAddress `json:"addresses,omitempty"`
+	OriginChannelID   int64             `json:"origin_channel_id,omitempty"`
+	ChannelIDs        []int64           `json:"channel_ids,omitempty"`
 }
 
 // CustomerAddress is a v3 customer address. AddressType is "residential"
@@ -808,11 +800,6 @@ type CustomerAddress struct {
 	AddressType     string `json:"address_type"`
 }
 
-// StoreCreditAmount is a customer's store credit.
-type StoreCreditAmount struct {
-	Amount Amount `json:"amount"`
-}
-
 // CustomerUpdate is one element of PUT /v3/customers: the id and the
 // fields to change (nil leaves a field alone).
 type CustomerUpdate struct {
@@ -825,22 +812,22 @@ type CustomerUpdate struct {
 }
 
 // Product is a v3 catalog product (GET /v3/catalog/products,
-// include=variants). A product without options has one variant, its base
+// include=variants). Derived prices (calculated_price, sale_price) are
+// left out: velqbo does not use them, and a float computed there must not
+// make a product unreadable. A product without options has one variant, its base
 // variant (BaseVariantID), whose SKU is the product's.
 type Product struct {
-	ID              int64     `json:"id"`
-	Name            string    `json:"name"`
-	Type            string    `json:"type"`
-	SKU             string    `json:"sku"`
-	Price           Amount    `json:"price"`
-	CalculatedPrice Amount    `json:"calculated_price"`
-	SalePrice       Amount    `json:"sale_price"`
-	IsVisible       bool      `json:"is_visible"`
-	Availability    string    `json:"availability"`
-	BaseVariantID   *int64    `json:"base_variant_id,omitempty"`
-	DateCreated     time.Time `json:"date_created"`
-	DateModified    time.Time `json:"date_modified"`
-	Variants        []Variant `json:"variants,omitempty"`
+	ID            int64     `json:"id"`
+	Name          string    `json:"name"`
+	Type          string    `json:"type"`
+	SKU           string    `json:"sku"`
+	Price         Amount    `json:"price"`
+	IsVisible     bool      `json:"is_visible"`
+	Availability  string    `json:"availability"`
+	BaseVariantID *int64    `json:"base_variant_id,omitempty"`
+	DateCreated   time.Time `json:"date_created"`
+	DateModified  time.Time `json:"date_modified"`
+	Variants      []Variant `json:"variants,omitempty"`
 }
 
 // Variant is a v3 catalog variant: the unit an order product links to by
@@ -852,8 +839,6 @@ type Variant struct {
 	SKU                string        `json:"sku"`
 	SKUID              *int64        `json:"sku_id"`
 	Price              *Amount       `json:"price"`
-	CalculatedPrice    Amount        `json:"calculated_price"`
-	SalePrice          *Amount       `json:"sale_price"`
 	UPC                string        `json:"upc,omitempty"`
 	MPN                string        `json:"mpn,omitempty"`
 	GTIN               string        `json:"gtin,omitempty"`
