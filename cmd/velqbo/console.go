@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/web"
 	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/qbo"
@@ -30,6 +31,11 @@ func (m *Main) newConsole(st *schema.Store) (*web.Server, error) {
 	app := web.QBOAppProduction
 	if m.Config.QBO.Env == "sandbox" {
 		app = web.QBOAppSandbox
+	}
+	if m.board == nil {
+		// Runs of this process (the daemon's, the console's) show their
+		// progress on the Runs page.
+		m.board = &runprogress.Board{}
 	}
 	return web.New(web.Config{
 		Backend:       &consoleBackend{m: m, st: st},

@@ -31,7 +31,7 @@ func consoleRunHolder(user string) string {
 // wrapping *schema.LeaseHeldError, which names it).
 func (m *Main) startRun(ctx context.Context, user string, stop <-chan struct{}) (*runprogress.Live, error) {
 	if m.board == nil {
-		m.board = &runprogress.Board{}
+		m.board = &runprogress.Board{} // newConsole makes one; a test's Main may not
 	}
 	// The run outlives the request that started it; the lease's renewal
 	// runs on this context, so it must not end with the request.
@@ -89,4 +89,18 @@ func (m *Main) runStatus(ctx context.Context, st *schema.Store) (runprogress.Sta
 // preview is `velqbo plan` for the console: an incremental plan.
 func (m *Main) preview(ctx context.Context) (*reconcile.Summary, error) {
 	return m.plan(ctx, reconcile.Options{Mode: reconcile.ModeIncremental})
+}
+
+func (b *consoleBackend) Preview(ctx context.Context) (*reconcile.Summary, error) {
+	sum, err := b.m.preview(ctx)
+	return sum, consoleErr(err)
+}
+
+func (b *consoleBackend) RunNow(ctx context.Context, user string) (*runprogress.Live, error) {
+	live, err := b.m.startRun(ctx, user, nil)
+	return live, consoleErr(err)
+}
+
+func (b *consoleBackend) RunStatus(ctx context.Context) (runprogress.Status, error) {
+	return b.m.runStatus(ctx, b.st)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
 	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
@@ -138,6 +139,20 @@ type Backend interface {
 	ReportAsInvoice(ctx context.Context, orderNumber, by string) (schema.Document, error)
 
 	// --- runs ---
+
+	// Preview is `velqbo plan`: what an incremental run would do now,
+	// written nowhere. Returns ErrNotConnected, or the source's and QBO's
+	// errors.
+	Preview(ctx context.Context) (*reconcile.Summary, error)
+	// RunNow starts an incremental run in the background, as `velqbo run`
+	// runs it, under the run lease held in user's name, and returns once
+	// it holds the lease. Returns ErrNotConnected, an error wrapping
+	// ErrRunInProgress and *schema.LeaseHeldError (who runs) while
+	// another run holds the lease, or the configuration's errors.
+	RunNow(ctx context.Context, user string) (*runprogress.Live, error)
+	// RunStatus says whether a run is in progress and how far it is: live
+	// when this process runs it, else what the ledger records.
+	RunStatus(ctx context.Context) (runprogress.Status, error)
 
 	// --- problems ---
 }
