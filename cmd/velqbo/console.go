@@ -85,7 +85,11 @@ func (b *consoleBackend) WithLease(ctx context.Context, need web.Need, fn func(r
 	case web.NeedQBO:
 		build = b.m.qboOnly
 	}
-	return consoleErr(b.m.withLease(ctx, build, fn))
+	// The console's own holder name: the daemon's would renew a scheduled
+	// run's lease instead of waiting for it.
+	lm := *b.m
+	lm.leaseHolder = consoleHolder("action")
+	return consoleErr(lm.withLease(ctx, build, fn))
 }
 
 func (b *consoleBackend) QBO(ctx context.Context) (*qbo.Client, string, error) {

@@ -5,19 +5,23 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
 )
 
-// consoleRunHolder names the run lease's holder for a run a console user
-// started. It differs from the daemon's and every CLI run's: a holder that
-// takes a lease it already holds renews it, so sharing the daemon's name
-// would let a console run overlap a scheduled one.
-func consoleRunHolder(user string) string {
+// consoleLeases numbers the console's holds of the run lease.
+var consoleLeases atomic.Int64
+
+// consoleHolder names the run lease's holder for one thing the console
+// does (what: "run by ann"). Each name is new: a holder that takes a lease
+// it already holds renews it, so a name shared with the daemon's runs or
+// with another click would let the two overlap.
+func consoleHolder(what string) string {
 	host, _ := os.Hostname()
-	return fmt.Sprintf("console user %s (velqbo pid %d on %s)", user, os.Getpid(), host)
+	return fmt.Sprintf("console %s #%d (velqbo pid %d on %s)", what, consoleLeases.Add(1), os.Getpid(), host)
 }
 
 // startRun starts an incremental run in the background, the way `velqbo
@@ -37,7 +41,7 @@ func (m *Main) startRun(ctx context.Context, user string, stop <-chan struct{}) 
 	// runs on this context, so it must not end with the request.
 	ctx = context.WithoutCancel(ctx)
 	rm := *m
-	rm.leaseHolder = consoleRunHolder(user)
+	rm.leaseHolder = consoleHolder("run by " + user)
 	bar := rm.progress(false)
 	lr, err := rm.leaseRun(ctx, bar)
 	if err != nil {
