@@ -50,8 +50,8 @@ func TestConsoleProblems(t *testing.T) {
 	wantIn(t, "/problems", r.Body,
 		"Product not linked to a QuickBooks item", `<span class="count">3</span>`,
 		`href="/products/prod_evil"`, "Link product prod_evil to a QuickBooks item",
-		"Customer not linked to QuickBooks", `href="/customers/cus_new"`, "Link customer cus_new to QuickBooks",
-		"Deleted in QuickBooks", `href="/orders/`+receipts[0]+`"`, "Re-create order "+receipts[0]+" in QuickBooks",
+		"Customer not linked to QuickBooks", `href="/customers/cus_new"`, "Link customer cus_new to a QuickBooks customer",
+		"Deleted in QuickBooks", `href="/orders/`+receipts[0]+`"`, `href="/orders/`+receipts[0]+`#fix-resync">Re-create in QuickBooks`,
 		"Voided in QuickBooks by someone else", `href="/orders/`+receipts[1]+`"`,
 		`href="/orders/9001"`, `href="/orders/9101"`)
 	wantEscaped(t, "/problems", r.Body)
