@@ -179,6 +179,10 @@ func TestConsoleCustomers_SelectorAndLink(t *testing.T) {
 			t.Errorf("htmx search: got a whole page; want the results fragment")
 		}
 	})
+	t.Run("SearchAsYouTypeScript", func(t *testing.T) {
+		admin.get(t, "/customers/"+vc.ID).wantBody(t, `data-live-search="/customers/`+vc.ID+`/search"`, `<script src="/static/selector.js" defer></script>`)
+		admin.get(t, "/static/selector.js").wantCode(t, http.StatusOK).wantBody(t, `"HX-Request": "true"`)
+	})
 	t.Run("SearchWithoutJavaScript", func(t *testing.T) {
 		admin.get(t, "/customers/"+vc.ID+"?q=HARBOR+LIGHTS").wantCode(t, http.StatusOK).
 			wantBody(t, `id="link-`+match+`"`, "<html")

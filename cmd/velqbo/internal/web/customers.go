@@ -232,8 +232,9 @@ func (s *Server) linkRecord(sc linkScreen) http.HandlerFunc {
 	}
 }
 
-// linkSearch answers the selector as you type (htmx): the results
-// fragment alone. A browser without htmx gets the whole page.
+// linkSearch answers the selector as you type (static/selector.js, which
+// sends HX-Request as htmx would): the results fragment alone. Any other
+// request is sent to the whole page with the results.
 func (s *Server) linkSearch(sc linkScreen) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
