@@ -164,6 +164,18 @@ func TestConnect_OtherRealmRefused(t *testing.T) {
 	}
 }
 
+// A disconnect keeps the ledger, and so the company it belongs to.
+func TestConnect_OtherRealmRefusedAfterDisconnect(t *testing.T) {
+	t.Parallel()
+	h := MustRunMain(t, 0)
+	h.Connect()
+	h.MustRun(exitOK, "", "disconnect")
+	r := h.Run(h.QBO.IssueRefreshToken(), "connect", "--realm", "12345", "--refresh-token-stdin")
+	if r.Code != exitUsage || !strings.Contains(r.Stderr, "belongs to QBO company "+h.QBO.Realm()) {
+		t.Errorf("got exit %d, stderr %q; want 2 and a message naming the ledger's company", r.Code, r.Stderr)
+	}
+}
+
 func TestConnect_Browser(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
