@@ -171,6 +171,13 @@ func TestConsoleCustomers_SelectorAndLink(t *testing.T) {
 		admin.get(t, "/customers/"+vc.ID).wantCode(t, http.StatusOK).
 			wantBody(t, `id="link-suggested-`+match+`"`, "same company name after normalising")
 	})
+	t.Run("AmbiguousGivesEachCandidate", func(t *testing.T) {
+		h.velocity.AddCustomer(velocity.Customer{ID: "cus_amb", Number: "C5", FirstName: "Kim", LastName: "Park", Email: "shared@example.com"})
+		a := h.qbo.AddCustomer("Park Holdings", "shared@example.com")
+		b := h.qbo.AddCustomer("K. Park Design", "shared@example.com")
+		admin.get(t, "/customers/cus_amb").wantCode(t, http.StatusOK).
+			wantBody(t, `id="link-suggested-`+a+`"`, `id="link-suggested-`+b+`"`, "same email shared@example.com (one of 2)")
+	})
 	t.Run("SearchFragment", func(t *testing.T) {
 		r := admin.getHX(t, "/customers/"+vc.ID+"/search?q=harbor").wantCode(t, http.StatusOK)
 		r.wantBody(t, `id="link-`+match+`"`, `id="link-`+evil+`"`)
