@@ -8,6 +8,7 @@ import (
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/tokenhealth"
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/web"
 	"github.com/velqbo/velqbo/internal/clock"
 	"github.com/velqbo/velqbo/qbo"
@@ -98,6 +99,43 @@ func (b *consoleBackend) QBO(ctx context.Context) (*qbo.Client, string, error) {
 		return nil, "", consoleErr(err)
 	}
 	return conn.Client, conn.Realm, nil
+}
+
+func (b *consoleBackend) Overview(ctx context.Context) (web.Overview, error) {
+	var ov web.Overview
+	infos, err := b.st.Tokens(ctx)
+	if err != nil {
+		return ov, err
+	}
+	if len(infos) > 0 {
+		ov.Realm = infos[0].Realm
+		ov.Token = tokenhealth.Of(infos[0], b.m.Now())
+	}
+	if ov.Runs, err = b.st.LastRuns(ctx, 5); err != nil {
+		return ov, err
+	}
+	rs, err := b.m.runStatus(ctx, b.st)
+	if err != nil {
+		return ov, err
+	}
+	ov.RunInProgress = rs.Live != nil || rs.Lease != nil
+	problems, err := reconcile.Problems(ctx, b.st)
+	if err != nil {
+		return ov, err
+	}
+	ov.Problems = map[reconcile.ProblemState]int{}
+	for _, p := range problems {
+		ov.Problems[p.State]++
+	}
+	ov.ProblemTotal = len(problems)
+	for _, k := range requiredSettings {
+		if v, err := b.st.GetSetting(ctx, k); errors.Is(err, schema.ErrNotFound) || (err == nil && v == "") {
+			ov.MissingSettings = append(ov.MissingSettings, k)
+		} else if err != nil {
+			return ov, err
+		}
+	}
+	return ov, nil
 }
 
 // consoleErr marks the CLI's "not connected" with web.ErrNotConnected

@@ -33,6 +33,9 @@ type Backend interface {
 	// QBO returns a client of the connected company and its realm id.
 	// Returns ErrNotConnected when no company is connected.
 	QBO(ctx context.Context) (*qbo.Client, string, error)
+	// Overview is the dashboard's summary, from the ledger alone (no
+	// network). Errors are the store's.
+	Overview(ctx context.Context) (Overview, error)
 
 	// --- integrations ---
 

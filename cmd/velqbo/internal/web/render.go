@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/velqbo/velqbo/reconcile"
 )
 
 // Page is what every template executes on: templates read the page's own
@@ -153,6 +155,7 @@ func (s *Server) funcs() template.FuncMap {
 		"datetime":  func(t any) string { return s.formatTime(t, "2 Jan 2006 15:04 MST") },
 		"qboURL":    s.qboURL,
 		"screens":   func() []screen { return screens },
+		"stateName": stateName,
 		"hasPrefix": strings.HasPrefix,
 	}
 }
@@ -249,4 +252,21 @@ func (s *Server) qboURL(kind, id string) template.URL {
 		return template.URL(s.c.QBOAppURL + "homepage")
 	}
 	return template.URL(s.c.QBOAppURL + p + url.QueryEscape(id))
+}
+
+// stateName is a problem state in words.
+func stateName(s reconcile.ProblemState) string {
+	switch s {
+	case reconcile.ProblemBlocked:
+		return "blocked"
+	case reconcile.ProblemFailed:
+		return "failed"
+	case reconcile.ProblemUnknown:
+		return "with an unknown outcome"
+	case reconcile.ProblemDeleted:
+		return "deleted in QuickBooks"
+	case reconcile.ProblemDrift:
+		return "changed in QuickBooks"
+	}
+	return string(s)
 }

@@ -146,11 +146,6 @@ func staticHandler(h http.Handler) http.Handler {
 	})
 }
 
-// home is the dashboard.
-func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, http.StatusOK, "home.html", nil)
-}
-
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.errorPage(w, r, http.StatusNotFound, "There is no such page.")
 }
