@@ -302,7 +302,13 @@ func activeRecords(ctx context.Context, c *qbo.Client, kind SettingKind) ([]Sett
 				return nil, err
 			}
 			if isActive(tc.Active) {
-				out = append(out, SettingChoice{ID: tc.Id, Name: tc.Name})
+				// Said, not filtered: the key takes any active code, and
+				// the person choosing should see which would add tax.
+				typ := "not taxable"
+				if tc.Taxable != nil && *tc.Taxable {
+					typ = "taxable"
+				}
+				out = append(out, SettingChoice{ID: tc.Id, Name: tc.Name, Type: typ})
 			}
 		}
 	}

@@ -174,8 +174,8 @@ func TestSettingChoices(t *testing.T) {
 		}},
 		{"non_taxable_tax_code", []reconcile.SettingChoice{
 			{ID: "NON", Name: "NON (US pseudo-code: not taxable)"},
-			{ID: s.TaxCodes["California"], Name: "California"},
-			{ID: s.TaxCodes["Exempt"], Name: "Exempt"},
+			{ID: s.TaxCodes["California"], Name: "California", Type: "taxable"},
+			{ID: s.TaxCodes["Exempt"], Name: "Exempt", Type: "not taxable"},
 		}},
 		{"start_date", nil},
 	}
