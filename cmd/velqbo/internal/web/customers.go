@@ -417,15 +417,14 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
 
 // syncData is customer_sync.html's data.
 type syncData struct {
-	ID       string
-	Name     string
-	Link     schema.Link
-	Fields   []reconcile.ProfileField
-	Keep     string // "" until chosen
-	Plan     *reconcile.ProfileSync
-	Target   string // the record the write changes
-	Error    string
-	Declined bool
+	ID     string
+	Name   string
+	Link   schema.Link
+	Fields []reconcile.ProfileField
+	Keep   string // "" until chosen
+	Plan   *reconcile.ProfileSync
+	Target string // the record the write changes
+	Error  string
 }
 
 // syncPage is "Sync customer profile…": both records side by side, then,
