@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
 	"github.com/velqbo/velqbo/reconcile"
@@ -61,6 +62,27 @@ func (m *Main) startRun(ctx context.Context, user string, stop <-chan struct{}) 
 	return live, nil
 }
 
+// waitConsoleRun waits, for at most grace, for a run the console started
+// to finish after the daemon asked it to stop (runStop): its writes in
+// flight are recorded before the process exits. A run cut off by the exit
+// is looked up by the next run, as any other.
+func (m *Main) waitConsoleRun(grace time.Duration) {
+	if m.board == nil {
+		return
+	}
+	l := m.board.Current()
+	if l == nil {
+		return
+	}
+	t := time.NewTimer(grace)
+	defer t.Stop()
+	select {
+	case <-l.Done():
+	case <-t.C:
+		m.Log.Warn("grace period over: the run started in the console is cut off; the next run looks its writes up in QBO")
+	}
+}
+
 // runStatus says whether a run is in progress, and how far it is: from
 // m's board when this process runs it, else from the ledger (the lease,
 // the run's row and the writes its audit log holds so far).
@@ -101,7 +123,7 @@ func (b *consoleBackend) Preview(ctx context.Context) (*reconcile.Summary, error
 }
 
 func (b *consoleBackend) RunNow(ctx context.Context, user string) (*runprogress.Live, error) {
-	live, err := b.m.startRun(ctx, user, nil)
+	live, err := b.m.startRun(ctx, user, b.m.runStop)
 	return live, consoleErr(err)
 }
 

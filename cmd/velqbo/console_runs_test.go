@@ -339,3 +339,52 @@ func TestConsoleRuns_InProgress(t *testing.T) {
 		t.Errorf("/runs/progress after the run: %s; want the idle box", r.Body)
 	}
 }
+
+// TestStartRun_Stop: the daemon's shutdown (runStop) stops a run the
+// console started as it stops a scheduled one: the write in flight
+// finishes, the run is recorded as ended, the lease is free, and
+// waitConsoleRun returns once it has.
+func TestStartRun_Stop(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, e2eOptions{})
+	for _, n := range []string{"1", "2", "3"} {
+		e.Vel.AddOrder(e2eOrder("o"+n, "100"+n, 1))
+	}
+	m := e.main()
+	stop := make(chan struct{})
+	m.runStop = stop
+	hold, arrived := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e.QBO.Inject(qbotest.Injection{Times: 1, Hold: hold, Match: func(c *qbotest.Call) bool {
+		if !isWritePtr(c) {
+			return false
+		}
+		once.Do(func() { close(arrived) })
+		return true
+	}})
+	b := &consoleBackend{m: m}
+	live, err := b.RunNow(t.Context(), "ann")
+	if err != nil {
+		t.Fatalf("RunNow: %v", err)
+	}
+	waitFor(t, "the run's first write", arrived)
+	close(stop)
+	close(hold)
+	m.waitConsoleRun(time.Minute)
+	select {
+	case <-live.Done():
+	default:
+		t.Fatal("waitConsoleRun returned before the run ended")
+	}
+	st, err := m.openStore(t.Context())
+	e.must(err)
+	defer st.Close()
+	runs, err := st.LastRuns(t.Context(), 1)
+	e.must(err)
+	if len(runs) != 1 || runs[0].Status == schema.RunRunning || runs[0].FinishedAt.IsZero() {
+		t.Errorf("ledger after the stop: %+v; want the run ended", runs)
+	}
+	if _, err := st.GetLease(t.Context(), runLeaseName); !errors.Is(err, schema.ErrNotFound) {
+		t.Errorf("lease after the stop: got %v; want it released", err)
+	}
+}

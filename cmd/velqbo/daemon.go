@@ -60,7 +60,9 @@ func daemonCommand() command {
 			if err != nil {
 				return err
 			}
-			if err := d.Serve(ctx); err != nil {
+			err = d.Serve(ctx)
+			m.waitConsoleRun(o.grace)
+			if err != nil {
 				return &ConfigValidationError{Field: "VELQBO_SCHEDULE", Value: m.Config.Schedule, Err: err}
 			}
 			return nil
@@ -128,6 +130,9 @@ func (m *Main) newDaemon(ctx context.Context, o daemonOptions) (*daemon.Daemon, 
 	// Every run and verify the daemon starts takes the run lease under
 	// the daemon's name.
 	m.leaseHolder = d.Holder()
+	// A run started in the console stops with the daemon, as a scheduled
+	// one does.
+	m.runStop = d.Stopping()
 	return d, nil
 }
 

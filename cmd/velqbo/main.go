@@ -87,6 +87,9 @@ type Main struct {
 	// board, when set (by the console), holds the run this process runs,
 	// so the console shows its progress whoever started it.
 	board *runprogress.Board
+	// runStop, when set (the daemon's shutdown), stops the runs the
+	// console starts gracefully, as it stops the scheduled ones.
+	runStop <-chan struct{}
 	// flagsSet names the flags given on the command line (`demo` keeps
 	// its ledger only when --db itself was given).
 	flagsSet map[string]bool
