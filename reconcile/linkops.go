@@ -377,10 +377,10 @@ func scanRecord[T any](seq func(func(*T, error) bool), id string, idOf func(*T) 
 	return nil, fmt.Errorf("find %s: %w", id, velocity.ErrNotFound)
 }
 
-// BlockedOrdersCounter counts blocked orders by their reasons' subject;
-// *schema.Store implements it.
-type BlockedOrdersCounter interface {
-	BlockedOrdersBySubject(ctx context.Context, subjectKind string) (map[string]int, error)
+// BlockedOrdersReader lists the orders a record blocks; *schema.Store
+// implements it.
+type BlockedOrdersReader interface {
+	BlockedOrderNumbers(ctx context.Context, subjectKind, id string) ([]schema.BlockedOrder, error)
 }
 
 // linkSubject is the reasons' subject kind of a link kind's records.
@@ -391,12 +391,9 @@ func linkSubject(kind schema.LinkKind) SubjectKind {
 	return SubjectCustomer
 }
 
-// BlockedOrders is how many orders Velocity customer or product id blocks
-// now: the blocked rows whose reasons name it. Errors are the store's.
-func BlockedOrders(ctx context.Context, st BlockedOrdersCounter, kind schema.LinkKind, id string) (int, error) {
-	counts, err := st.BlockedOrdersBySubject(ctx, string(linkSubject(kind)))
-	if err != nil {
-		return 0, err
-	}
-	return counts[id], nil
+// BlockedOrders lists the orders Velocity customer or product id blocks
+// now, by number: the blocked rows whose reasons name it. Errors are the
+// store's.
+func BlockedOrders(ctx context.Context, st BlockedOrdersReader, kind schema.LinkKind, id string) ([]schema.BlockedOrder, error) {
+	return st.BlockedOrderNumbers(ctx, string(linkSubject(kind)), id)
 }

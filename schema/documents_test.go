@@ -536,6 +536,26 @@ func TestStore_BlockedOrdersBySubject(t *testing.T) {
 		{"product", map[string]int{"p1": 1}},
 		{"setting", map[string]int{}},
 	}
+	numbers := []struct {
+		kind, id string
+		want     []BlockedOrder
+	}{
+		{"customer", "c1", []BlockedOrder{{OrderNumber: "1001"}, {OrderNumber: "1002"}}},
+		{"customer", "c2", []BlockedOrder{{Key: DocumentKey{Kind: "order", SourceID: "o3"}}}},
+		{"product", "p1", []BlockedOrder{{OrderNumber: "1001"}}},
+		{"customer", "c9", []BlockedOrder{}},
+	}
+	for _, tt := range numbers {
+		t.Run("Numbers/"+tt.kind+"/"+tt.id, func(t *testing.T) {
+			got, err := s.BlockedOrderNumbers(ctx, tt.kind, tt.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("orders blocked by %s %s (-want +got):\n%s", tt.kind, tt.id, diff)
+			}
+		})
+	}
 	for _, tt := range tests {
 		t.Run(tt.kind, func(t *testing.T) {
 			got, err := s.BlockedOrdersBySubject(ctx, tt.kind)

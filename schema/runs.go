@@ -417,3 +417,46 @@ func (s *Store) BlockedOrdersBySubject(ctx context.Context, subjectKind string) 
 	}
 	return out, nil
 }
+
+// BlockedOrder is one order a record blocks: its number, or, for a row
+// written without one, the row's key.
+type BlockedOrder struct {
+	OrderNumber string
+	Key         DocumentKey
+}
+
+// BlockedOrderNumbers lists the orders that record id blocks now, as
+// BlockedOrdersBySubject counts them: one entry per order number of the
+// blocked rows whose reasons name subject kind subjectKind and id (a row
+// without a number is its own entry, with its key), ordered by number.
+func (s *Store) BlockedOrderNumbers(ctx context.Context, subjectKind, id string) ([]BlockedOrder, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT d.order_number, d.source_kind, d.source_id
+		FROM documents d, json_each(d.last_reasons) r
+		WHERE d.state = 'blocked' AND d.last_reasons <> '' AND json_valid(d.last_reasons)
+			AND json_extract(r.value, '$.subject.kind') = ? AND json_extract(r.value, '$.subject.id') = ?
+		ORDER BY d.order_number, d.source_kind, d.source_id`, subjectKind, id)
+	if err != nil {
+		return nil, fmt.Errorf("orders blocked by %s %s: %w", subjectKind, id, err)
+	}
+	defer rows.Close()
+	out := []BlockedOrder{}
+	seen := map[string]bool{}
+	for rows.Next() {
+		var o BlockedOrder
+		if err := rows.Scan(&o.OrderNumber, &o.Key.Kind, &o.Key.SourceID); err != nil {
+			return nil, fmt.Errorf("orders blocked by %s %s: %w", subjectKind, id, err)
+		}
+		if o.OrderNumber != "" {
+			if seen[o.OrderNumber] {
+				continue
+			}
+			seen[o.OrderNumber] = true
+			o.Key = DocumentKey{}
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("orders blocked by %s %s: %w", subjectKind, id, err)
+	}
+	return out, nil
+}

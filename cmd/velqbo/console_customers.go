@@ -49,7 +49,7 @@ func (b *consoleBackend) link(ctx context.Context, kind schema.LinkKind, id stri
 	return &l, nil
 }
 
-func (b *consoleBackend) BlockedOrders(ctx context.Context, kind schema.LinkKind, id string) (int, error) {
+func (b *consoleBackend) BlockedOrders(ctx context.Context, kind schema.LinkKind, id string) ([]schema.BlockedOrder, error) {
 	return reconcile.BlockedOrders(ctx, b.st, kind, id)
 }
 

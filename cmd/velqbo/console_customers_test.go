@@ -151,6 +151,9 @@ func TestConsoleCustomers_List(t *testing.T) {
 	viewer.get(t, "/customers/cus_h").wantCode(t, http.StatusOK).wantEscaped(t, hostile)
 	viewer.get(t, "/customers/cus_linked").wantCode(t, http.StatusOK).wantEscaped(t, hostile)
 	viewer.get(t, "/customers/cus_nope").wantCode(t, http.StatusNotFound)
+	// The page names the orders it blocks, each a link to the order.
+	viewer.get(t, "/customers/cus_blocks").wantCode(t, http.StatusOK).
+		wantBody(t, `<span class="badge blocking">2</span>`, `<a href="/orders/No1">No1</a>, <a href="/orders/No2">No2</a>`)
 	// A viewer sees no forms that change anything.
 	if r := viewer.get(t, "/customers/cus_linked"); strings.Contains(r.Body, `id="unlink"`) {
 		t.Errorf("viewer's page shows the unlink button")

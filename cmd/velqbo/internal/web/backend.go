@@ -81,9 +81,9 @@ type Backend interface {
 	// Errors: velocity.ErrNotFound, *velocity.ObjectError, one matching
 	// reconcile.ErrSourceUnavailable, the store's.
 	Customer(ctx context.Context, id string) (*velocity.Customer, *schema.Link, error)
-	// BlockedOrders is how many orders Velocity customer or product id
-	// blocks now. Errors are the store's.
-	BlockedOrders(ctx context.Context, kind schema.LinkKind, id string) (int, error)
+	// BlockedOrders lists the orders Velocity customer or product id
+	// blocks now (reconcile.BlockedOrders). Errors are the store's.
+	BlockedOrders(ctx context.Context, kind schema.LinkKind, id string) ([]schema.BlockedOrder, error)
 	// SearchQBOCustomers is one page of the QBO customers whose name,
 	// company or email contains text (reconcile.SearchQBOCustomers).
 	// Errors: ErrNotConnected, the qbo client's.

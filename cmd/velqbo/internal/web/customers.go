@@ -128,8 +128,8 @@ type linkRecordData struct {
 	Customer *velocity.Customer
 	Product  *velocity.Product
 	Link     *schema.Link
-	// Blocking is how many orders the record blocks now.
-	Blocking    int
+	// Blocking are the orders the record blocks now.
+	Blocking    []schema.BlockedOrder
 	Suggestions []reconcile.Suggestion
 	// SuggestError says why there are no suggestions (QBO not connected …).
 	SuggestError string
@@ -196,9 +196,12 @@ func (s *Server) loadRecord(w http.ResponseWriter, r *http.Request, sc linkScree
 		return false
 	}
 	d.Link = link
-	if n, err := s.backend.BlockedOrders(ctx, sc.Kind, d.ID); err == nil {
-		d.Blocking = n
+	blocking, err := s.backend.BlockedOrders(ctx, sc.Kind, d.ID)
+	if err != nil {
+		// The page is still useful without the list: say so in the log.
+		s.log.WithError(err).WithField("path", r.URL.Path).Warn("console: blocked orders")
 	}
+	d.Blocking = blocking
 	return true
 }
 
