@@ -181,6 +181,15 @@ func TestConsoleCustomers_SelectorAndLink(t *testing.T) {
 		admin.get(t, "/customers/cus_amb").wantCode(t, http.StatusOK).
 			wantBody(t, `id="link-suggested-`+a+`"`, `id="link-suggested-`+b+`"`, "same email shared@example.com (one of 2)")
 	})
+	t.Run("ViewerSeesSuggestionsWithoutButtons", func(t *testing.T) {
+		r := h.login(t, "viewer").get(t, "/customers/"+vc.ID).wantCode(t, http.StatusOK).
+			wantBody(t, `id="suggestions"`, "same company name after normalising")
+		for _, form := range []string{`id="link-suggested-`, `id="qbo-search"`, `id="create"`, `method="post" action="/customers/`} {
+			if strings.Contains(r.Body, form) {
+				t.Errorf("viewer's page: got %s; want no forms that change anything", form)
+			}
+		}
+	})
 	t.Run("SearchFragment", func(t *testing.T) {
 		r := admin.getHX(t, "/customers/"+vc.ID+"/search?q=harbor").wantCode(t, http.StatusOK)
 		r.wantBody(t, `id="link-`+match+`"`, `id="link-`+evil+`"`)
