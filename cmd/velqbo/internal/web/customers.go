@@ -442,7 +442,7 @@ func (s *Server) syncPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderSync(w http.ResponseWriter, r *http.Request, status int, id, keep, msg string) {
-	plan, err := s.backend.PlanProfileSync(r.Context(), id, cmpKeep(keep))
+	plan, err := s.backend.PlanProfileSync(r.Context(), id, planKeep(keep))
 	if s.syncFailed(w, r, id, err) {
 		return
 	}
@@ -458,9 +458,9 @@ func (s *Server) renderSync(w http.ResponseWriter, r *http.Request, status int, 
 	s.render(w, r, status, "customer_sync.html", d)
 }
 
-// cmpKeep is the side a preview plans with: keep, or Velocity's while
+// planKeep is the side a preview plans with: keep, or Velocity's while
 // none is chosen (the page then shows only the records).
-func cmpKeep(keep string) string {
+func planKeep(keep string) string {
 	if keep == "" {
 		return reconcile.KeepVelocity
 	}
