@@ -31,6 +31,9 @@ func TestConsoleBrowser(t *testing.T) {
 	t.Run("CreateCustomer", func(t *testing.T) { testBrowserCreateCustomer(t, b) })
 	t.Run("SyncProfileKeepingQBO", func(t *testing.T) { testBrowserSyncKeepQBO(t, b) })
 	t.Run("LinkProduct", func(t *testing.T) { testBrowserLinkProduct(t, b) })
+	t.Run("ReportAsInvoice", func(t *testing.T) { testBrowserReportAsInvoice(t, b) })
+	t.Run("BlockedOrderFix", func(t *testing.T) { testBrowserBlockedOrderFix(t, b) })
+	t.Run("Accessibility", func(t *testing.T) { testBrowserAccessibility(t, b) })
 }
 
 // loginTab opens a tab on h's console and logs in through the login form
@@ -335,5 +338,106 @@ func testBrowserLinkProduct(t *testing.T, b *testBrowser) {
 	}
 	if l := h.linkOf(t, schema.ProductLinks, "prod_w"); l.QBOID != item {
 		t.Errorf("ledger link: %+v; want %s", l, item)
+	}
+}
+
+// testBrowserAccessibility visits every screen on a prepared sandbox at a
+// desktop width and at a phone's 375 px: every control labelled, text in
+// contrast, nothing wider than the screen, and a visible focus on each of
+// the first elements Tab reaches.
+func testBrowserAccessibility(t *testing.T, b *testBrowser) {
+	h := ordersConsole(t)
+	tb := b.loginTab(t, h, "admin")
+	pages := []string{"/", "/integrations", "/settings", "/customers", "/customers/" + h.data.Customers[0].ID,
+		"/products", "/products/prod_unlinked", "/orders", "/orders/9001", "/orders/9003"}
+	for _, width := range []int64{1280, 375} {
+		tb.do("set the viewport", chromedp.EmulateViewport(width, 800))
+		for _, p := range pages {
+			t.Run(fmt.Sprintf("%d%s", width, p), func(t *testing.T) {
+				tb := &tab{t: t, ctx: tb.ctx, base: tb.base}
+				tb.open(p)
+				tb.wantA11y()
+				if f := tb.focusProblems(12); len(f) > 0 {
+					t.Errorf("focus on %s:\n%s", p, strings.Join(f, "\n"))
+				}
+			})
+		}
+	}
+}
+
+// testBrowserReportAsInvoice: an order sent as a SalesReceipt is found by
+// its number, reported as an Invoice with the confirmation ticked, and the
+// next run voids the receipt and creates the Invoice, which the order's
+// QuickBooks section then lists with its link.
+func testBrowserReportAsInvoice(t *testing.T, b *testBrowser) {
+	h := ordersConsole(t)
+	receipt := orderRow(t, h, "o9001").QBOID
+	tb := b.loginTab(t, h, "admin")
+	tb.open("/orders")
+	tb.fill("#order-search", "9001")
+	tb.submit("#order-filter")
+	tb.submit(`#orders a[href="/orders/9001"]`)
+	tb.wantA11y()
+	if got := tb.text("#doc-order-o9001"); !strings.Contains(got, "SalesReceipt") {
+		t.Errorf("before: document row %q; want the SalesReceipt", got)
+	}
+	tb.do("tick the confirmation", chromedp.Click(chromedp.CSS("#confirm-invoice"), chromedp.NodeVisible))
+	tb.submit("#report-as-invoice")
+	if got := tb.text("#invoice-decision"); !strings.Contains(got, "decided by admin") {
+		t.Errorf("after Report as Invoice: %q; want decided by admin", got)
+	}
+	if d := orderRow(t, h, "o9001"); d.InvoiceDecidedBy != "admin" {
+		t.Fatalf("ledger: decided by %q; want admin", d.InvoiceDecidedBy)
+	}
+	h.Run("", "run")
+	tb.open("/orders/9001")
+	row := tb.text("#doc-order-o9001")
+	if !strings.Contains(row, "Invoice") || !strings.Contains(row, "9001") {
+		t.Errorf("after the run: document row %q; want Invoice 9001", row)
+	}
+	href := evalAs[string](tb, "read the QuickBooks link", `() => { const a = document.querySelector("#open-order-o9001"); return a ? a.href : ""; }`)
+	if !strings.Contains(href, "invoice?txnId=") {
+		t.Errorf("link into QuickBooks %q; want an invoice link", href)
+	}
+	if e, _ := h.qbo.Get("SalesReceipt", receipt); !e.Voided {
+		t.Errorf("SalesReceipt %s not voided", receipt)
+	}
+	if n := liveByDocNumber(h.qbo, "Invoice", "9001"); n != 1 {
+		t.Errorf("QBO invoices 9001: %d; want 1", n)
+	}
+}
+
+// testBrowserBlockedOrderFix: the blocked filter lists an order whose
+// product is unlinked; its QuickBooks section gives the reason and a link
+// to the fix, which leads to the product's page; linking the item there
+// unblocks the order, which the next run sends.
+func testBrowserBlockedOrderFix(t *testing.T, b *testBrowser) {
+	h := ordersConsole(t)
+	item := h.qbo.AddItem("Sprocket", "SKU-UNL")
+	tb := b.loginTab(t, h, "admin")
+	tb.open("/orders")
+	tb.choose("#order-state", "Blocked")
+	tb.submit("#order-filter")
+	tb.submit(`#orders a[href="/orders/9003"]`)
+	tb.wantText("prod_unlinked")
+	tb.submit(`#doc-order-o9003 .fix a[href="/products/prod_unlinked"]`)
+	if got := tb.location(); got != "/products/prod_unlinked" {
+		t.Fatalf("the fix led to %s; want the product's page", got)
+	}
+	tb.submit("#link-suggested-" + item)
+	if l := h.linkOf(t, schema.ProductLinks, "prod_unlinked"); l.QBOID != item {
+		t.Fatalf("ledger link: %+v; want %s", l, item)
+	}
+	tb.open("/orders/9003")
+	if got := tb.text("#next-run"); !strings.Contains(got, "SalesReceipt 9003") {
+		t.Errorf("the next run, after the fix: %q; want it to send SalesReceipt 9003", got)
+	}
+	h.Run("", "run")
+	tb.open("/orders/9003")
+	if got := tb.text("#doc-order-o9003"); !strings.Contains(got, "sent") {
+		t.Errorf("after the run: document row %q; want sent", got)
+	}
+	if n := liveByDocNumber(h.qbo, "SalesReceipt", "9003"); n != 1 {
+		t.Errorf("QBO receipts 9003: %d; want 1", n)
 	}
 }
