@@ -236,3 +236,79 @@ func TestConsoleLoginThrottle(t *testing.T) {
 		})
 	}
 }
+
+func TestConsoleSessionSettings(t *testing.T) {
+	t.Parallel()
+	t.Run("secure cookies", func(t *testing.T) {
+		t.Parallel()
+		h := newConsole(t, withOrders(0), notConnected(), withEnv("VELQBO_CONSOLE_SECURE_COOKIES", "true"))
+		h.addUser(t, "alice", "admin")
+		r := h.anonymous(t).postForm(t, "/login", url.Values{"name": {"alice"}, "password": {consolePassword}}, "same-origin", false)
+		r.wantCode(t, http.StatusSeeOther)
+		if ck := r.Header.Get("Set-Cookie"); !strings.Contains(ck, "velqbo_session=") || !strings.Contains(ck, "; Secure") {
+			t.Errorf("got Set-Cookie %q; want the session cookie Secure", ck)
+		}
+	})
+	t.Run("idle timeout", func(t *testing.T) {
+		t.Parallel()
+		h := newConsole(t, withOrders(0), notConnected(), withEnv("VELQBO_CONSOLE_IDLE_TIMEOUT", "5m"))
+		c := h.login(t, "admin")
+		h.clock.Advance(6 * time.Minute)
+		if r := c.get(t, "/"); r.Code != http.StatusFound {
+			t.Errorf("GET / after 6 min idle with a 5m timeout: status %d; want 302", r.Code)
+		}
+	})
+}
+
+// TestConsoleCSRFHeader: a script's POST may carry the token in the
+// X-CSRF-Token header instead of the form.
+func TestConsoleCSRFHeader(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected())
+	for _, tt := range []struct {
+		name, token string
+		want        int
+	}{
+		{"wrong token", "not-the-token", http.StatusForbidden},
+		{"right token", "", http.StatusSeeOther},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := h.login(t, "admin")
+			token := tt.token
+			if token == "" {
+				token = c.csrf
+			}
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, h.srv.URL+"/logout", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			req.Header.Set("X-CSRF-Token", token)
+			if r := c.do(t, req); r.Code != tt.want {
+				t.Errorf("got status %d; want %d", r.Code, tt.want)
+			}
+		})
+	}
+}
+
+func TestConsoleConfigRefused(t *testing.T) {
+	t.Parallel()
+	h := MustRunMain(t, 0)
+	tests := []struct{ k, v, want string }{
+		{"VELQBO_CONSOLE_IDLE_TIMEOUT", "10s", "at least 1m"},
+		{"VELQBO_CONSOLE_IDLE_TIMEOUT", "soon", "not a duration"},
+		{"VELQBO_CONSOLE_SESSION_MAX_AGE", "10m", "at least the idle timeout"},
+		{"VELQBO_CONSOLE_OFF", "maybe", "true or false"},
+		{"VELQBO_CONSOLE_SECURE_COOKIES", "yes please", "true or false"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.k+"="+tt.v, func(t *testing.T) {
+			h.Env[tt.k] = tt.v
+			r := h.Run("", "users", "list")
+			delete(h.Env, tt.k)
+			if r.Code != exitUsage || !strings.Contains(r.Stderr, tt.k) || !strings.Contains(r.Stderr, tt.want) {
+				t.Errorf("got exit %d, stderr %q; want %d naming %s and %q", r.Code, r.Stderr, exitUsage, tt.k, tt.want)
+			}
+		})
+	}
+}

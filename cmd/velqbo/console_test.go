@@ -43,6 +43,7 @@ type consoleOptions struct {
 	connected bool
 	prepared  bool
 	unlinked  []string
+	env       map[string]string
 }
 
 // consoleOption changes what newConsole sets up.
@@ -61,6 +62,17 @@ func prepared(unlinked ...string) consoleOption {
 	return func(o *consoleOptions) { o.prepared, o.unlinked = true, unlinked }
 }
 
+// withEnv sets an environment variable of the console's Main (and of the
+// CLI harness), e.g. VELQBO_CONSOLE_SECURE_COOKIES.
+func withEnv(k, v string) consoleOption {
+	return func(o *consoleOptions) {
+		if o.env == nil {
+			o.env = map[string]string{}
+		}
+		o.env[k] = v
+	}
+}
+
 // consolePassword is every harness user's password.
 const consolePassword = "correct horse battery staple"
 
@@ -73,6 +85,9 @@ func newConsole(t *testing.T, opts ...consoleOption) *consoleHarness {
 	}
 	ch := &consoleHarness{harness: MustRunMain(t, o.orders)}
 	ch.qbo, ch.velocity, ch.data, ch.seed = ch.QBO, ch.Vel, ch.Data, ch.Seed
+	for k, v := range o.env {
+		ch.Env[k] = v
+	}
 	if o.connected {
 		ch.Connect()
 	}
