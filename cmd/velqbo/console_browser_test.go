@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
@@ -33,6 +34,7 @@ func TestConsoleBrowser(t *testing.T) {
 	t.Run("LinkProduct", func(t *testing.T) { testBrowserLinkProduct(t, b) })
 	t.Run("ReportAsInvoice", func(t *testing.T) { testBrowserReportAsInvoice(t, b) })
 	t.Run("BlockedOrderFix", func(t *testing.T) { testBrowserBlockedOrderFix(t, b) })
+	t.Run("RunNow", func(t *testing.T) { testBrowserRunNow(t, b) })
 	t.Run("Accessibility", func(t *testing.T) { testBrowserAccessibility(t, b) })
 }
 
@@ -349,7 +351,10 @@ func testBrowserAccessibility(t *testing.T, b *testBrowser) {
 	h := ordersConsole(t)
 	tb := b.loginTab(t, h, "admin")
 	pages := []string{"/", "/integrations", "/settings", "/customers", "/customers/" + h.data.Customers[0].ID,
-		"/products", "/products/prod_unlinked", "/orders", "/orders/9001", "/orders/9003"}
+		"/products", "/products/prod_unlinked", "/orders", "/orders/9001", "/orders/9003", "/runs"}
+	// Not /problems: on this sandbox it has links with no text (an empty
+	// fix) and a table 442 px wide at 375 px; reported, to be added back
+	// once fixed.
 	for _, width := range []int64{1280, 375} {
 		tb.do("set the viewport", chromedp.EmulateViewport(width, 800))
 		for _, p := range pages {
@@ -439,5 +444,49 @@ func testBrowserBlockedOrderFix(t *testing.T, b *testBrowser) {
 	}
 	if n := liveByDocNumber(h.qbo, "SalesReceipt", "9003"); n != 1 {
 		t.Errorf("QBO receipts 9003: %d; want 1", n)
+	}
+}
+
+// testBrowserRunNow: "Run now" on Runs starts a run in the background;
+// the page follows it and the history then shows it done, with the
+// documents created, which the Orders screen lists as in QuickBooks.
+func testBrowserRunNow(t *testing.T, b *testBrowser) {
+	h := newConsole(t, withOrders(6), prepared())
+	tb := b.loginTab(t, h, "admin")
+	tb.open("/runs")
+	tb.submit("#run-now")
+	// The run goes on in the background: the page reloads itself when it
+	// ends; reopening it until the history shows a finished run bounds
+	// the wait without sleeping.
+	deadline := time.Now().Add(browserStepTimeout)
+	var row string
+	for {
+		tb.open("/runs")
+		if tb.has("#runs tbody tr") {
+			row = tb.text("#runs tbody tr")
+			if !strings.Contains(row, "running") {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no finished run within %s; last row %q", browserStepTimeout, row)
+		}
+	}
+	if !strings.Contains(row, "ok") {
+		t.Errorf("run row %q; want ok", row)
+	}
+	tb.open("/orders")
+	body := tb.text("#orders")
+	n := 0
+	for _, o := range h.data.Orders {
+		if liveByDocNumber(h.qbo, "SalesReceipt", o.Number)+liveByDocNumber(h.qbo, "Invoice", o.Number) == 1 {
+			n++
+			if !strings.Contains(body, o.Number) {
+				t.Errorf("orders list does not show order %s, which QBO now holds", o.Number)
+			}
+		}
+	}
+	if n == 0 {
+		t.Errorf("no document in QBO after Run now")
 	}
 }
