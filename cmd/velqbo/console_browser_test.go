@@ -10,6 +10,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -490,3 +491,41 @@ func testBrowserRunNow(t *testing.T, b *testBrowser) {
 		t.Errorf("no document in QBO after Run now")
 	}
 }
+
+// TestConsoleScreenshots captures the main screens at 1280×800 into the
+// directory $VELQBO_SCREENSHOTS (docs/screenshots for the docs); it is
+// skipped without it, so CI does not run it.
+//
+//	VELQBO_SCREENSHOTS=$PWD/docs/screenshots go test ./cmd/velqbo -run TestConsoleScreenshots
+func TestConsoleScreenshots(t *testing.T) {
+	dir := os.Getenv("VELQBO_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("set VELQBO_SCREENSHOTS=dir to capture the console's screens")
+	}
+	b := startTestBrowser(t)
+	h := newConsole(t, withOrders(24), prepared(h0Customer))
+	h.Run("", "run")
+	tb := b.loginTab(t, h, "admin")
+	shots := []struct{ name, path, scrollTo string }{
+		{"dashboard.png", "/", ""},
+		{"settings.png", "/settings", ""},
+		{"customer-selector.png", "/customers/" + h0Customer + "?q=a", "#qbo-search"},
+		{"runs.png", "/runs", ""},
+		{"problems.png", "/problems", ""},
+	}
+	for _, s := range shots {
+		tb.open(s.path)
+		if s.scrollTo != "" {
+			tb.do("scroll to "+s.scrollTo, chromedp.ScrollIntoView(chromedp.CSS(s.scrollTo)))
+		}
+		tb.screenshot(dir, s.name)
+	}
+	tb.open("/orders")
+	tb.submit("#orders tbody tr a")
+	tb.do("scroll to the QuickBooks section", chromedp.ScrollIntoView(chromedp.CSS("#quickbooks")))
+	tb.screenshot(dir, "order.png")
+}
+
+// h0Customer is the generated store's customer the screenshots leave
+// unlinked, so its orders are blocked and its page offers the selector.
+const h0Customer = "cus_1"
