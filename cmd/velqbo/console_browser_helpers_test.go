@@ -349,7 +349,10 @@ func (tb *tab) a11yProblems() []string {
 
 const a11yScript = `() => {
 	const problems = [];
-	const visible = e => { const r = e.getBoundingClientRect(); const cs = getComputedStyle(e); return r.width > 0 && r.height > 0 && cs.visibility !== "hidden" && cs.display !== "none"; };
+	// A closed <details> keeps a layout box for its content (Chrome hides it
+	// with content-visibility), so the content counts as not shown.
+	const folded = e => { const d = e.closest("details:not([open])"); return d !== null && !e.closest("summary"); };
+	const visible = e => { const r = e.getBoundingClientRect(); const cs = getComputedStyle(e); return r.width > 0 && r.height > 0 && cs.visibility !== "hidden" && cs.display !== "none" && !folded(e); };
 	const describe = e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.name ? "[name=" + e.name + "]" : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "");
 	const named = e => (e.getAttribute("aria-label") || "").trim() !== "" || (e.getAttribute("aria-labelledby") || "").trim() !== "";
 	for (const e of document.querySelectorAll("input, select, textarea")) {
