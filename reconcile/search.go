@@ -40,7 +40,10 @@ type Found[T any] struct {
 // page of them. QBO's query language has no OR, so each field is one
 // query (`<field> LIKE '%text%'`) and the answers are merged; each is
 // filtered again here because QBO's LIKE cannot escape a % in text (it
-// stays a wildcard there).
+// stays a wildcard there). DisplayName is filterable in QBO's
+// documentation; CompanyName and PrimaryEmailAddr are not established, so
+// a validation fault on one of those queries drops that field from the
+// search instead of failing it.
 // Paging reaches qbo.MaxPageSize results. Blank text finds nothing. Errors
 // are the qbo client's, wrapped.
 func SearchQBOCustomers(ctx context.Context, q CustomerQuerier, text string, page SearchPage) (Found[QBOCustomer], error) {
@@ -62,7 +65,8 @@ func SearchQBOCustomers(ctx context.Context, q CustomerQuerier, text string, pag
 }
 
 // SearchQBOItems finds the QBO items whose name or SKU contains text (any
-// case), ordered by name, one page of them; as SearchQBOCustomers.
+// case), ordered by name, one page of them; as SearchQBOCustomers (Name is
+// the field a search always asks; a validation fault on Sku drops it).
 // Categories come back inactive (QBOItemOf): they cannot be linked.
 func SearchQBOItems(ctx context.Context, q ItemQuerier, text string, page SearchPage) (Found[QBOItem], error) {
 	return search(ctx, text, page, []string{"Name", "Sku"},
@@ -82,7 +86,9 @@ func SearchQBOItems(ctx context.Context, q ItemQuerier, text string, page Search
 
 // search runs one LIKE query per field, each from its start up to the end
 // of the wanted page (plus one, to know whether there is more), and merges
-// them by id.
+// them by id. fields[0] must answer; a later field whose query QBO refuses
+// as invalid (qbo.IsValidation: a field it does not filter on) is skipped,
+// so a company that does not support it still finds by the first.
 func search[T any](ctx context.Context, text string, page SearchPage, fields []string,
 	query func(clause string, p qbo.Page) ([]T, error), key func(T) (id, name string, values []string)) (Found[T], error) {
 	pat := qbo.ContainsPattern(text)
@@ -94,8 +100,11 @@ func search[T any](ctx context.Context, text string, page SearchPage, fields []s
 	want := strings.ToLower(strings.TrimSpace(text))
 	seen := map[string]bool{}
 	var all []T
-	for _, f := range fields {
+	for i, f := range fields {
 		rs, err := query("WHERE "+f+" LIKE "+pat, qbo.Page{StartPosition: 1, MaxResults: reach})
+		if err != nil && i > 0 && qbo.IsValidation(err) {
+			continue
+		}
 		if err != nil {
 			return Found[T]{}, err
 		}

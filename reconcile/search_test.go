@@ -3,6 +3,7 @@ package reconcile_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -165,6 +166,57 @@ func TestListLinks(t *testing.T) {
 			}
 			if len(got.Invalid) != 1 {
 				t.Errorf("invalid: got %q; want the one invalid customer", got.Invalid)
+			}
+		})
+	}
+}
+
+// TestSearch_FieldQBORefuses: whether QBO filters customers on
+// PrimaryEmailAddr/CompanyName and items on Sku is not established; a
+// validation fault on such a query drops that field, while a fault on the
+// first field (or any other error) fails the search.
+func TestSearch_FieldQBORefuses(t *testing.T) {
+	t.Parallel()
+	fault := []byte(`{"Fault":{"Error":[{"Message":"Invalid query","Detail":"QueryValidationError: property is not queryable","code":"4001"}],"type":"ValidationFault"},"time":"2026-11-26T10:00:00.000-08:00"}`)
+	authFault := []byte(`{"Fault":{"Error":[{"Message":"Authorization Failure","Detail":"AuthorizationFault: not authorized","code":"003100"}],"type":"AuthorizationFault"},"time":"2026-11-26T10:00:00.000-08:00"}`)
+	tests := []struct {
+		name    string
+		field   string
+		status  int
+		want    []string
+		wantErr bool
+	}{
+		{"EmailRefusedNameStillFinds", "PrimaryEmailAddr", http.StatusBadRequest, []string{"Obrien Supply"}, false},
+		{"CompanyRefused", "CompanyName", http.StatusBadRequest, []string{"Obrien Supply", "Zed"}, false},
+		{"FirstFieldRefusedFails", "DisplayName", http.StatusBadRequest, nil, true},
+		{"AuthFaultOnLaterFieldFails", "PrimaryEmailAddr", http.StatusForbidden, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, c := newSearchClient(t)
+			srv.AddCustomer("Obrien Supply", "sales@supply.example")
+			srv.AddCustomer("Zed", "zed@obrien.example")
+			body := fault
+			if tt.status != http.StatusBadRequest {
+				body = authFault
+			}
+			srv.Inject(qbotest.Injection{
+				Match: func(c *qbotest.Call) bool {
+					return c.Operation == "query" && strings.Contains(c.Query.Get("query"), tt.field+" LIKE")
+				},
+				Status: tt.status, Body: body,
+			})
+			got, err := reconcile.SearchQBOCustomers(t.Context(), c.Customers, "obrien", reconcile.SearchPage{Size: 10})
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("got err %v; want error %v", err, tt.wantErr)
+			}
+			var labels []string
+			for _, r := range got.Results {
+				labels = append(labels, r.DisplayName)
+			}
+			if diff := cmp.Diff(tt.want, labels); diff != "" {
+				t.Errorf("results (-want +got):\n%s", diff)
 			}
 		})
 	}
