@@ -150,10 +150,13 @@ type errorData struct {
 // funcs are the template functions every page may use.
 func (s *Server) funcs() template.FuncMap {
 	return template.FuncMap{
-		"money":     formatMoney,
-		"date":      func(t any) string { return s.formatTime(t, "2 Jan 2006") },
-		"datetime":  func(t any) string { return s.formatTime(t, "2 Jan 2006 15:04 MST") },
-		"qboURL":    s.qboURL,
+		"money":    formatMoney,
+		"date":     func(t any) string { return s.formatTime(t, "2 Jan 2006") },
+		"datetime": func(t any) string { return s.formatTime(t, "2 Jan 2006 15:04 MST") },
+		"qboURL":   s.qboURL,
+		// path escapes an id for one path segment: a Velocity or QBO id
+		// may hold "/" or "?", which html/template leaves as they are.
+		"path":      url.PathEscape,
 		"screens":   func() []screen { return screens },
 		"stateName": stateName,
 		"hasPrefix": strings.HasPrefix,
