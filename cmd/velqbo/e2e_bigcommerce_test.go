@@ -166,4 +166,3 @@ func TestBigCommerceConfigErrors(t *testing.T) {
 		})
 	}
 }
-
