@@ -4,8 +4,11 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestConsoleLogin(t *testing.T) {
@@ -70,6 +73,11 @@ func TestConsoleLoginNext(t *testing.T) {
 		{"//evil.example/x", "/"},
 		{"https://evil.example/", "/"},
 		{`/\evil.example`, "/"},
+		// Browsers drop tabs and newlines from a Location: "/\t/x"
+		// would be read as "//x", another site.
+		{"/\t/evil.example", "/"},
+		{"/\r\n/evil.example", "/"},
+		{"/%09/evil.example", "/%09/evil.example"}, // escaped: a path here
 		{"", "/"},
 	}
 	for _, tt := range tests {
@@ -234,6 +242,46 @@ func TestConsoleLoginThrottle(t *testing.T) {
 				t.Errorf("61 s after the sixth failure: status %d; want %d", r.Code, want)
 			}
 		})
+	}
+}
+
+// TestConsoleLoginThrottle_Parallel: a burst of attempts sent at once gets
+// no more password checks than attempts sent one by one (five), because
+// the throttle check and the failure record are one step.
+func TestConsoleLoginThrottle_Parallel(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected())
+	h.addUser(t, "bob", "admin")
+	const burst = 12
+	codes := make(chan int, burst)
+	var wg sync.WaitGroup
+	for range burst {
+		wg.Go(func() {
+			form := url.Values{"name": {"bob"}, "password": {"wrong password!"}}
+			req, err := http.NewRequest(http.MethodPost, h.srv.URL+"/login", strings.NewReader(form.Encode()))
+			if err != nil {
+				codes <- -1
+				return
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Sec-Fetch-Site", "same-origin")
+			resp, err := h.srv.Client().Do(req)
+			if err != nil {
+				codes <- -1
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	got := map[int]int{}
+	for c := range codes {
+		got[c]++
+	}
+	if diff := cmp.Diff(map[int]int{http.StatusUnauthorized: 5, http.StatusTooManyRequests: burst - 5}, got); diff != "" {
+		t.Errorf("status codes of %d parallel failed logins (-want +got):\n%s", burst, diff)
 	}
 }
 

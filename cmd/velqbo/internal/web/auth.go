@@ -183,6 +183,8 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, status, "login.html", loginData{Name: name, Next: next, Error: msg})
 	}
 	keys := []string{"user:" + strings.ToLower(name), "addr:" + remoteAddr(r)}
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
 	if wait, err := s.throttled(ctx, keys); err != nil {
 		s.log.WithError(err).Error("console: login throttle")
 		fail(http.StatusInternalServerError, "The console could not check your login. Try again.")
@@ -236,9 +238,16 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 }
 
 // safeNext keeps a post-login destination only when it is a path on this
-// console: "//evil.example" or "https://…" would be an open redirect.
+// console: "//evil.example" or "https://…" would be an open redirect, and
+// so would "/\t/evil.example", because browsers drop tabs and newlines
+// from a Location and read "//evil.example". So: no control character, no
+// backslash, and nothing url.Parse sees a scheme or host in.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
+		return "/"
+	}
+	if u, err := url.Parse(next); err != nil || u.Scheme != "" || u.Host != "" {
 		return "/"
 	}
 	return next

@@ -119,7 +119,7 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, data any) Page {
 		if b, err := base64.RawURLEncoding.DecodeString(c.Value); err == nil {
 			p.Flash = string(b)
 		}
-		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 	}
 	return p
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -61,6 +62,10 @@ type Server struct {
 	pages   map[string]*template.Template
 	handler http.Handler
 	once    oneTimeLogins
+	// loginMu makes a login's throttle check, password check and failure
+	// record one step: without it a burst of parallel attempts all pass
+	// the check before any failure is recorded.
+	loginMu sync.Mutex
 }
 
 // New parses the embedded templates and builds the console's routes.
