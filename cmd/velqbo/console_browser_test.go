@@ -517,9 +517,19 @@ func TestConsoleScreenshots(t *testing.T) {
 		}
 		tb.screenshot(dir, s.name)
 	}
-	tb.open("/orders")
-	tb.submit("#orders tbody tr a")
-	tb.do("scroll to the QuickBooks section", chromedp.ScrollIntoView(chromedp.CSS("#quickbooks")))
+	// The order page of one of h0Customer's approved orders, blocked by
+	// the missing link, from the top of the page.
+	var blocked string
+	for _, o := range h.data.Orders {
+		if o.CustomerID == h0Customer && o.ApprovedAt != nil && o.CancelledAt == nil {
+			blocked = o.Number
+			break
+		}
+	}
+	if blocked == "" {
+		t.Fatalf("no approved order of %s to show blocked", h0Customer)
+	}
+	tb.open("/orders/" + blocked)
 	tb.screenshot(dir, "order.png")
 }
 

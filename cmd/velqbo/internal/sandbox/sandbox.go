@@ -78,13 +78,17 @@ func (sb *Sandbox) Close() {
 // the company is connected: map the accounts, placeholder items and
 // payment methods (reconciletest.Settings), and link every customer and
 // product to a QBO record it creates in the fake company. It leaves the
-// products named in unlinked without a link, so the demo can show a
-// blocked order. It returns the store's and the fake's errors.
+// customers and products whose Velocity ids are in unlinked without a
+// link (nor a QBO record), so the demo can show a blocked order. It
+// returns the store's and the fake's errors.
 func (sb *Sandbox) Prepare(ctx context.Context, st *schema.Store, unlinked map[string]bool) error {
 	if err := st.SetSettings(ctx, reconciletest.Settings(sb.Seed)); err != nil {
 		return err
 	}
 	for _, c := range sb.Data.Customers {
+		if unlinked[c.ID] {
+			continue
+		}
 		name := c.Company
 		if name == "" {
 			name = c.FirstName + " " + c.LastName
