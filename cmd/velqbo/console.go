@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
@@ -29,6 +30,13 @@ var _ web.Backend = (*consoleBackend)(nil)
 // newConsole builds the console over m's configuration and the open ledger
 // st (which the caller closes after the console is done).
 func (m *Main) newConsole(st *schema.Store) (*web.Server, error) {
+	return m.newConsoleOn(st, false)
+}
+
+// newConsoleOn is newConsole for a console served on loopback when
+// loopbackOnly: it then refuses requests naming another host (web.Config
+// LoopbackOnly: DNS rebinding).
+func (m *Main) newConsoleOn(st *schema.Store, loopbackOnly bool) (*web.Server, error) {
 	app := web.QBOAppProduction
 	if m.Config.QBO.Env == "sandbox" {
 		app = web.QBOAppSandbox
@@ -47,7 +55,20 @@ func (m *Main) newConsole(st *schema.Store) (*web.Server, error) {
 		SecureCookies: m.Config.Console.SecureCookies,
 		IdleTimeout:   m.Config.Console.IdleTimeout,
 		MaxAge:        m.Config.Console.SessionMaxAge,
+		LoopbackOnly:  loopbackOnly,
+		AllowHosts:    m.consoleHosts(),
 	})
+}
+
+// consoleHosts are the host names a loopback console accepts besides this
+// machine's: the host of VELQBO_QBO_REDIRECT_URL, which names the console
+// behind a reverse proxy (docs/console.md).
+func (m *Main) consoleHosts() []string {
+	u, err := url.Parse(m.Config.QBO.RedirectURL)
+	if err != nil || u.Hostname() == "" {
+		return nil
+	}
+	return []string{u.Hostname()}
 }
 
 // consoleOn builds the console to serve on the address listen. Why the
@@ -55,7 +76,8 @@ func (m *Main) newConsole(st *schema.Store) (*web.Server, error) {
 // login page nobody can pass, or, worse, tempt someone to weaken it; it is
 // refused (exit 2) until `velqbo users add` has made one.
 func (m *Main) consoleOn(ctx context.Context, st *schema.Store, listen string) (*web.Server, error) {
-	if !daemon.IsLoopback(listen) {
+	loopback := daemon.IsLoopback(listen)
+	if !loopback {
 		n, err := st.CountConsoleUsers(ctx)
 		if err != nil {
 			return nil, unavailable(err)
@@ -64,7 +86,7 @@ func (m *Main) consoleOn(ctx context.Context, st *schema.Store, listen string) (
 			return nil, usageErrorf("the console on %s (not loopback) needs a user first: run `velqbo users add NAME --role admin`, or set VELQBO_CONSOLE_OFF=true to serve only /healthz and /metrics", listen)
 		}
 	}
-	return m.newConsole(st)
+	return m.newConsoleOn(st, loopback)
 }
 
 // mainClock is m.Now as a clock.Clock (the console never sleeps).

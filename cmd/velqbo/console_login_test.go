@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -356,6 +357,43 @@ func TestConsoleConfigRefused(t *testing.T) {
 			delete(h.Env, tt.k)
 			if r.Code != exitUsage || !strings.Contains(r.Stderr, tt.k) || !strings.Contains(r.Stderr, tt.want) {
 				t.Errorf("got exit %d, stderr %q; want %d naming %s and %q", r.Code, r.Stderr, exitUsage, tt.k, tt.want)
+			}
+		})
+	}
+}
+
+// TestConsoleLoopbackHost: a console on a loopback listener answers only
+// requests naming this machine (or the host of VELQBO_QBO_REDIRECT_URL, a
+// reverse proxy's public name), so a DNS-rebound page from another site
+// cannot use it; on a network listener the Host is not checked.
+func TestConsoleLoopbackHost(t *testing.T) {
+	t.Parallel()
+	h := newConsole(t, withOrders(0), notConnected(), withEnv("VELQBO_QBO_REDIRECT_URL", "https://books.example.com/integrations/callback"))
+	h.addUser(t, "alice", "admin")
+	tests := []struct {
+		listen, host string
+		want         int
+	}{
+		{"127.0.0.1:8089", "127.0.0.1:8089", http.StatusOK},
+		{"127.0.0.1:8089", "localhost:8089", http.StatusOK},
+		{"127.0.0.1:8089", "[::1]:8089", http.StatusOK},
+		{"127.0.0.1:8089", "books.example.com", http.StatusOK},
+		{"127.0.0.1:8089", "evil.example:8089", http.StatusMisdirectedRequest},
+		{"127.0.0.1:8089", "127.0.0.1.evil.example", http.StatusMisdirectedRequest},
+		{"0.0.0.0:8089", "evil.example", http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.listen+"/"+tt.host, func(t *testing.T) {
+			srv, err := h.main.consoleOn(t.Context(), h.store, tt.listen)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest(http.MethodGet, "/login", nil)
+			req.Host = tt.host
+			rec := httptest.NewRecorder()
+			srv.Handler().ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Errorf("GET /login with Host %q on %s: status %d; want %d", tt.host, tt.listen, rec.Code, tt.want)
 			}
 		})
 	}

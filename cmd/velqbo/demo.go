@@ -219,7 +219,7 @@ func (m *Main) demoConsole(ctx context.Context, listen string) (base, login stri
 	}
 	var srv *web.Server
 	if err == nil {
-		srv, err = m.newConsole(st)
+		srv, err = m.newConsoleOn(st, true) // demo --serve refuses a non-loopback --listen
 	}
 	if err == nil {
 		login, err = srv.OneTimeLogin(demoUser)

@@ -10,7 +10,10 @@ import (
 	"html/template"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -45,6 +48,15 @@ type Config struct {
 	// IdleTimeout ends a session not used for this long (default 30 min);
 	// MaxAge ends any session this long after login (default 12 h).
 	IdleTimeout, MaxAge time.Duration
+	// LoopbackOnly refuses (421) a request whose Host is not a loopback
+	// name or address. Why: a console on loopback trusts that only this
+	// machine reaches it, and DNS rebinding breaks that — a page from
+	// evil.example whose name then resolves to 127.0.0.1 would be
+	// same-origin with the console; its requests still say
+	// Host: evil.example. AllowHosts are further host names it accepts
+	// (the public name a reverse proxy on this machine passes on).
+	LoopbackOnly bool
+	AllowHosts   []string
 }
 
 // The QuickBooks Online web apps qboURL links into.
@@ -122,6 +134,9 @@ func New(c Config) (*Server, error) {
 		s.errorPage(w, r, http.StatusForbidden, "This request came from another site and was refused.")
 	}))
 	s.handler = securityHeaders(cop.Handler(mux))
+	if c.LoopbackOnly {
+		s.handler = loopbackHost(s.handler, c.AllowHosts)
+	}
 	return s, nil
 }
 
@@ -153,4 +168,24 @@ func staticHandler(h http.Handler) http.Handler {
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.errorPage(w, r, http.StatusNotFound, "There is no such page.")
+}
+
+// loopbackHost refuses requests whose Host header names anything but this
+// machine: localhost (or a name under .localhost) or a loopback address,
+// or one of allow.
+func loopbackHost(h http.Handler, allow []string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if hh, _, err := net.SplitHostPort(host); err == nil {
+			host = hh
+		}
+		host = strings.TrimSuffix(strings.ToLower(host), ".")
+		ip := net.ParseIP(strings.Trim(host, "[]"))
+		if host != "localhost" && !strings.HasSuffix(host, ".localhost") && (ip == nil || !ip.IsLoopback()) &&
+			!slices.ContainsFunc(allow, func(a string) bool { return strings.EqualFold(a, host) }) {
+			http.Error(w, "This console answers only on localhost (the Host header names another machine).", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
