@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -33,6 +34,7 @@ func demoCommand() command {
 		seed   int64
 		serve  bool
 		asJSON bool
+		source string
 	)
 	return command{
 		name: "demo",
@@ -41,6 +43,7 @@ func demoCommand() command {
 			fs.Int64Var(&seed, "seed", 1, "seed of the generated store")
 			fs.BoolVar(&serve, "serve", false, "after the demo, keep the sandbox running, serve the web console on it and print the environment to use it from another shell")
 			fs.BoolVar(&asJSON, "json", false, "print each run's summary as JSON")
+			fs.StringVar(&source, "source", sourceVelocity, "the fake store the demo reads: velocity (the Velocity API contract) or bigcommerce (a BigCommerce store's API)")
 		},
 		run: func(ctx context.Context, m *Main, args []string) error {
 			if len(args) > 0 {
@@ -49,9 +52,20 @@ func demoCommand() command {
 			if orders < 1 || orders > 100000 {
 				return usageErrorf("--orders must be between 1 and 100000")
 			}
-			return m.demo(ctx, seed, orders, serve, asJSON)
+			if source != sourceVelocity && source != sourceBigCommerce {
+				return usageErrorf("--source must be velocity or bigcommerce")
+			}
+			return m.demo(ctx, demoOptions{seed: seed, orders: orders, source: source, serve: serve, asJSON: asJSON})
 		},
 	}
+}
+
+// demoOptions are the demo's flags.
+type demoOptions struct {
+	seed          int64
+	orders        int
+	source        string // sourceVelocity or sourceBigCommerce
+	serve, asJSON bool
 }
 
 // demo runs the pipeline against a fresh sandbox. The ledger is a
@@ -59,7 +73,8 @@ func demoCommand() command {
 // which is kept (it must not exist: the demo never touches a real ledger).
 // With asJSON stdout carries only the runs' summaries, one JSON object
 // each, and the narration goes to stderr.
-func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON bool) error {
+func (m *Main) demo(ctx context.Context, o demoOptions) error {
+	orders, serve, asJSON := o.orders, o.serve, o.asJSON
 	w := m.Stdout
 	if asJSON {
 		w = m.Stderr
@@ -82,7 +97,11 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 		// The demo narrates; per-run log lines would drown it.
 		m.Log.SetLevel(logrus.WarnLevel)
 	}
-	sb, err := sandbox.Start(sandbox.Options{Seed: seed, Orders: orders, Customers: max(5, orders/10), Products: max(8, orders/6)})
+	opts := sandbox.Options{Seed: o.seed, Orders: orders, Customers: max(5, orders/10), Products: max(8, orders/6)}
+	if o.source == sourceBigCommerce {
+		opts.Source = sandbox.SourceBigCommerce
+	}
+	sb, err := sandbox.Start(opts)
 	if err != nil {
 		return unavailable(fmt.Errorf("start the sandbox: %w", err))
 	}
@@ -91,8 +110,13 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 		return err
 	}
 	fmt.Fprintf(w, "velqbo demo: a fake QuickBooks Online company at %s\n", sb.QBO.URL)
-	fmt.Fprintf(w, "             a fake Velocity store at %s with %d customers, %d products and %d orders\n",
-		sb.Vel.URL, len(sb.Data.Customers), len(sb.Data.Products), len(sb.Data.Orders))
+	if sb.BC != nil {
+		fmt.Fprintf(w, "             a fake BigCommerce store %s at %s with %d customers, %d product variants and %d orders\n",
+			sb.BC.Hash, sb.BC.URL, len(sb.Data.Customers), len(sb.Data.Products), len(sb.BC.OrderIDs()))
+	} else {
+		fmt.Fprintf(w, "             a fake Velocity store at %s with %d customers, %d products and %d orders\n",
+			sb.Vel.URL, len(sb.Data.Customers), len(sb.Data.Products), len(sb.Data.Orders))
+	}
 	if keep != "" {
 		fmt.Fprintf(w, "             a fresh ledger at %s, kept afterwards\n\n", m.Config.DB)
 	} else {
@@ -115,6 +139,12 @@ func (m *Main) demo(ctx context.Context, seed int64, orders int, serve, asJSON b
 	steps := []string{
 		"2. First run: every approved order, shipment, refund and payment goes to QBO",
 		"3. Second run, nothing changed in Velocity: nothing is sent again",
+	}
+	if sb.BC != nil {
+		steps = []string{
+			"2. First run: every paid order, shipment, refund and terms payment in BigCommerce goes to QBO",
+			"3. Second run, nothing changed in BigCommerce: nothing is sent again",
+		}
 	}
 	var first *reconcile.Summary
 	for i, title := range steps {
@@ -177,6 +207,12 @@ To point velqbo at a real QBO company:
   4. set VELQBO_VELOCITY_URL and VELQBO_VELOCITY_TOKEN; velqbo customers match --apply; velqbo products match --apply
   5. velqbo plan, then velqbo run; then the daemon for the nightly schedule (README "Install")
 `)
+	if sb.BC != nil {
+		fmt.Fprint(w, `     For a BigCommerce store, step 4 is instead: VELQBO_SOURCE=bigcommerce,
+     VELQBO_BIGCOMMERCE_STORE_HASH and VELQBO_BIGCOMMERCE_TOKEN, and
+     velqbo settings set bigcommerce.terms=... (README "Getting started with a BigCommerce store").
+`)
+	}
 	if serve {
 		base, login, stop, err := m.demoConsole(ctx, listen)
 		if err != nil {
@@ -256,6 +292,12 @@ func (m *Main) useSandbox(sb *sandbox.Sandbox, db string) error {
 	c.QBO.TokenURL = sb.QBO.TokenURL()
 	c.QBO.AuthURL = sb.QBO.AuthURL()
 	c.QBO.RevokeURL = sb.QBO.RevokeURL()
+	if sb.BC != nil {
+		c.Source = sourceBigCommerce
+		c.BigCommerce = BigCommerceConfig{StoreHash: sb.BC.Hash, Token: sb.BC.Token(), APIURL: sb.BC.URL}
+		return nil
+	}
+	c.Source = sourceVelocity
 	c.Velocity = VelocityConfig{URL: sb.Vel.URL, Token: sb.Vel.Token()}
 	return nil
 }
@@ -263,7 +305,7 @@ func (m *Main) useSandbox(sb *sandbox.Sandbox, db string) error {
 // configEnv is the part of c that useSandbox sets, as environment
 // variables, for a second shell (`velqbo demo --serve`).
 func configEnv(c Config) [][2]string {
-	return [][2]string{
+	env := [][2]string{
 		{"VELQBO_DB", c.DB},
 		{"VELQBO_SECRET_KEY", c.SecretKey},
 		{"VELQBO_QBO_CLIENT_ID", c.QBO.ClientID},
@@ -272,9 +314,19 @@ func configEnv(c Config) [][2]string {
 		{"VELQBO_QBO_TOKEN_URL", c.QBO.TokenURL},
 		{"VELQBO_QBO_AUTH_URL", c.QBO.AuthURL},
 		{"VELQBO_QBO_REVOKE_URL", c.QBO.RevokeURL},
+	}
+	if c.Source == sourceBigCommerce {
+		return append(env, [][2]string{
+			{"VELQBO_SOURCE", c.Source},
+			{"VELQBO_BIGCOMMERCE_STORE_HASH", c.BigCommerce.StoreHash},
+			{"VELQBO_BIGCOMMERCE_TOKEN", c.BigCommerce.Token},
+			{"VELQBO_BIGCOMMERCE_API_URL", c.BigCommerce.APIURL},
+		}...)
+	}
+	return append(env, [][2]string{
 		{"VELQBO_VELOCITY_URL", c.Velocity.URL},
 		{"VELQBO_VELOCITY_TOKEN", c.Velocity.Token},
-	}
+	}...)
 }
 
 // prepareSandbox does what a bookkeeper does before the first run:
@@ -330,7 +382,8 @@ func (m *Main) demoReport(w io.Writer, sum *reconcile.Summary, asJSON bool, keep
 			}
 			break
 		}
-		fmt.Fprintf(w, "   %s %s %s: %s\n", it.Action, it.Kind, it.OrderNumber, oneLine(it.Reason))
+		// An order that did not decode has no order number, only its id.
+		fmt.Fprintf(w, "   %s %s %s: %s\n", it.Action, it.Kind, cmp.Or(it.OrderNumber, it.SourceID), oneLine(it.Reason))
 		shown++
 	}
 	return nil

@@ -531,7 +531,11 @@ within --grace, and the run is recorded interrupted.`,
 		}),
 		demoCommand().with(docs{
 			summary: "the whole pipeline against the built-in sandbox (fake QBO and fake Velocity on loopback)",
-			long: `With --db FILE (a file that does not exist yet), the demo keeps its ledger
+			long: `With --source bigcommerce the fake store is a BigCommerce store (bctest's
+generated B2B store: terms orders, refunds, shipments, a refund made outside
+BigCommerce that stays blocked), read as VELQBO_SOURCE=bigcommerce reads one.
+
+With --db FILE (a file that does not exist yet), the demo keeps its ledger
 there, so velqbo status --db FILE shows its runs afterwards; without it the
 ledger is a temporary file, deleted at the end.
 
@@ -543,6 +547,7 @@ made for the demo (docs/console.md).`,
 			examples: []example{
 				{"velqbo demo", "a store of 120 orders, reported twice"},
 				{"velqbo demo --serve", "then open the console at the printed URL"},
+				{"velqbo demo --source bigcommerce", "the same against a fake BigCommerce store"},
 				{"velqbo demo --orders 3000 --serve", "a bigger store, kept up for other commands"},
 				{"velqbo demo --db demo.db --json", "keep the ledger in demo.db; print only JSON"},
 			},
