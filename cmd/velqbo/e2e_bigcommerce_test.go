@@ -12,7 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/velocity/bigcommerce"
 	"github.com/velqbo/velqbo/velocity/bigcommerce/bctest"
 )
 
@@ -26,11 +28,11 @@ type bcE2E struct {
 	variants map[string]int // SKU -> variant id
 }
 
-func newBCE2E(t *testing.T) *bcE2E {
+func newBCE2E(t *testing.T, qbo ...qbotest.Option) *bcE2E {
 	t.Helper()
 	// No quota: the client's pacing would wait on the real clock.
 	srv := bctest.NewTestServer(t, bctest.WithQuota(0, 0))
-	e := newE2E(t, e2eOptions{noConnect: true, env: map[string]string{
+	e := newE2E(t, e2eOptions{qbo: qbo, noConnect: true, env: map[string]string{
 		"VELQBO_SOURCE":                 "bigcommerce",
 		"VELQBO_BIGCOMMERCE_STORE_HASH": srv.Hash,
 		"VELQBO_BIGCOMMERCE_TOKEN":      srv.Token(),
@@ -66,6 +68,48 @@ func (b *bcE2E) order(id int, method string) {
 			{ProductID: 2, VariantID: b.variants["SKU-2"], SKU: "SKU-2", Name: "Gadget", Price: d("5.25"), Quantity: 1},
 		}})
 	b.must(err)
+}
+
+// bcScenario adds n orders from 101 on to b's store, a mix of receipts,
+// invoices on terms paid in full or in part by a transaction, and receipts
+// with a refund of one widget, and returns the books they make in QBO:
+// expectedBooks of each order as velqbo's BigCommerce client reads it.
+func bcScenario(t *testing.T, b *bcE2E, n int) []bookDoc {
+	t.Helper()
+	for i := range n {
+		id := 101 + i
+		switch i % 4 {
+		case 1, 2:
+			b.order(id, "PO")
+			amt := d("52.73")
+			if i%4 == 2 {
+				amt = d("10.00")
+			}
+			_, err := b.BC.AddTransaction(id, bctest.TransactionSpec{Event: "purchase", Method: "offline", Offline: "Check", Gateway: "cheque", Amount: amt})
+			b.must(err)
+		case 3:
+			b.order(id, "Credit Card")
+			_, err := b.BC.Refund(id, bctest.RefundSpec{Items: []bctest.RefundItemSpec{{Type: bctest.ItemProduct, ItemID: b.BC.ProductIDs(id)[0], Quantity: 1}}, Reason: "damaged"})
+			b.must(err)
+		default:
+			b.order(id, "Credit Card")
+		}
+	}
+	cfg := bigcommerce.DefaultConfig()
+	terms, err := bigcommerce.ParseTerms("PO=30")
+	b.must(err)
+	cfg.Terms = terms
+	c, err := bigcommerce.NewClient(b.BC.URL, b.BC.Hash, b.BC.Token(), bigcommerce.WithConfig(cfg))
+	b.must(err)
+	var want []bookDoc
+	for o, err := range c.Orders(t.Context(), time.Time{}) {
+		b.must(err)
+		want = append(want, expectedBooks(o)...)
+	}
+	if len(want) < n {
+		t.Fatalf("bcScenario: %d documents expected of %d orders; want at least one each", len(want), n)
+	}
+	return want
 }
 
 func TestBigCommerceRun(t *testing.T) {

@@ -100,6 +100,8 @@ func TestE2E_KillNine(t *testing.T) {
 	}
 	tests := []struct {
 		name string
+		// source is VELQBO_SOURCE: "" for the Velocity contract.
+		source string
 		// hold: the killing write is held (never executed) instead of
 		// committed.
 		hold   bool
@@ -109,12 +111,25 @@ func TestE2E_KillNine(t *testing.T) {
 		{name: "InFlight", hold: true, points: []point{{write: 1}, {write: 2}, {write: 4}, {write: 6}}},
 		{name: "Timer", points: []point{{write: 1, after: 10 * time.Millisecond}, {write: 1, after: 40 * time.Millisecond},
 			{write: 2, after: 20 * time.Millisecond}, {write: 3, after: 50 * time.Millisecond}, {write: 1, after: 90 * time.Millisecond}}},
+		// The same with a BigCommerce store, at fewer points: what differs
+		// is the source, not how a write is made safe.
+		{name: "BigCommerce/AfterCommit", source: sourceBigCommerce, points: []point{{write: 1}, {write: 2}, {write: 3}}},
+		{name: "BigCommerce/InFlight", source: sourceBigCommerce, hold: true, points: []point{{write: 1}, {write: 2}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newE2E(t, e2eOptions{})
-			want := e2eScenario(e.Vel, 40)
+			var (
+				e    *e2e
+				want []bookDoc
+			)
+			if tt.source == sourceBigCommerce {
+				b := newBCE2E(t)
+				e, want = b.e2e, bcScenario(t, b, 20)
+			} else {
+				e = newE2E(t, e2eOptions{})
+				want = e2eScenario(e.Vel, 40)
+			}
 			env := map[string]string{"VELQBO_QBO_CONCURRENCY": "3", "VELQBO_QBO_TIMEOUT": killTimeout.String(), "VELQBO_QBO_LAND_MARGIN": killTimeout.String()}
 			for k, v := range e.Env {
 				env[k] = v

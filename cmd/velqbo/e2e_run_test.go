@@ -1006,7 +1006,9 @@ func TestE2E_LostResponsesAndStorms(t *testing.T) {
 	creates := func(c *qbotest.Call) bool { return c.Operation == "create" || c.Operation == "batch" }
 	tests := []struct {
 		name string
-		inj  qbotest.Injection
+		// source is VELQBO_SOURCE: "" for the Velocity contract.
+		source string
+		inj    qbotest.Injection
 		// unknown: the storm outlasts the client's retries, so some
 		// outcomes must be left unknown for the next run to look up.
 		unknown bool
@@ -1020,12 +1022,26 @@ func TestE2E_LostResponsesAndStorms(t *testing.T) {
 		{name: "500Everything", inj: qbotest.Injection{Match: post, Status: http.StatusInternalServerError}, unknown: true},
 		{name: "429Short", inj: qbotest.Injection{Match: post, Throttle: true, Times: 3}},
 		{name: "429Long", inj: qbotest.Injection{Match: post, Throttle: true, Times: 60}},
+		// The same with a BigCommerce store, for a few storms: what
+		// differs is the source, not how a write is made safe.
+		{name: "BigCommerce/LoseSomeCreates", source: sourceBigCommerce, inj: qbotest.Injection{Match: creates, LoseResponse: true, Times: 7}},
+		{name: "BigCommerce/LoseEveryWrite", source: sourceBigCommerce, inj: qbotest.Injection{Match: isWritePtr, LoseResponse: true}, unknown: true},
+		{name: "BigCommerce/503Long", source: sourceBigCommerce, inj: qbotest.Injection{Match: post, Status: http.StatusServiceUnavailable, Times: 60}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			e := newE2E(t, e2eOptions{qbo: []qbotest.Option{qbotest.WithoutLimits()}})
-			want := e2eScenario(e.Vel, 20)
+			var (
+				e    *e2e
+				want []bookDoc
+			)
+			if tt.source == sourceBigCommerce {
+				b := newBCE2E(t, qbotest.WithoutLimits())
+				e, want = b.e2e, bcScenario(t, b, 20)
+			} else {
+				e = newE2E(t, e2eOptions{qbo: []qbotest.Option{qbotest.WithoutLimits()}})
+				want = e2eScenario(e.Vel, 20)
+			}
 			e.QBO.Inject(tt.inj)
 			r := e.exec("run", "--json")
 			if r.Code != exitOK && r.Code != exitIncomplete {
