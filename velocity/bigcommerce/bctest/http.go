@@ -15,11 +15,11 @@ func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v2/orders", s.listOrders)
 	mux.HandleFunc("GET /v2/orders/{id}", s.getOrder)
-	mux.HandleFunc("GET /v2/orders/{id}/products", s.orderProducts)
-	mux.HandleFunc("GET /v2/orders/{id}/shipping_addresses", s.orderAddresses)
-	mux.HandleFunc("GET /v2/orders/{id}/shipments", s.orderShipments)
-	mux.HandleFunc("GET /v2/orders/{id}/coupons", s.orderCoupons)
-	mux.HandleFunc("GET /v2/orders/{id}/fees", s.orderFees)
+	mux.HandleFunc("GET /v2/orders/{id}/products", orderList(s, func(o *order) []wOrderProduct { return values(o.products) }))
+	mux.HandleFunc("GET /v2/orders/{id}/shipping_addresses", orderList(s, func(o *order) []wShippingAddress { return []wShippingAddress{o.address} }))
+	mux.HandleFunc("GET /v2/orders/{id}/shipments", orderList(s, func(o *order) []wShipment { return values(o.shipments) }))
+	mux.HandleFunc("GET /v2/orders/{id}/coupons", orderList(s, func(o *order) []wCoupon { return values(o.coupons) }))
+	mux.HandleFunc("GET /v2/orders/{id}/fees", orderList(s, func(o *order) []wFee { return slices.Clone(o.w.Fees) }))
 	mux.HandleFunc("GET /v3/orders/{id}/transactions", s.orderTransactions)
 	mux.HandleFunc("GET /v3/orders/payment_actions/refunds", s.listRefunds)
 	mux.HandleFunc("GET /v3/orders/{id}/payment_actions/refunds", s.orderRefunds)
@@ -419,64 +419,27 @@ func (s *Server) getOrder(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) orderProducts(w http.ResponseWriter, r *http.Request) {
-	var out []wOrderProduct
-	found := false
-	s.withOrder(w, r, func(o *order) {
-		found = true
-		for _, p := range o.products {
-			out = append(out, *p)
+// orderList answers a v2 sub-resource of one order (its products,
+// addresses, shipments, coupons, fees) as a page of what list copies out
+// of the order under the store's lock; 404 when there is no such order.
+func orderList[T any](s *Server, list func(o *order) []T) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var out []T
+		found := false
+		s.withOrder(w, r, func(o *order) { out, found = list(o), true })
+		if found {
+			v2Page(w, r, out)
 		}
-	})
-	if found {
-		v2Page(w, r, out)
 	}
 }
 
-func (s *Server) orderAddresses(w http.ResponseWriter, r *http.Request) {
-	var out []wShippingAddress
-	found := false
-	s.withOrder(w, r, func(o *order) { out, found = []wShippingAddress{o.address}, true })
-	if found {
-		v2Page(w, r, out)
+// values copies the values behind ps, so a page never aliases the store.
+func values[T any](ps []*T) []T {
+	var out []T
+	for _, p := range ps {
+		out = append(out, *p)
 	}
-}
-
-func (s *Server) orderShipments(w http.ResponseWriter, r *http.Request) {
-	var out []wShipment
-	found := false
-	s.withOrder(w, r, func(o *order) {
-		found = true
-		for _, sh := range o.shipments {
-			out = append(out, *sh)
-		}
-	})
-	if found {
-		v2Page(w, r, out)
-	}
-}
-
-func (s *Server) orderCoupons(w http.ResponseWriter, r *http.Request) {
-	var out []wCoupon
-	found := false
-	s.withOrder(w, r, func(o *order) {
-		found = true
-		for _, c := range o.coupons {
-			out = append(out, *c)
-		}
-	})
-	if found {
-		v2Page(w, r, out)
-	}
-}
-
-func (s *Server) orderFees(w http.ResponseWriter, r *http.Request) {
-	var out []wFee
-	found := false
-	s.withOrder(w, r, func(o *order) { out, found = slices.Clone(o.w.Fees), true })
-	if found {
-		v2Page(w, r, out)
-	}
+	return out
 }
 
 // ---- v3 orders: transactions and refunds ----
