@@ -69,10 +69,7 @@ type linkListData struct {
 func (s *Server) linkList(sc linkScreen) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		d := linkListData{Screen: sc, Query: strings.TrimSpace(q.Get("q")), Filter: q.Get("filter"), Page: 1}
-		if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 {
-			d.Page = n
-		}
+		d := linkListData{Screen: sc, Query: strings.TrimSpace(q.Get("q")), Filter: q.Get("filter"), Page: pageNumber(q)}
 		f := reconcile.LinkFilter{Text: d.Query, Counts: true}
 		switch d.Filter {
 		case "unlinked":
@@ -92,23 +89,7 @@ func (s *Server) linkList(sc linkScreen) http.HandlerFunc {
 		start := min((d.Page-1)*listPageSize, len(list.Rows))
 		end := min(start+listPageSize, len(list.Rows))
 		d.Rows = list.Rows[start:end]
-		page := func(n int) string {
-			v := url.Values{}
-			if d.Query != "" {
-				v.Set("q", d.Query)
-			}
-			if d.Filter != "" {
-				v.Set("filter", d.Filter)
-			}
-			v.Set("page", strconv.Itoa(n))
-			return sc.Path + "?" + v.Encode()
-		}
-		if d.Page > 1 {
-			d.Prev = page(d.Page - 1)
-		}
-		if end < len(list.Rows) {
-			d.Next = page(d.Page + 1)
-		}
+		d.Prev, d.Next = pageLinks(sc.Path, url.Values{"q": {d.Query}, "filter": {d.Filter}}, d.Page, end < len(list.Rows))
 		s.render(w, r, http.StatusOK, "links.html", d)
 	}
 }

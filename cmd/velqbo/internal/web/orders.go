@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -70,8 +69,7 @@ func (s *Server) ordersList(w http.ResponseWriter, r *http.Request) {
 		d.Error = fmt.Sprintf("There is no state %q; showing every order.", d.State)
 		d.State, status = schema.OrderAny, http.StatusBadRequest
 	}
-	page, _ := strconv.Atoi(q.Get("page"))
-	page = max(page, 1)
+	page := pageNumber(q)
 	d.Filtered = d.Number != "" || d.State != schema.OrderAny
 	d.States = []stateOption{{Value: "", Label: "Any state", Selected: d.State == schema.OrderAny}}
 	for _, st := range schema.OrderStates {
@@ -88,28 +86,7 @@ func (s *Server) ordersList(w http.ResponseWriter, r *http.Request) {
 	if len(d.Orders) > 0 {
 		d.From, d.To = (page-1)*ordersPageSize+1, (page-1)*ordersPageSize+len(d.Orders)
 	}
-	link := func(p int) string {
-		v := url.Values{}
-		if d.Number != "" {
-			v.Set("q", d.Number)
-		}
-		if d.State != "" {
-			v.Set("state", string(d.State))
-		}
-		if p > 1 {
-			v.Set("page", strconv.Itoa(p))
-		}
-		if len(v) == 0 {
-			return "/orders"
-		}
-		return "/orders?" + v.Encode()
-	}
-	if page > 1 {
-		d.Prev = link(page - 1)
-	}
-	if page*ordersPageSize < d.Total {
-		d.Next = link(page + 1)
-	}
+	d.Prev, d.Next = pageLinks("/orders", url.Values{"q": {d.Number}, "state": {string(d.State)}}, page, page*ordersPageSize < d.Total)
 	s.render(w, r, status, "orders.html", d)
 }
 
