@@ -156,20 +156,26 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request) {
 // shown as a problem at its field instead.
 func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	v, err := s.backend.SettingsView(ctx)
-	if err != nil && !errNotConnected(err) {
-		d := settingsForm(v, nil, nil)
-		d.Error = "QuickBooks could not be asked for the accounts and items: " + err.Error()
-		s.render(w, r, http.StatusBadGateway, "settings.html", d)
-		return
-	}
 	if err := r.ParseForm(); err != nil {
 		s.errorPage(w, r, http.StatusBadRequest, "The form could not be read.")
 		return
 	}
+	all, err := s.backend.Store().Settings(ctx)
+	if err != nil {
+		s.log.WithError(err).Error("console: read settings")
+		s.errorPage(w, r, http.StatusInternalServerError, "The ledger could not be read.")
+		return
+	}
 	stored := map[string]string{}
-	for _, st := range v.States {
+	for _, st := range all {
 		stored[st.Key] = st.Value
+	}
+	// The form, with QBO's choices, is read only when it is shown again
+	// (a refusal): a save that succeeds redirects, and SaveSettings asks
+	// QBO about the changed values itself.
+	view := func() SettingsView {
+		v, _ := s.backend.SettingsView(ctx) // a partial view still shows the posted values and errors
+		return v
 	}
 	posted := map[string]string{}
 	changed := map[string]string{}
@@ -193,13 +199,13 @@ func (s *Server) settingsSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	bad, err := s.backend.SaveSettings(ctx, changed)
 	if err != nil {
-		d := settingsForm(v, posted, nil)
+		d := settingsForm(view(), posted, nil)
 		d.Error = "Nothing was saved: QuickBooks could not be asked to check the values: " + err.Error()
 		s.render(w, r, http.StatusBadGateway, "settings.html", d)
 		return
 	}
 	if len(bad) > 0 {
-		d := settingsForm(v, posted, FieldErrors(bad))
+		d := settingsForm(view(), posted, FieldErrors(bad))
 		d.Error = "Nothing was saved: the fields marked below need another value."
 		s.render(w, r, http.StatusUnprocessableEntity, "settings.html", d)
 		return
