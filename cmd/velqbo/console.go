@@ -150,14 +150,8 @@ func (b *consoleBackend) Overview(ctx context.Context) (web.Overview, error) {
 		ov.Problems[p.State]++
 	}
 	ov.ProblemTotal = len(problems)
-	for _, k := range requiredSettings {
-		if v, err := b.st.GetSetting(ctx, k); errors.Is(err, schema.ErrNotFound) || (err == nil && v == "") {
-			ov.MissingSettings = append(ov.MissingSettings, k)
-		} else if err != nil {
-			return ov, err
-		}
-	}
-	return ov, nil
+	ov.MissingSettings, err = missingSettings(ctx, b.st)
+	return ov, err
 }
 
 // consoleErr marks the CLI's "not connected" with web.ErrNotConnected

@@ -29,12 +29,9 @@ func (b *consoleBackend) SettingsView(ctx context.Context) (web.SettingsView, er
 	if v.States, err = reconcile.DescribeSettings(ctx, c, all); err != nil {
 		return v, qboError(err)
 	}
-	var methods []qbo.PaymentMethod
-	for pm, err := range c.PaymentMethods.All(ctx, "WHERE Active IN (true, false)") {
-		if err != nil {
-			return v, qboError(err)
-		}
-		methods = append(methods, pm)
+	methods, err := allPaymentMethods(ctx, c)
+	if err != nil {
+		return v, qboError(err)
 	}
 	v.Methods = reconcile.PaymentMethodMappings(all, methods)
 	keys := []string{}

@@ -176,9 +176,23 @@ func (m *Main) unconfigured(ctx context.Context) ([]string, error) {
 	if len(infos) == 0 {
 		problems = append(problems, fmt.Sprintf("no QBO company connected to %s: run `velqbo connect`", m.Config.DB))
 	}
-	all, err := st.Settings(ctx)
+	missing, err := missingSettings(ctx, st)
 	if err != nil {
 		return nil, unavailable(err)
+	}
+	if len(missing) > 0 {
+		problems = append(problems, fmt.Sprintf("settings not set: %s (`velqbo settings accounts` lists the ids; `velqbo settings set KEY=VALUE`)", strings.Join(missing, ", ")))
+	}
+	return problems, nil
+}
+
+// missingSettings are the requiredSettings with no value in st, in their
+// order: the daemon refuses to start without them and the console's home
+// page lists them.
+func missingSettings(ctx context.Context, st *schema.Store) ([]string, error) {
+	all, err := st.Settings(ctx)
+	if err != nil {
+		return nil, err
 	}
 	kv := map[string]string{}
 	for _, s := range all {
@@ -190,8 +204,5 @@ func (m *Main) unconfigured(ctx context.Context) ([]string, error) {
 			missing = append(missing, k)
 		}
 	}
-	if len(missing) > 0 {
-		problems = append(problems, fmt.Sprintf("settings not set: %s (`velqbo settings accounts` lists the ids; `velqbo settings set KEY=VALUE`)", strings.Join(missing, ", ")))
-	}
-	return problems, nil
+	return missing, nil
 }

@@ -240,13 +240,12 @@ func (m *Main) listPaymentMethods(ctx context.Context, asJSON bool) error {
 		return err
 	}
 	qboRows := []paymentMethodRow{}
-	var methods []qbo.PaymentMethod
-	for pm, err := range conn.Client.PaymentMethods.All(ctx, "WHERE Active IN (true, false)") {
-		if err != nil {
-			return qboError(err)
-		}
+	methods, err := allPaymentMethods(ctx, conn.Client)
+	if err != nil {
+		return qboError(err)
+	}
+	for _, pm := range methods {
 		qboRows = append(qboRows, paymentMethodRow{ID: pm.Id, Name: pm.Name, Type: pm.Type, Active: pm.Active == nil || *pm.Active})
-		methods = append(methods, pm)
 	}
 	velRows := reconcile.PaymentMethodMappings(all, methods)
 	if asJSON {
@@ -282,4 +281,18 @@ func (m *Main) listPaymentMethods(ctx context.Context, asJSON bool) error {
 	tw.Flush()
 	fmt.Fprintf(m.Stdout, "\nMap one with `velqbo settings set %sMETHOD=ID`.\n", reconcile.SettingPaymentMethodPrefix)
 	return nil
+}
+
+// allPaymentMethods lists the company's payment methods, inactive ones
+// too: a mapping may name one made inactive since, and must be shown as
+// such rather than as unknown.
+func allPaymentMethods(ctx context.Context, c *qbo.Client) ([]qbo.PaymentMethod, error) {
+	var methods []qbo.PaymentMethod
+	for pm, err := range c.PaymentMethods.All(ctx, "WHERE Active IN (true, false)") {
+		if err != nil {
+			return nil, err
+		}
+		methods = append(methods, pm)
+	}
+	return methods, nil
 }
