@@ -104,6 +104,10 @@ type BigCommerceConfig struct {
 	// APIURL is BigCommerce's API gateway; /stores/{hash}/v2|v3/... is
 	// appended (tests point it at bctest).
 	APIURL string `yaml:"api_url"`
+	// QuotaShare is the share of the store's rate-limit quota per window
+	// velqbo may spend, in (0, 1]: the quota is shared by every app on the
+	// store, so velqbo leaves the rest to them.
+	QuotaShare float64 `yaml:"quota_share"`
 }
 
 // Sources of orders (VELQBO_SOURCE).
@@ -132,7 +136,7 @@ func DefaultConfig() Config {
 			LandMargin:        reconcile.DefaultLandMargin,
 		},
 		Source:      sourceVelocity,
-		BigCommerce: BigCommerceConfig{APIURL: bigcommerce.DefaultAPIURL},
+		BigCommerce: BigCommerceConfig{APIURL: bigcommerce.DefaultAPIURL, QuotaShare: bigcommerce.DefaultQuotaShare},
 		Timezone:    "UTC",
 		Schedule:    "0 2 * * *",
 		Listen:      "127.0.0.1:8089",
@@ -141,6 +145,10 @@ func DefaultConfig() Config {
 		Console:     ConsoleConfig{IdleTimeout: 30 * time.Minute, SessionMaxAge: 12 * time.Hour},
 	}
 }
+
+// errQuotaShare is why a VELQBO_BIGCOMMERCE_QUOTA_SHARE is refused: it is
+// not in (0, 1].
+var errQuotaShare = errors.New("must be more than 0 and at most 1 (a share of the store's quota, e.g. 0.5)")
 
 // ConfigValidationError names the setting that is wrong and why. It maps to
 // exit code 2.
@@ -215,6 +223,13 @@ func applyEnv(c *Config, getenv func(string) string) error {
 	str("VELQBO_BIGCOMMERCE_STORE_HASH", &c.BigCommerce.StoreHash)
 	str("VELQBO_BIGCOMMERCE_TOKEN", &c.BigCommerce.Token)
 	str("VELQBO_BIGCOMMERCE_API_URL", &c.BigCommerce.APIURL)
+	if v := getenv("VELQBO_BIGCOMMERCE_QUOTA_SHARE"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return &ConfigValidationError{Field: "VELQBO_BIGCOMMERCE_QUOTA_SHARE", Value: v, Err: errors.New("not a number (e.g. 0.5)")}
+		}
+		c.BigCommerce.QuotaShare = f
+	}
 	str("VELQBO_SECRET_KEY", &c.SecretKey)
 	str("VELQBO_TIMEZONE", &c.Timezone)
 	str("VELQBO_SCHEDULE", &c.Schedule)
@@ -280,6 +295,9 @@ func (c *Config) Validate() error {
 		}
 	default:
 		return &ConfigValidationError{Field: "VELQBO_SOURCE", Value: c.Source, Err: errors.New("must be velocity or bigcommerce")}
+	}
+	if q := c.BigCommerce.QuotaShare; !(q > 0 && q <= 1) {
+		return &ConfigValidationError{Field: "VELQBO_BIGCOMMERCE_QUOTA_SHARE", Value: strconv.FormatFloat(q, 'g', -1, 64), Err: errQuotaShare}
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return &ConfigValidationError{Field: "VELQBO_TIMEZONE", Value: c.Timezone, Err: errors.New("unknown time zone")}

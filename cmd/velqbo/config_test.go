@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -161,5 +162,64 @@ func TestConfig_Key(t *testing.T) {
 	}
 	if bytes.Contains([]byte(err.Error()), []byte("not base64!")) {
 		t.Errorf("error %q echoes the secret", err)
+	}
+}
+
+// TestMain_LoadConfig_QuotaShare: VELQBO_BIGCOMMERCE_QUOTA_SHARE (or
+// bigcommerce.quota_share in the file) defaults to half the store's quota,
+// the environment wins over the file, and a share outside (0, 1] is a
+// usage error that names the setting.
+func TestMain_LoadConfig_QuotaShare(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "velqbo.yaml")
+	if err := os.WriteFile(file, []byte("bigcommerce:\n  quota_share: 0.8\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	zero := filepath.Join(dir, "zero.yaml")
+	if err := os.WriteFile(zero, []byte("bigcommerce:\n  quota_share: 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		want float64 // when the config loads
+		err  string  // in stderr, when it must not
+	}{
+		{name: "Default", want: 0.5},
+		{name: "Env", env: map[string]string{"VELQBO_BIGCOMMERCE_QUOTA_SHARE": "0.25"}, want: 0.25},
+		{name: "All", env: map[string]string{"VELQBO_BIGCOMMERCE_QUOTA_SHARE": "1"}, want: 1},
+		{name: "File", env: map[string]string{"VELQBO_CONFIG": file}, want: 0.8},
+		{name: "EnvOverFile", env: map[string]string{"VELQBO_CONFIG": file, "VELQBO_BIGCOMMERCE_QUOTA_SHARE": "0.3"}, want: 0.3},
+		{name: "Zero", env: map[string]string{"VELQBO_BIGCOMMERCE_QUOTA_SHARE": "0"},
+			err: `config: VELQBO_BIGCOMMERCE_QUOTA_SHARE="0": must be more than 0 and at most 1`},
+		{name: "ZeroInFile", env: map[string]string{"VELQBO_CONFIG": zero},
+			err: `config: VELQBO_BIGCOMMERCE_QUOTA_SHARE="0": must be more than 0 and at most 1`},
+		{name: "MoreThanAll", env: map[string]string{"VELQBO_BIGCOMMERCE_QUOTA_SHARE": "1.5"},
+			err: `config: VELQBO_BIGCOMMERCE_QUOTA_SHARE="1.5": must be more than 0 and at most 1`},
+		{name: "Negative", env: map[string]string{"VELQBO_BIGCOMMERCE_QUOTA_SHARE": "-0.5"},
+			err: `config: VELQBO_BIGCOMMERCE_QUOTA_SHARE="-0.5": must be more than 0 and at most 1`},
+		{name: "NaN", env: map[string]string{"VELQBO_BIGCOMMERCE_QUOTA_SHARE": "NaN"},
+			err: `config: VELQBO_BIGCOMMERCE_QUOTA_SHARE="NaN": must be more than 0 and at most 1`},
+		{name: "NotANumber", env: map[string]string{"VELQBO_BIGCOMMERCE_QUOTA_SHARE": "half"},
+			err: `config: VELQBO_BIGCOMMERCE_QUOTA_SHARE="half": not a number (e.g. 0.5)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			m := &Main{Stdout: &stdout, Stderr: &stderr, Getenv: envFunc(tc.env)}
+			code := m.Run(t.Context(), []string{"version"})
+			if tc.err != "" {
+				if code != exitUsage || !strings.Contains(stderr.String(), tc.err) {
+					t.Errorf("exit code %d, stderr %q; want %d and %q", code, stderr.String(), exitUsage, tc.err)
+				}
+				return
+			}
+			if code != exitOK {
+				t.Fatalf("exit code: got %d; want 0 (stderr %q)", code, stderr.String())
+			}
+			if got := m.Config.BigCommerce.QuotaShare; got != tc.want {
+				t.Errorf("QuotaShare: got %v; want %v", got, tc.want)
+			}
+		})
 	}
 }

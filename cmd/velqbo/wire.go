@@ -262,7 +262,8 @@ func (m *Main) bigCommerceSource() (*bigcommerce.Client, error) {
 		}
 		return reconcile.BigCommerceConfig(all)
 	}
-	opts := append([]bigcommerce.Option{bigcommerce.WithUserAgent("velqbo/" + version), bigcommerce.WithConfigLoader(loader)}, m.BigCommerceOptions...)
+	opts := append([]bigcommerce.Option{bigcommerce.WithUserAgent("velqbo/" + version), bigcommerce.WithConfigLoader(loader),
+		bigcommerce.WithQuotaShare(cmp.Or(bc.QuotaShare, bigcommerce.DefaultQuotaShare))}, m.BigCommerceOptions...)
 	c, err := bigcommerce.NewClient(cmp.Or(bc.APIURL, bigcommerce.DefaultAPIURL), bc.StoreHash, bc.Token, opts...)
 	if err != nil {
 		return nil, &ConfigValidationError{Field: "VELQBO_BIGCOMMERCE_API_URL/VELQBO_BIGCOMMERCE_STORE_HASH", Value: bc.APIURL, Err: err}
