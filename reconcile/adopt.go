@@ -118,7 +118,7 @@ func (r *Reconciler) Adopt(ctx context.Context, opts AdoptOptions) ([]Adoption, 
 			a.Why = "the order cannot be mapped now (see `velqbo status`); nothing recorded"
 		}
 		if a.Why == "" {
-			a.Differences = differences(doc, wd)
+			a.Differences = differences(doc, wd, r.sourceName())
 			if opts.Matching && !slices.Contains(opts.OrderNumbers, c.row.OrderNumber) && len(a.Differences) > 0 {
 				a.Why = strings.Join(a.Differences, "; ")
 			}
@@ -144,13 +144,13 @@ func (r *Reconciler) Adopt(ctx context.Context, opts AdoptOptions) ([]Adoption, 
 
 // differences says how doc differs from the desired document in customer
 // and total.
-func differences(doc DocRef, want *Desired) []string {
+func differences(doc DocRef, want *Desired, source string) []string {
 	var out []string
 	if cust := desiredCustomer(want.Entity); cust != "" && cust != doc.CustomerID {
 		out = append(out, fmt.Sprintf("customer %s in QBO, %s wanted", doc.CustomerID, cust))
 	}
 	if !doc.TotalAmt.Equal(want.Total) {
-		out = append(out, fmt.Sprintf("total %s in QBO, %s in Velocity", doc.TotalAmt.StringFixed(2), want.Total.StringFixed(2)))
+		out = append(out, fmt.Sprintf("total %s in QBO, %s in %s", doc.TotalAmt.StringFixed(2), want.Total.StringFixed(2), source))
 	}
 	return out
 }

@@ -202,9 +202,9 @@ func (r *Reconciler) velocityCustomer(ctx context.Context, id string) (c *veloci
 	case err == nil:
 		return c, nil, nil
 	case errors.As(err, &oe):
-		return nil, Reasons{customerReason(CodeInvalidInSource, id, "invalid customer in Velocity: "+oe.Reason)}, nil
+		return nil, Reasons{customerReason(CodeInvalidInSource, id, "invalid customer in "+r.sourceName()+": "+oe.Reason)}, nil
 	case errors.Is(err, velocity.ErrNotFound):
-		return nil, Reasons{customerReason(CodeNotInSource, id, "customer "+id+" is not in Velocity")}, nil
+		return nil, Reasons{customerReason(CodeNotInSource, id, "customer "+id+" is not in "+r.sourceName())}, nil
 	}
 	return nil, nil, fmt.Errorf("read customer %s: %w: %w", id, ErrSourceUnavailable, err)
 }

@@ -68,7 +68,7 @@ func (r *Reconciler) ReportAsInvoice(ctx context.Context, orderNumber, by string
 		o, err = r.Source.GetOrder(ctx, row.SourceID)
 		switch {
 		case errors.Is(err, velocity.ErrNotFound):
-			return refuse("order %s is no longer in Velocity", row.SourceID)
+			return refuse("order %s is no longer in %s", row.SourceID, r.sourceName())
 		case err != nil && !velocity.IsObjectError(err):
 			return schema.Document{}, fmt.Errorf("report %s as invoice: read order %s: %w: %w", orderNumber, row.SourceID, ErrSourceUnavailable, err)
 		case err != nil:
@@ -102,13 +102,15 @@ func InvoiceRefusal(row schema.Document, o *velocity.Order) string {
 	case o != nil && o.PaymentTerms != nil:
 		return fmt.Sprintf("the order is on terms (net %d days), so it is reported as an Invoice already", o.PaymentTerms.NetDays)
 	case o != nil && o.ReportAsInvoice:
+		// Only the Velocity contract has the flag (a BigCommerce order
+		// never sets it), so naming Velocity here is right for any source.
 		return "Velocity marks the order Report as Invoice already"
 	case o != nil && o.CancelledAt != nil:
 		return "the order was cancelled"
 	case row.QBOType == TypeInvoice && row.QBOID != "":
 		return fmt.Sprintf("it is invoiced already (Invoice %s)", row.QBOID)
 	case row.QBOType == TypeInvoice:
-		return "it is reported as an Invoice already (on terms, or marked so in Velocity)"
+		return "it is reported as an Invoice already (on terms, or marked Report as Invoice)"
 	}
 	return ""
 }

@@ -477,7 +477,7 @@ func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velo
 				return
 			}
 			read++
-			addChange(objectErrorChange(oe))
+			addChange(r.objectErrorChange(oe))
 			delete(pc.reread, oe.ID)
 			continue
 		}
@@ -496,10 +496,10 @@ func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velo
 			if oe.ID == "" {
 				oe.ID = id
 			}
-			addChange(objectErrorChange(oe))
+			addChange(r.objectErrorChange(oe))
 		case errors.Is(err, velocity.ErrNotFound):
 			why := Reasons{{Code: CodeNotInSource, Subject: Subject{Kind: SubjectOrder, ID: id},
-				Text: "order " + id + " is no longer in Velocity"}}
+				Text: "order " + id + " is no longer in " + r.sourceName()}}
 			addChange(&Change{Kind: KindOrder, Key: KindOrder.key(id),
 				OrderID: id, Action: ActionBlocked, Reason: why.String(), Why: why})
 		case err != nil:
@@ -514,13 +514,13 @@ func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velo
 	return read
 }
 
-func objectErrorChange(oe *velocity.ObjectError) *Change {
+func (r *Reconciler) objectErrorChange(oe *velocity.ObjectError) *Change {
 	reason := oe.Reason
 	if oe.Line > 0 {
 		reason = fmt.Sprintf("line %d: %s", oe.Line, reason)
 	}
 	why := Reasons{{Code: CodeInvalidInSource, Subject: Subject{Kind: SubjectOrder, ID: oe.ID},
-		Text: "invalid order in Velocity: " + reason}}
+		Text: "invalid order in " + r.sourceName() + ": " + reason}}
 	return &Change{Kind: KindOrder, Key: KindOrder.key(oe.ID), OrderID: oe.ID,
 		Action: ActionBlocked, Reason: why.String(), Why: why}
 }

@@ -41,6 +41,9 @@ type Reconciler struct {
 	// look-up finds nothing is taken for absent only after the client's
 	// timeout plus this margin (recover.go, landBy).
 	LandMargin time.Duration
+	// SourceName names where the orders come from in reasons ("order 7
+	// is no longer in BigCommerce"); empty means "Velocity".
+	SourceName string
 }
 
 func (r *Reconciler) now() time.Time {
@@ -48,6 +51,14 @@ func (r *Reconciler) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
+}
+
+// sourceName is the configured source as reasons name it.
+func (r *Reconciler) sourceName() string {
+	if r.SourceName != "" {
+		return r.SourceName
+	}
+	return "Velocity"
 }
 
 func (r *Reconciler) location() *time.Location {

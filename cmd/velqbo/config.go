@@ -116,6 +116,14 @@ const (
 	sourceBigCommerce = "bigcommerce"
 )
 
+// sourceName is how reasons name the configured source of orders.
+func (c *Config) sourceName() string {
+	if c.Source == sourceBigCommerce {
+		return "BigCommerce"
+	}
+	return "Velocity"
+}
+
 // Intuit's documented production and sandbox API hosts (docs/qbo-notes.md §1.1).
 const (
 	qboProductionAPI = "https://quickbooks.api.intuit.com"

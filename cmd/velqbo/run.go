@@ -176,6 +176,7 @@ func (m *Main) newReconciler(ctx context.Context, st *schema.Store) (*reconcile.
 		Concurrency: m.Config.QBO.Concurrency,
 		FixText:     fixCommand,
 		LandMargin:  m.Config.QBO.LandMargin,
+		SourceName:  m.Config.sourceName(),
 	}, nil
 }
 
