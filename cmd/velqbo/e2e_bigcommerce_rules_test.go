@@ -269,7 +269,7 @@ func TestBigCommerceRules(t *testing.T) {
 				b.must(err)
 				_, err = b.BC.AddTransaction(101, bctest.TransactionSpec{Event: "capture", Method: "credit_card", Gateway: "stripe", Amount: d("32.73")})
 				b.must(err)
-				// A failed and a test transaction are no payment.
+				// A failed transaction is no payment.
 				_, err = b.BC.AddTransaction(101, bctest.TransactionSpec{Event: "purchase", Method: "credit_card", Gateway: "stripe", Amount: d("5.00"), Status: "error"})
 				b.must(err)
 			},

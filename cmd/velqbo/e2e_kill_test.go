@@ -115,6 +115,8 @@ func TestE2E_KillNine(t *testing.T) {
 		// is the source, not how a write is made safe.
 		{name: "BigCommerce/AfterCommit", source: sourceBigCommerce, points: []point{{write: 1}, {write: 2}, {write: 3}}},
 		{name: "BigCommerce/InFlight", source: sourceBigCommerce, hold: true, points: []point{{write: 1}, {write: 2}}},
+		{name: "BigCommerce/Timer", source: sourceBigCommerce, points: []point{{write: 1, after: 10 * time.Millisecond},
+			{write: 1, after: 40 * time.Millisecond}, {write: 2, after: 20 * time.Millisecond}, {write: 1, after: 90 * time.Millisecond}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

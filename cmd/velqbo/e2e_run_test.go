@@ -1004,6 +1004,17 @@ func TestE2E_LostResponsesAndStorms(t *testing.T) {
 	t.Parallel()
 	post := func(c *qbotest.Call) bool { return c.Method == http.MethodPost && c.Operation != "token" }
 	creates := func(c *qbotest.Call) bool { return c.Operation == "create" || c.Operation == "batch" }
+	// creating matches a create of one of the entities, alone or in a batch.
+	creating := func(entities ...string) func(c *qbotest.Call) bool {
+		return func(c *qbotest.Call) bool {
+			for _, e := range entities {
+				if c.Operation == "create" && c.Entity == e || c.Operation == "batch" && bytes.Contains(c.Body, []byte(`"`+e+`":`)) {
+					return true
+				}
+			}
+			return false
+		}
+	}
 	tests := []struct {
 		name string
 		// source is VELQBO_SOURCE: "" for the Velocity contract.
@@ -1027,6 +1038,8 @@ func TestE2E_LostResponsesAndStorms(t *testing.T) {
 		{name: "BigCommerce/LoseSomeCreates", source: sourceBigCommerce, inj: qbotest.Injection{Match: creates, LoseResponse: true, Times: 7}},
 		{name: "BigCommerce/LoseEveryWrite", source: sourceBigCommerce, inj: qbotest.Injection{Match: isWritePtr, LoseResponse: true}, unknown: true},
 		{name: "BigCommerce/503Long", source: sourceBigCommerce, inj: qbotest.Injection{Match: post, Status: http.StatusServiceUnavailable, Times: 60}},
+		{name: "BigCommerce/LoseInvoiceAndPaymentCreates", source: sourceBigCommerce, inj: qbotest.Injection{Match: creating("Invoice", "Payment"), LoseResponse: true, Times: 14}},
+		{name: "BigCommerce/LoseEveryPaymentCreate", source: sourceBigCommerce, inj: qbotest.Injection{Match: creating("Payment"), LoseResponse: true}, unknown: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
