@@ -192,15 +192,36 @@ func TestBigCommerceRules(t *testing.T) {
 			},
 		},
 		{
-			name:  "ReportAsInvoice",
-			setup: func(b *bcE2E) { b.add(101, "Credit Card", nil) },
+			name: "ReportAsInvoice",
+			setup: func(b *bcE2E) {
+				b.add(101, "Credit Card", nil)
+				b.add(102, "PO", nil)
+			},
 			change: func(b *bcE2E) {
 				b.mustExec(exitOK, "orders", "report-as-invoice", "101", "--by", "amy")
+				// A terms order is an Invoice already: refused.
+				if r := b.exec("orders", "report-as-invoice", "102"); r.Code != exitUsage || !strings.Contains(r.Stderr, "on terms (net 30 days)") {
+					b.t.Errorf("report-as-invoice 102 (PO): exit %d, stderr %q; want 2 saying it is on terms", r.Code, r.Stderr)
+				}
 			},
 			wantWrites: []string{"create Invoice", "void SalesReceipt"},
 			wantBooks: []bcDoc{
 				{Type: "Invoice", DocNumber: "101", Total: "52.73", Balance: "52.73"},
+				{Type: "Invoice", DocNumber: "102", Total: "52.73", Balance: "52.73"},
 				{Type: "SalesReceipt", DocNumber: "101", Total: "0.00", Voided: true},
+			},
+			check: func(t *testing.T, b *bcE2E, _ *reconcile.Summary) {
+				// The Invoice first, then the void: the order is never
+				// without a live document.
+				var got []string
+				for _, c := range b.QBO.Requests() {
+					if isWrite(c) && (c.Operation == "void" || c.Operation == "create" && c.Entity == "Invoice" && strings.Contains(string(c.Body), `"101"`)) {
+						got = append(got, c.Operation+" "+c.Entity)
+					}
+				}
+				if diff := cmp.Diff([]string{"create Invoice", "void SalesReceipt"}, got); diff != "" {
+					t.Errorf("writes of order 101 in order (-want +got):\n%s", diff)
+				}
 			},
 		},
 		{
