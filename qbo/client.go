@@ -136,6 +136,19 @@ func WithUserAgent(ua string) Option { return func(c *Client) error { c.userAgen
 // WithPacing sets client-side rate and concurrency limits (see Pacing).
 func WithPacing(p Pacing) Option { return func(c *Client) error { c.pacing = p; return nil } }
 
+// WithWindowStore makes the client pace against windows kept in ws rather
+// than in its own memory, so that every client sharing ws (every process
+// on one database) shares the realm's per-minute budget. MaxInFlight stays
+// per client. nil keeps the client's own windows.
+//
+// onError (nil: none) is told of each error of ws. The request concerned is
+// then paced by the client's own windows rather than failed: pacing avoids
+// 429s, and QBO's 429, which the retry policy waits out, stays the
+// backstop for what other processes sent meanwhile.
+func WithWindowStore(ws WindowStore, onError func(error)) Option {
+	return func(c *Client) error { c.windows, c.windowsErr = ws, onError; return nil }
+}
+
 // WithRetryPolicy sets the retry policy (see RetryPolicy).
 func WithRetryPolicy(p RetryPolicy) Option { return func(c *Client) error { c.retry = p; return nil } }
 
@@ -201,6 +214,8 @@ type Client struct {
 	obs          Observer
 	pacer        *pacer
 	paceHook     func(PaceEvent)
+	windows      WindowStore // WithWindowStore; nil: the pacer's own
+	windowsErr   func(error)
 
 	SalesReceipts  *SalesReceiptsService
 	Invoices       *InvoicesService
@@ -243,8 +258,10 @@ func NewClient(httpClient *http.Client, opts ...Option) (*Client, error) {
 	}
 	c.retry = c.retry.withDefaults()
 	c.backoff = c.retry.backoff()
-	c.pacer = newPacer(c.pacing, c.clock)
+	c.pacer = newPacer(c.pacing, c.clock, c.realmID, c.timeout)
 	c.pacer.hook = c.paceHook
+	c.pacer.shared = c.windows
+	c.pacer.onError = c.windowsErr
 
 	c.SalesReceipts = &SalesReceiptsService{newTxn[SalesReceipt](c, "SalesReceipt")}
 	c.Invoices = &InvoicesService{newTxn[Invoice](c, "Invoice")}
@@ -259,14 +276,15 @@ func NewClient(httpClient *http.Client, opts ...Option) (*Client, error) {
 }
 
 // BatchCapacity reports how many batch requests the batch window (QBO's 40
-// a minute) has room for now, counting at most max. It books nothing. A
+// a minute) has room for now, counting at most max, in the shared window
+// when there is one (WithWindowStore). It books nothing. A
 // caller that gathers a batch's items before sending it asks first, so that
 // items do not sit in a batch that waits out the batch window while single
 // requests could carry them. The request window is not counted: a batch
 // waits its turn there like any request, which takes a moment, not a
 // window.
 func (c *Client) BatchCapacity(max int) int {
-	return c.pacer.batch.capacity(c.clock.Now(), max)
+	return c.pacer.batchCapacity(max)
 }
 
 // Timeout returns the bound on one call (WithTimeout): no attempt of a

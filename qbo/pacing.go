@@ -49,6 +49,74 @@ type PaceEvent struct {
 	Batch bool
 }
 
+// WindowKind names one of a realm's per-minute windows.
+type WindowKind string
+
+const (
+	// RequestWindow counts every request, batches included (QBO's 500 a
+	// minute).
+	RequestWindow WindowKind = "requests"
+	// BatchWindow counts batch requests (QBO's 40 a minute).
+	BatchWindow WindowKind = "batches"
+)
+
+// Window is one per-minute window of one realm: at most Limit requests in
+// any span of Per, each counted from its booked send time until Per after
+// it ended (see pacer for why from its end).
+type Window struct {
+	Realm string
+	Kind  WindowKind
+	Limit int
+	Per   time.Duration
+	// Hold bounds how long a booked request can go unfinished: the
+	// client's Timeout, which bounds a whole call. A request whose end is
+	// never recorded (its process died) stops counting Hold+Per after its
+	// booked send time.
+	Hold time.Duration
+}
+
+// Slot is one request's booked place in a Window.
+type Slot struct {
+	// At is the earliest time the request may be sent, as known when the
+	// slot was booked or last asked about (WindowStore.Ready).
+	At time.Time
+	// Settled is false while the request the slot displaces from the
+	// window has not ended: At is then an estimate, and the caller asks
+	// Ready again once At has come.
+	Settled bool
+	// Ref is the store's own reference to the slot; callers pass it back
+	// untouched.
+	Ref any
+}
+
+// WindowStore keeps a realm's per-minute windows. A Client paces against
+// its own in-memory store unless WithWindowStore gives it one that other
+// clients (other processes) share: QBO counts requests per realm, so
+// clients that each count alone spend the realm's budget several times
+// over and meet 429s.
+//
+// A window holds requests in booking order; a new request takes the place
+// of the Limit-th newest request still counting and may be sent once that
+// one's place is free (Per after it ended). A booked slot is never given
+// back, even if its request is not sent: erring toward fewer requests is
+// safe.
+type WindowStore interface {
+	// Reserve books one place in each of ws, at now, for one request, and
+	// returns the slots in the order of ws.
+	Reserve(ctx context.Context, ws []Window, now time.Time) ([]Slot, error)
+	// Ready asks again, at now, when an unsettled slot of w may be sent. It
+	// may block until the displaced request ends, or return another
+	// unsettled estimate to be asked about again at its At; it returns
+	// ctx.Err() when ctx is done first.
+	Ready(ctx context.Context, w Window, s Slot, now time.Time) (Slot, error)
+	// Finish records that the request holding slots (one per window of
+	// ws, as Reserve returned them) ended at end.
+	Finish(ctx context.Context, ws []Window, slots []Slot, end time.Time) error
+	// Capacity reports how many more requests w admits at now without
+	// waiting, counting at most max. It books nothing.
+	Capacity(ctx context.Context, w Window, now time.Time, max int) (int, error)
+}
+
 // pacer enforces Pacing. Rate limits are sliding windows rather than
 // golang.org/x/time/rate token buckets: a bucket of rate N/min and burst b
 // admits b+N requests in some 60-second window, which is exactly the overrun
@@ -63,21 +131,47 @@ type PaceEvent struct {
 // after QBO stamped the request, so a window measured from the answer is
 // always at least QBO's. The price is one round trip per window (well under
 // 1 % of a minute).
+//
+// The windows live in a WindowStore (the client's own memory unless
+// WithWindowStore shares them); concurrency (MaxInFlight) is this
+// client's alone.
 type pacer struct {
-	clock clock.Clock
-	sem   chan struct{}
-	all   *window
-	batch *window
-	hook  func(PaceEvent) // WithPaceHook; nil: none
+	clock   clock.Clock
+	sem     chan struct{}
+	all     Window
+	batch   Window
+	mem     *memWindows // the client's own windows
+	shared  WindowStore // WithWindowStore; nil: mem alone
+	hook    func(PaceEvent)
+	onError func(error) // WithWindowStore's; nil: none
 }
 
-func newPacer(p Pacing, clk clock.Clock) *pacer {
+func newPacer(p Pacing, clk clock.Clock, realm string, hold time.Duration) *pacer {
 	p = p.withDefaults()
+	all := Window{Realm: realm, Kind: RequestWindow, Limit: p.RequestsPerMinute, Per: time.Minute, Hold: hold}
+	batch := Window{Realm: realm, Kind: BatchWindow, Limit: p.BatchRequestsPerMinute, Per: time.Minute, Hold: hold}
 	return &pacer{
 		clock: clk,
 		sem:   make(chan struct{}, p.MaxInFlight),
-		all:   newWindow(p.RequestsPerMinute, time.Minute),
-		batch: newWindow(p.BatchRequestsPerMinute, time.Minute),
+		all:   all,
+		batch: batch,
+		mem:   newMemWindows(all, batch),
+	}
+}
+
+// store is the WindowStore in use: the shared one when there is one.
+func (p *pacer) store() WindowStore {
+	if p.shared != nil {
+		return p.shared
+	}
+	return p.mem
+}
+
+// storeFailed reports a shared store's error; the caller paces the
+// request by the client's own windows (see WithWindowStore).
+func (p *pacer) storeFailed(err error) {
+	if p.onError != nil {
+		p.onError(err)
 	}
 }
 
@@ -85,29 +179,39 @@ func newPacer(p Pacing, clk clock.Clock) *pacer {
 // order so the recorded send time is the actual send time. The returned
 // release frees the concurrency slot and stamps the end of the request in
 // the rate windows; it must be called once the answer has been read (or the
-// attempt failed). A done ctx stops every wait.
+// attempt failed). A done ctx stops every wait and is returned.
 func (p *pacer) acquire(ctx context.Context, isBatch bool) (release func(), waited time.Duration, err error) {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, 0, ctx.Err()
 	}
-	var held []*slot
+	ws := []Window{p.all}
+	if isBatch {
+		ws = append(ws, p.batch)
+	}
+	store := p.store()
+	slots, err := store.Reserve(ctx, ws, p.clock.Now())
+	if err != nil && store != WindowStore(p.mem) && ctx.Err() == nil {
+		p.storeFailed(err)
+		store = p.mem
+		slots, err = store.Reserve(ctx, ws, p.clock.Now())
+	}
+	if err != nil {
+		<-p.sem
+		return nil, 0, err
+	}
 	finish := func() {
-		now := p.clock.Now()
-		for _, s := range held {
-			s.finish(now)
+		// The end is recorded even when ctx was cancelled: the request may
+		// have reached QBO, and it counts there.
+		if err := store.Finish(context.WithoutCancel(ctx), ws, slots, p.clock.Now()); err != nil {
+			p.storeFailed(err)
 		}
 		<-p.sem
 	}
-	for _, w := range []*window{p.all, p.batch} {
-		if w == p.batch && !isBatch {
-			continue
-		}
-		s, prev, d := w.reserve(p.clock.Now())
-		held = append(held, s)
+	for i := range slots {
 		for {
-			if d > 0 {
+			if d := slots[i].At.Sub(p.clock.Now()); d > 0 {
 				if p.hook != nil {
 					now := p.clock.Now()
 					p.hook(PaceEvent{Wait: d, Until: now.Add(d), Batch: isBatch})
@@ -118,27 +222,108 @@ func (p *pacer) acquire(ctx context.Context, isBatch bool) (release func(), wait
 					return nil, waited, err
 				}
 			}
-			if prev == nil {
+			if slots[i].Settled {
 				break
 			}
 			// The slot's previous holder may still be in flight (a slow
 			// answer): its window starts only when it ends.
-			select {
-			case <-prev.done:
-			case <-ctx.Done():
-				finish()
-				return nil, waited, ctx.Err()
+			s, err := store.Ready(ctx, ws[i], slots[i], p.clock.Now())
+			if err != nil {
+				if ctx.Err() != nil {
+					finish()
+					return nil, waited, ctx.Err()
+				}
+				// Why settle rather than fail: the slot was booked and
+				// waited for; only the displaced request's end is unknown,
+				// and the 429 backstop covers that estimate.
+				p.storeFailed(err)
+				s = slots[i]
+				s.Settled = true
 			}
-			d = prev.end.Add(w.per).Sub(p.clock.Now())
-			if d <= 0 {
-				break
-			}
+			slots[i] = s
 		}
 	}
 	if p.hook != nil {
 		p.hook(PaceEvent{Until: p.clock.Now(), Batch: isBatch})
 	}
 	return finish, waited, nil
+}
+
+// batchCapacity is how many more batch requests the batch window admits now,
+// counting at most max.
+func (p *pacer) batchCapacity(max int) int {
+	now := p.clock.Now()
+	if p.shared != nil {
+		n, err := p.shared.Capacity(context.Background(), p.batch, now, max)
+		if err == nil {
+			return n
+		}
+		p.storeFailed(err)
+	}
+	n, _ := p.mem.Capacity(context.Background(), p.batch, now, max)
+	return n
+}
+
+// memWindows is the in-memory WindowStore: one client's own windows.
+type memWindows struct {
+	all, batch *window
+}
+
+var _ WindowStore = (*memWindows)(nil)
+
+func newMemWindows(all, batch Window) *memWindows {
+	return &memWindows{all: newWindow(all.Limit, all.Per), batch: newWindow(batch.Limit, batch.Per)}
+}
+
+func (m *memWindows) window(w Window) *window {
+	if w.Kind == BatchWindow {
+		return m.batch
+	}
+	return m.all
+}
+
+// memRef is a memWindows slot's Ref.
+type memRef struct{ s, prev *slot }
+
+func (m *memWindows) Reserve(_ context.Context, ws []Window, now time.Time) ([]Slot, error) {
+	out := make([]Slot, len(ws))
+	for i, w := range ws {
+		s, prev, d := m.window(w).reserve(now)
+		settled := prev == nil
+		if !settled {
+			select {
+			case <-prev.done:
+				settled = true
+			default:
+			}
+		}
+		out[i] = Slot{At: now.Add(d), Settled: settled, Ref: memRef{s, prev}}
+	}
+	return out, nil
+}
+
+// Ready waits for the displaced request to end.
+func (m *memWindows) Ready(ctx context.Context, w Window, s Slot, now time.Time) (Slot, error) {
+	prev := s.Ref.(memRef).prev
+	select {
+	case <-prev.done:
+	case <-ctx.Done():
+		return s, ctx.Err()
+	}
+	s.At = prev.end.Add(w.Per)
+	s.Settled = true
+	return s, nil
+}
+
+func (m *memWindows) Finish(_ context.Context, _ []Window, slots []Slot, end time.Time) error {
+	for _, s := range slots {
+		s.Ref.(memRef).s.finish(end)
+	}
+	return nil
+}
+
+func (m *memWindows) Capacity(_ context.Context, w Window, now time.Time, max int) (int, error) {
+	return m.window(w).capacity(now, max), nil
 }
 
 // window is a sliding window: at most n requests in any span of length per,

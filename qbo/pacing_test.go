@@ -1,6 +1,8 @@
 package qbo
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
@@ -185,6 +187,64 @@ func TestPacing_Hook(t *testing.T) {
 	for i := range want {
 		if !events[i].Until.Equal(want[i].Until) || events[i].Wait != want[i].Wait || events[i].Batch != want[i].Batch {
 			t.Errorf("event %d: got %+v; want %+v", i, events[i], want[i])
+		}
+	}
+}
+
+// failingWindows is a WindowStore that cannot be reached.
+type failingWindows struct{ err error }
+
+func (f failingWindows) Reserve(context.Context, []Window, time.Time) ([]Slot, error) {
+	return nil, f.err
+}
+func (f failingWindows) Ready(_ context.Context, _ Window, s Slot, _ time.Time) (Slot, error) {
+	return s, f.err
+}
+func (f failingWindows) Finish(context.Context, []Window, []Slot, time.Time) error { return f.err }
+func (f failingWindows) Capacity(context.Context, Window, time.Time, int) (int, error) {
+	return 0, f.err
+}
+
+// TestPacing_WindowStoreFails: a shared window store that fails neither
+// fails the requests nor lets them through unpaced: the client's own
+// windows pace them, and every error is reported.
+func TestPacing_WindowStoreFails(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		errs []error
+	)
+	storeErr := errors.New("database is locked")
+	c, mux, clk, _ := setup(t, WithPacing(Pacing{RequestsPerMinute: 2, BatchRequestsPerMinute: 1}),
+		WithWindowStore(failingWindows{storeErr}, func(err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			errs = append(errs, err)
+		}))
+	mux.HandleFunc("/v3/company/"+testRealm+"/invoice/1", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, okInvoice)
+	})
+	start := clk.Now()
+	for range 3 {
+		if _, _, err := c.Invoices.Get(t.Context(), "1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := clk.Now().Sub(start), time.Minute; got != want {
+		t.Errorf("3rd request sent at +%v; want +%v (paced by the client's own window)", got, want)
+	}
+	if got, want := c.BatchCapacity(5), 1; got != want {
+		t.Errorf("BatchCapacity: got %d; want %d (the client's own window)", got, want)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// Three reservations and one capacity; the finishes went to the
+	// client's own windows.
+	if got, want := len(errs), 4; got != want {
+		t.Errorf("errors reported: got %d; want %d", got, want)
+	}
+	for _, err := range errs {
+		if !errors.Is(err, storeErr) {
+			t.Errorf("reported %v; want %v", err, storeErr)
 		}
 	}
 }
