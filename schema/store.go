@@ -40,6 +40,7 @@ type Store struct {
 	existingOnly bool
 
 	byIDStmt *sql.Stmt // DocumentsBySource for a full chunk
+	pace     paceConn  // pace.go
 }
 
 // Option configures a Store at Open.
@@ -101,7 +102,7 @@ func ExistingOnly() Option {
 // requests/min, so the price is negligible; bulk paths batch many rows per
 // transaction.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{path: path, now: time.Now}
+	s := &Store{path: path, now: time.Now, pace: paceConn{mu: make(chan struct{}, 1)}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -180,6 +181,7 @@ func createPrivate(path string, create bool) error {
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.closePace()
 	if s.byIDStmt != nil {
 		s.byIDStmt.Close()
 	}
