@@ -179,11 +179,23 @@ func (m *Main) newQBOConn(realm string, tok *oauth2.Token, st *schema.Store) (*q
 		qbo.WithPacing(qbo.Pacing{RequestsPerMinute: c.RequestsPerMinute, BatchRequestsPerMinute: c.BatchesPerMinute, MaxInFlight: c.Concurrency}),
 		qbo.WithTimeout(c.Timeout),
 		qbo.WithTokenInvalidator(ts),
+		// QBO counts requests per company: every process on this ledger
+		// paces against the same windows.
+		qbo.WithWindowStore(reconcile.PaceWindows{St: st}, m.paceStoreFailed),
 	}, m.QBOOptions...)...)
 	if err != nil {
 		return nil, err
 	}
 	return &qboConn{Client: client, TS: ts, Realm: realm}, nil
+}
+
+// paceStoreFailed logs an error of the ledger's pacing windows; the
+// request was paced by its own process's windows instead.
+func (m *Main) paceStoreFailed(err error) {
+	if m.Log == nil {
+		return
+	}
+	m.Log.WithError(err).Warn("QBO pacing: the shared windows in the database failed; pacing this request alone")
 }
 
 // errTokenRejected is what every command says when Intuit refuses the
