@@ -76,7 +76,8 @@ func (s *Store) closePace() {
 
 // ReservePace books, at now, one place for one request in each of ws, in
 // one write transaction, and returns the slots in the order of ws. Rows
-// that stopped counting are deleted on the way.
+// that stopped counting, or that lie further ahead than any booking at now
+// could (booked on a clock since set back), are deleted on the way.
 //
 // A window's rows are counted, not ordered: a request may be sent at the
 // earliest time t at or after now when fewer than Limit other rows of its
@@ -100,8 +101,9 @@ func (s *Store) ReservePace(ctx context.Context, ws []PaceWindow, now time.Time)
 			if w.Limit <= 0 || w.Per <= 0 {
 				return fmt.Errorf("window %s/%s: limit %d per %v", w.Realm, w.Kind, w.Limit, w.Per)
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM pace_slots WHERE realm = ? AND kind = ? AND ended IN (0, 1) AND free_ns <= ?`,
-				w.Realm, w.Kind, now.UnixNano()); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM pace_slots WHERE realm = ? AND kind = ? AND ended IN (0, 1)
+				AND (free_ns <= ? OR free_ns > ?)`,
+				w.Realm, w.Kind, now.UnixNano(), paceHorizon(w, now)); err != nil {
 				return err
 			}
 			at, settled, err := paceAt(ctx, tx, w, now, 0)
@@ -135,8 +137,8 @@ func paceAt(ctx context.Context, q interface {
 	if err := q.QueryRowContext(ctx, `SELECT
 			COUNT(*) FILTER (WHERE ended = 0), COUNT(*) FILTER (WHERE ended = 1),
 			MIN(at_ns) FILTER (WHERE ended = 0)
-		FROM pace_slots WHERE realm = ? AND kind = ? AND ended IN (0, 1) AND free_ns > ? AND id <> ?`,
-		w.Realm, w.Kind, now.UnixNano(), self).Scan(&open, &done, &firstAt); err != nil {
+		FROM pace_slots WHERE realm = ? AND kind = ? AND ended IN (0, 1) AND free_ns > ? AND free_ns <= ? AND id <> ?`,
+		w.Realm, w.Kind, now.UnixNano(), paceHorizon(w, now), self).Scan(&open, &done, &firstAt); err != nil {
 		return time.Time{}, false, err
 	}
 	switch {
@@ -149,11 +151,20 @@ func paceAt(ctx context.Context, q interface {
 	// must have for the open ones and this one to fit.
 	var free int64
 	if err := q.QueryRowContext(ctx, `SELECT free_ns FROM pace_slots
-		WHERE realm = ? AND kind = ? AND ended = 1 AND free_ns > ? AND id <> ? ORDER BY free_ns LIMIT 1 OFFSET ?`,
-		w.Realm, w.Kind, now.UnixNano(), self, done-(w.Limit-open)).Scan(&free); err != nil {
+		WHERE realm = ? AND kind = ? AND ended = 1 AND free_ns > ? AND free_ns <= ? AND id <> ? ORDER BY free_ns LIMIT 1 OFFSET ?`,
+		w.Realm, w.Kind, now.UnixNano(), paceHorizon(w, now), self, done-(w.Limit-open)).Scan(&free); err != nil {
 		return time.Time{}, false, err
 	}
 	return later(now, time.Unix(0, free)), true, nil
+}
+
+// paceHorizon is the furthest free_ns a row booked at now can have: sent at
+// most a window ahead, ended at most Hold later, counting a window more;
+// twice that for slack. A row beyond it was booked on a clock that ran
+// ahead of this one and was set back since: counted, it would hold the
+// window for as long, so it is ignored and deleted.
+func paceHorizon(w PaceWindow, now time.Time) int64 {
+	return now.Add(2 * (w.Hold + 2*w.Per)).UnixNano()
 }
 
 func later(a, b time.Time) time.Time {
@@ -236,8 +247,8 @@ func (s *Store) PaceCapacity(ctx context.Context, w PaceWindow, now time.Time, m
 	var n int
 	err := s.withPace(ctx, func(c *sql.Conn) error {
 		return c.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM pace_slots
-			WHERE realm = ? AND kind = ? AND free_ns > ? ORDER BY id DESC LIMIT ?)`,
-			w.Realm, w.Kind, now.UnixNano(), w.Limit).Scan(&n)
+			WHERE realm = ? AND kind = ? AND ended IN (0, 1) AND free_ns > ? AND free_ns <= ? LIMIT ?)`,
+			w.Realm, w.Kind, now.UnixNano(), paceHorizon(w, now), w.Limit).Scan(&n)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("pace capacity: %w", err)

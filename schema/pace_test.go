@@ -60,6 +60,10 @@ func TestReservePace(t *testing.T) {
 		// after their send time, and no longer.
 		{name: "OpenRowsAgeOut", rows: []row{{sec(0), time.Time{}}, {sec(0), time.Time{}}, {sec(0), time.Time{}}}, now: sec(180),
 			wantAt: sec(180), wantSettled: true, wantCap: 3},
+		// Booked on a clock an hour ahead, since set back: gone, rather than
+		// holding the window for the hour.
+		{name: "ClockSetBack", rows: []row{{sec(3600), sec(3601)}, {sec(3600), time.Time{}}, {sec(3600), time.Time{}}}, now: sec(0),
+			wantAt: sec(0), wantSettled: true, wantCap: 3},
 		{name: "OtherRealmsAndKinds", other: []PaceWindow{paceWin("r2", "requests"), paceWin("r1", "batches")}, now: sec(0),
 			wantAt: sec(0), wantSettled: true, wantCap: 3},
 	}
