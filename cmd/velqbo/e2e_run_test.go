@@ -59,12 +59,17 @@ type e2e struct {
 	// engine's) forward of the wall clock, so that a test can let a
 	// create's in-flight window pass without waiting for it.
 	ahead atomic.Int64
+	// clk, when set, is every exec's QBO and Velocity clock, shared by all
+	// of them (and by a qbotest server given it) instead of a fresh fake
+	// per exec.
+	clk *clock.Fake
 }
 
 type e2eOptions struct {
 	qbo       []qbotest.Option
 	env       map[string]string
 	noConnect bool
+	clock     *clock.Fake // e2e.clk
 }
 
 func newE2E(t *testing.T, o e2eOptions) *e2e {
@@ -81,7 +86,7 @@ func newE2E(t *testing.T, o e2eOptions) *e2e {
 	for k, v := range o.env {
 		h.Env[k] = v
 	}
-	e := &e2e{harness: h}
+	e := &e2e{harness: h, clk: o.clock}
 	h.Vel.AddCustomer(velocity.Customer{ID: "cus_1", Number: "C-1", FirstName: "Amy", LastName: "Smith",
 		Company: "Smith Hardware", Email: "amy@example.com"})
 	for _, p := range e2eProducts {
@@ -105,7 +110,10 @@ func newE2E(t *testing.T, o e2eOptions) *e2e {
 func (e *e2e) exec(args ...string) result {
 	e.t.Helper()
 	var out, errb bytes.Buffer
-	clk := clock.NewFake(time.Now())
+	clk := e.clk
+	if clk == nil {
+		clk = clock.NewFake(time.Now())
+	}
 	m := &Main{
 		Stdin:           strings.NewReader(""),
 		Stdout:          &out,
