@@ -263,14 +263,34 @@ func OpenFileSource(path string) *FileSource {
 // whatever since is, because its updated_at cannot be trusted. Any other
 // error (open, read, ctx) ends the iteration.
 func (s *FileSource) Orders(ctx context.Context, since time.Time) iter.Seq2[*Order, error] {
-	return filePass(ctx, s, maskOrder|maskUntyped, func(r Record) (*Order, time.Time) { return r.Order, r.Order.UpdatedAt }, since)
+	return filePass(ctx, s, maskOrder|maskUntyped, func(r Record) (*Order, time.Time) { return r.Order, r.Order.UpdatedAt }, since, nil)
+}
+
+// LineDigest is an export line of an order seen before it is decoded: the
+// order's id, read from the start of the line, and the SHA-256 of the line
+// (without its end of line, the white space around it and a leading byte
+// order mark).
+type LineDigest struct {
+	ID     string
+	SHA256 [32]byte
+}
+
+// OrdersExcept is Orders, except that the lines of each batch of order
+// lines are first shown to skip, concurrently from the decoding
+// goroutines: skip sets out[i] for each line it needs no order of, and
+// those are neither decoded nor yielded, whatever since is. Only lines that
+// start {"type":"order","id":"…" (as Velocity's exporter writes them) with
+// an id free of escapes are shown; the others are decoded and yielded as by
+// Orders. Each order decoded from a shown line carries its LineSHA256.
+func (s *FileSource) OrdersExcept(ctx context.Context, since time.Time, skip func(lines []LineDigest, out []bool)) iter.Seq2[*Order, error] {
+	return filePass(ctx, s, maskOrder|maskUntyped, func(r Record) (*Order, time.Time) { return r.Order, r.Order.UpdatedAt }, since, skip)
 }
 
 // Customers yields the export's customers with updated_at ≥ since (all of
 // them when since is zero), and an *ObjectError for each invalid customer
 // line. Any other error ends the iteration.
 func (s *FileSource) Customers(ctx context.Context, since time.Time) iter.Seq2[*Customer, error] {
-	return filePass(ctx, s, maskCustomer, func(r Record) (*Customer, time.Time) { return r.Customer, r.Customer.UpdatedAt }, since)
+	return filePass(ctx, s, maskCustomer, func(r Record) (*Customer, time.Time) { return r.Customer, r.Customer.UpdatedAt }, since, nil)
 }
 
 // Products yields the export's products with updated_at ≥ since (all of
@@ -278,16 +298,17 @@ func (s *FileSource) Customers(ctx context.Context, since time.Time) iter.Seq2[*
 // yielded), and an *ObjectError for each invalid product line. Any other
 // error ends the iteration.
 func (s *FileSource) Products(ctx context.Context, since time.Time) iter.Seq2[*Product, error] {
-	return filePass(ctx, s, maskProduct, func(r Record) (*Product, time.Time) { return r.Product, r.Product.UpdatedAt }, since)
+	return filePass(ctx, s, maskProduct, func(r Record) (*Product, time.Time) { return r.Product, r.Product.UpdatedAt }, since, nil)
 }
 
 // Records yields every record of the export in file order, with
 // *ObjectErrors for malformed lines. Any other error ends the iteration.
 func (s *FileSource) Records(ctx context.Context) iter.Seq2[Record, error] {
-	return filePass(ctx, s, maskAll, func(r Record) (Record, time.Time) { return r, time.Time{} }, time.Time{})
+	return filePass(ctx, s, maskAll, func(r Record) (Record, time.Time) { return r, time.Time{} }, time.Time{}, nil)
 }
 
-func filePass[T any](ctx context.Context, s *FileSource, mask kindMask, pick func(Record) (T, time.Time), since time.Time) iter.Seq2[T, error] {
+func filePass[T any](ctx context.Context, s *FileSource, mask kindMask, pick func(Record) (T, time.Time), since time.Time,
+	skip func([]LineDigest, []bool)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		rc, err := s.open()
@@ -296,7 +317,7 @@ func filePass[T any](ctx context.Context, s *FileSource, mask kindMask, pick fun
 			return
 		}
 		defer rc.Close()
-		for rec, err := range parallelRecords(ctx, rc, mask, runtime.GOMAXPROCS(0)) {
+		for rec, err := range parallelRecordsExcept(ctx, rc, mask, runtime.GOMAXPROCS(0), skip) {
 			if err != nil {
 				if !yield(zero, err) || !IsObjectError(err) {
 					return

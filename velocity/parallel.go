@@ -3,6 +3,7 @@ package velocity
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"io"
 	"iter"
 	"sync"
@@ -32,6 +33,12 @@ type batch struct {
 	out   []batchResult
 	err   error // a read error after the items: final
 	done  chan struct{}
+
+	// With a skip function (OrdersExcept): the order lines shown to it,
+	// the index in items of each, and its answers.
+	lines []LineDigest
+	at    []int
+	skip  []bool
 }
 
 type batchResult struct {
@@ -47,6 +54,13 @@ var batchPool = sync.Pool{New: func() any {
 // (masked), decoding on workers goroutines. Stopping early, or ctx being
 // done, stops and joins every goroutine before it returns.
 func parallelRecords(ctx context.Context, r io.Reader, mask kindMask, workers int) iter.Seq2[Record, error] {
+	return parallelRecordsExcept(ctx, r, mask, workers, nil)
+}
+
+// parallelRecordsExcept is parallelRecords, showing each batch's order
+// lines to skip, when not nil, before they are decoded (see
+// FileSource.OrdersExcept).
+func parallelRecordsExcept(ctx context.Context, r io.Reader, mask kindMask, workers int, skip func([]LineDigest, []bool)) iter.Seq2[Record, error] {
 	return func(yield func(Record, error) bool) {
 		if workers < 1 {
 			workers = 1
@@ -62,7 +76,7 @@ func parallelRecords(ctx context.Context, r io.Reader, mask kindMask, workers in
 			go func() {
 				defer wg.Done()
 				for b := range jobs {
-					b.decode(mask)
+					b.decode(mask, skip)
 					close(b.done)
 				}
 			}()
@@ -152,8 +166,20 @@ func parallelRecords(ctx context.Context, r io.Reader, mask kindMask, workers in
 	}
 }
 
-func (b *batch) decode(mask kindMask) {
-	for _, it := range b.items {
+func (b *batch) decode(mask kindMask, skip func([]LineDigest, []bool)) {
+	b.lines, b.at, b.skip = b.lines[:0], b.at[:0], b.skip[:0] // a pooled batch holds the last pass's
+	if skip != nil {
+		b.showLines(skip)
+	}
+	k := 0 // the next of b.at
+	for i, it := range b.items {
+		shown := k < len(b.at) && b.at[k] == i
+		if shown {
+			k++
+			if b.skip[k-1] {
+				continue
+			}
+		}
 		if it.tooLong {
 			if mask&maskUntyped != 0 {
 				b.out = append(b.out, batchResult{err: tooLongError(it.no)})
@@ -162,7 +188,48 @@ func (b *batch) decode(mask kindMask) {
 		}
 		rec, err, ok := decodeLine(b.buf[it.off:it.end], it.no, mask)
 		if ok {
+			if shown && rec.Order != nil {
+				rec.Order.LineSHA256 = b.lines[k-1].SHA256
+			}
 			b.out = append(b.out, batchResult{rec, err})
 		}
 	}
+}
+
+// showLines hashes the batch's order lines whose id can be read without
+// decoding and asks skip about them.
+func (b *batch) showLines(skip func([]LineDigest, []bool)) {
+	for i, it := range b.items {
+		if it.tooLong {
+			continue
+		}
+		line := b.buf[it.off:it.end]
+		id, ok := orderLineID(line)
+		if !ok {
+			continue
+		}
+		b.lines = append(b.lines, LineDigest{ID: id, SHA256: sha256.Sum256(line)})
+		b.at = append(b.at, i)
+		b.skip = append(b.skip, false)
+	}
+	if len(b.lines) > 0 {
+		skip(b.lines, b.skip)
+	}
+}
+
+var orderPrefix = []byte(`{"type":"order","id":"`)
+
+// orderLineID reads the id of an order line written the way Velocity's
+// exporter writes it: starting {"type":"order","id":"…", the id without
+// escapes. Any other line is not shown to skip (ok false), and is decoded.
+func orderLineID(line []byte) (id string, ok bool) {
+	if !bytes.HasPrefix(line, orderPrefix) {
+		return "", false
+	}
+	rest := line[len(orderPrefix):]
+	end := bytes.IndexByte(rest, '"')
+	if end <= 0 || bytes.IndexByte(rest[:end], '\\') >= 0 {
+		return "", false
+	}
+	return string(rest[:end]), true
 }

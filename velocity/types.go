@@ -121,6 +121,11 @@ type Order struct {
 	Payments        []Payment       `json:"payments"`
 	CreatedAt       time.Time       `json:"created_at"`
 	UpdatedAt       time.Time       `json:"updated_at"`
+
+	// LineSHA256 is the SHA-256 of the export line the order was decoded
+	// from (see LineDigest), set by FileSource.OrdersExcept only; zero
+	// otherwise.
+	LineSHA256 [32]byte `json:"-"`
 }
 
 // PaymentTerms is set when an order was placed on terms.
