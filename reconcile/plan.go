@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"runtime"
 	"sync"
 	"time"
@@ -266,6 +267,10 @@ type planCtx struct {
 	// reread are order ids to read by id (problem rows); ids seen in the
 	// stream are removed as they pass.
 	reread map[string]bool
+	// settings are the stored settings as read (part of an order digest).
+	settings map[string]string
+	// record: the scan records order digests (Run; Plan writes nothing).
+	record bool
 }
 
 func (r *Reconciler) chunkSize() int {
@@ -293,7 +298,8 @@ func (r *Reconciler) loadPlanCtx(ctx context.Context, opts Options) (*planCtx, e
 	if err != nil {
 		return nil, fmt.Errorf("read settings: %w", err)
 	}
-	pc := &planCtx{env: Env{Settings: settings, Location: loc}, reread: map[string]bool{}}
+	pc := &planCtx{env: Env{Settings: settings, Location: loc}, reread: map[string]bool{}, settings: kv,
+		record: opts.recordDigests}
 	if v, err := r.Store.GetCursor(ctx, cursorHomeCurrency); err == nil {
 		pc.env.HomeCurrency = v
 	}
@@ -398,6 +404,7 @@ func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error)
 		mu.Unlock()
 	}
 
+	dg := r.newDigester(ctx, pc)
 	raw := make(chan []*velocity.Order, 2)
 	ready := make(chan *loadedChunk, 2)
 	go func() {
@@ -411,6 +418,7 @@ func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error)
 				setErr(err)
 				continue
 			}
+			l.dg = dg
 			select {
 			case ready <- l:
 			case <-ctx.Done():
@@ -421,7 +429,7 @@ func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error)
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for l := range ready {
-				cs, unchanged := r.diffChunk(l)
+				cs, unchanged := r.diffChunkCtx(ctx, l)
 				mu.Lock()
 				res.changes = append(res.changes, cs...)
 				res.unchanged += unchanged
@@ -449,7 +457,7 @@ func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error)
 		chunk = append(chunk, o)
 		send(false)
 	}
-	res.read = r.readOrders(ctx, pc, add, addChange, setErr)
+	res.read = r.readOrders(ctx, pc, dg, add, addChange, setErr)
 	send(true)
 	close(raw)
 	wg.Wait()
@@ -460,14 +468,31 @@ func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if dg != nil {
+		res.read += dg.read
+		res.unchanged += dg.unchanged
+		if dg.maxUpdated.After(res.maxUpdated) {
+			res.maxUpdated = dg.maxUpdated
+		}
+		dg.flush(ctx, r)
+	}
 	return res, nil
 }
 
 // readOrders feeds the pipeline: the window's orders, then the problem
 // orders not seen in it, read by id. It returns how many objects the
 // window's stream gave.
-func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, add func(*velocity.Order), addChange func(*Change), setErr func(error)) (read int) {
-	for o, err := range r.Source.Orders(ctx, pc.since) {
+//
+// With a digester, the orders it recognises are left out by the source and
+// counted by the digester.
+func (r *Reconciler) readOrders(ctx context.Context, pc *planCtx, dg *digester, add func(*velocity.Order), addChange func(*Change), setErr func(error)) (read int) {
+	orders := r.Source.Orders
+	if dg != nil {
+		orders = func(ctx context.Context, since time.Time) iter.Seq2[*velocity.Order, error] {
+			return r.Source.(exceptSource).OrdersExcept(ctx, since, dg.skip(ctx))
+		}
+	}
+	for o, err := range orders(ctx, pc.since) {
 		if err != nil {
 			var oe *velocity.ObjectError
 			if !errors.As(err, &oe) {
@@ -530,6 +555,7 @@ type loadedChunk struct {
 	orders                          []*velocity.Order
 	env                             Env
 	orderRows, refundRows, payments map[string]schema.Document
+	dg                              *digester // records the digests of unchanged orders; nil: none
 }
 
 // uniq appends id to ids unless seen.
@@ -600,19 +626,36 @@ func (r *Reconciler) rowsOf(ctx context.Context, kind Kind, ids []string) (map[s
 // diffChunk maps each order of a loaded chunk and returns its changes
 // (silent noops only counted).
 func (r *Reconciler) diffChunk(l *loadedChunk) (changes []*Change, unchanged int) {
+	return r.diffChunkCtx(context.Background(), l)
+}
+
+// diffChunkCtx is diffChunk; with l.dg, it records the digest of each
+// order whose documents are all silent noops (ctx is the recording's).
+func (r *Reconciler) diffChunkCtx(ctx context.Context, l *loadedChunk) (changes []*Change, unchanged int) {
 	mapFn := r.Map
 	if mapFn == nil {
 		mapFn = MapOrder
 	}
 	for _, o := range l.orders {
+		digestible := l.dg != nil && o.LineSHA256 != [32]byte{}
+		n := 0
 		o = l.decided(o)
 		docs := mapFn(o, &l.env)
 		for _, c := range diffOrder(docs, l.orderRows, l.refundRows, l.payments) {
 			if len(c.Why) > 0 {
 				r.explain(c, c.Action, c.Why)
 			}
+			// Only an order whose every document is a silent noop, on rows
+			// carrying its number (migration 0008's triggers find an
+			// order's rows by number), gets a digest.
+			if c.Action != ActionNoop || c.Reason != "" || c.restoreState || c.pending ||
+				(c.Prior != nil && c.Prior.OrderNumber != o.Number) {
+				digestible = false
+			}
+			n++
 			c.sourceUpdated = o.UpdatedAt
 			if staleCopy(c) {
+				digestible = false
 				unchanged++ // an older copy of an order QBO already has newer
 				continue
 			}
@@ -627,6 +670,9 @@ func (r *Reconciler) diffChunk(l *loadedChunk) (changes []*Change, unchanged int
 				continue
 			}
 			changes = append(changes, c)
+		}
+		if digestible {
+			l.dg.add(ctx, r, o, n)
 		}
 	}
 	return changes, unchanged

@@ -148,7 +148,9 @@ func (r *Reconciler) Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err := a.phaseEnd(); err != nil {
 		return fail(err)
 	}
-	res, fresh, err := r.plan(ctx, opts)
+	popts := opts
+	popts.recordDigests = true
+	res, fresh, err := r.plan(ctx, popts)
 	if err != nil {
 		return fail(err)
 	}

@@ -72,6 +72,9 @@ type Options struct {
 	// leaves their outcome unknown, which is what ctx is for (the hard
 	// stop after a grace period).
 	Stop <-chan struct{}
+
+	// recordDigests: the scan records order digests (Run sets it).
+	recordDigests bool
 }
 
 // Counts are a run's totals by outcome.
