@@ -22,7 +22,7 @@ import (
 // as desired records a digest of the order's line and of every other input
 // of its mapping, and a later scan that finds the same digest (and neither
 // the order's ledger rows nor the links its mapping read were written
-// since: migration 0008's triggers) counts the order's documents unchanged
+// since: the triggers of migrations 0008 and 0009) counts the order's documents unchanged
 // without decoding the line.
 //
 // The digest covers, besides the line's every byte: the order id, the
@@ -35,6 +35,7 @@ import (
 // without it (a test's wrapper) scans without them.
 type digestStore interface {
 	ScanEpoch(ctx context.Context) (int64, error)
+	HasOrderDigests(ctx context.Context) (bool, error)
 	LinkChanges(ctx context.Context) (map[schema.LinkKind]map[string]int64, error)
 	OrderDigests(ctx context.Context, ids []string) (map[string]schema.OrderDigest, error)
 	RecordOrderDigests(ctx context.Context, epoch int64, ds []schema.OrderDigest) (bool, error)
@@ -84,6 +85,9 @@ type digester struct {
 	links  map[schema.LinkKind]map[string]int64
 	since  time.Time
 	record bool
+	// none: no digest is recorded (a first run): lines are hashed for
+	// recording, not looked up.
+	none bool
 
 	mu         sync.Mutex // guards what follows
 	read       int        // orders recognised (and within the window)
@@ -120,6 +124,11 @@ func (r *Reconciler) newDigester(ctx context.Context, pc *planCtx) *digester {
 		r.log().WithError(err).Warn("order digests off")
 		return nil
 	}
+	some, err := st.HasOrderDigests(ctx)
+	if err != nil {
+		r.log().WithError(err).Warn("order digests off")
+		return nil
+	}
 	h := sha256.New()
 	field := func(s string) {
 		h.Write(binary.AppendUvarint(nil, uint64(len(s))))
@@ -142,7 +151,7 @@ func (r *Reconciler) newDigester(ctx context.Context, pc *planCtx) *digester {
 		field(k)
 		field(pc.settings[k])
 	}
-	d := &digester{st: st, epoch: epoch, links: links, since: pc.since, record: pc.record}
+	d := &digester{st: st, epoch: epoch, links: links, since: pc.since, record: pc.record, none: !some}
 	h.Sum(d.key[:0])
 	return d
 }
@@ -172,6 +181,9 @@ func (d *digester) digest(id string, line [32]byte) []byte {
 // nothing (the lines are decoded and the scan meets the error itself).
 func (d *digester) skip(ctx context.Context) func([]velocity.LineDigest, []bool) {
 	return func(lines []velocity.LineDigest, out []bool) {
+		if d.none {
+			return
+		}
 		ids := make([]string, len(lines))
 		for i, l := range lines {
 			ids[i] = l.ID
@@ -263,7 +275,7 @@ func (d *digester) add(ctx context.Context, r *Reconciler, o *velocity.Order, do
 	if !record {
 		return
 	}
-	od := schema.OrderDigest{OrderID: o.ID, OrderNumber: o.Number, Digest: d.digest(o.ID, o.LineSHA256),
+	od := schema.OrderDigest{OrderID: o.ID, Digest: d.digest(o.ID, o.LineSHA256),
 		Docs: docs, UpdatedAt: o.UpdatedAt, Deps: deps(o)}
 	d.mu.Lock()
 	if !d.record {

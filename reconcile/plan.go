@@ -646,7 +646,7 @@ func (r *Reconciler) diffChunkCtx(ctx context.Context, l *loadedChunk) (changes 
 				r.explain(c, c.Action, c.Why)
 			}
 			// Only an order whose every document is a silent noop, on rows
-			// carrying its number (migration 0008's triggers find an
+			// carrying its number (migration 0009's triggers find an
 			// order's rows by number), gets a digest.
 			if c.Action != ActionNoop || c.Reason != "" || c.restoreState || c.pending ||
 				(c.Prior != nil && c.Prior.OrderNumber != o.Number) {

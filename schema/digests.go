@@ -3,8 +3,12 @@ package schema
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -12,11 +16,10 @@ import (
 // in QBO as desired, for the export line and mapping inputs Digest stands
 // for (reconcile computes it and encodes Deps). The ledger keeps it only
 // while the order's rows and the links of its deps stay as that scan read
-// them (see migration 0008).
+// them (see migrations 0008 and 0009).
 type OrderDigest struct {
-	OrderID     string
-	OrderNumber string
-	Digest      []byte
+	OrderID string
+	Digest  []byte
 	// Epoch is the scan epoch at which the recording scan began (set by
 	// RecordOrderDigests).
 	Epoch int64
@@ -28,6 +31,44 @@ type OrderDigest struct {
 	Deps []byte
 }
 
+// rec packs what order_digests.rec holds: the digest's length and bytes,
+// docs, updated_at (Unix nanoseconds, 0 when not set), then deps.
+func (d OrderDigest) rec() []byte {
+	b := binary.AppendUvarint(nil, uint64(len(d.Digest)))
+	b = append(b, d.Digest...)
+	b = binary.AppendUvarint(b, uint64(d.Docs))
+	var ns int64
+	if !d.UpdatedAt.IsZero() {
+		ns = d.UpdatedAt.UnixNano()
+	}
+	b = binary.AppendVarint(b, ns)
+	return append(b, d.Deps...)
+}
+
+var errBadRec = errors.New("malformed order digest")
+
+func (d *OrderDigest) setRec(b []byte) error {
+	n, w := binary.Uvarint(b)
+	if w <= 0 || uint64(len(b)-w) < n {
+		return errBadRec
+	}
+	d.Digest, b = b[w:w+int(n)], b[w+int(n):]
+	docs, w := binary.Uvarint(b)
+	if w <= 0 {
+		return errBadRec
+	}
+	d.Docs, b = int(docs), b[w:]
+	ns, w := binary.Varint(b)
+	if w <= 0 {
+		return errBadRec
+	}
+	if ns != 0 {
+		d.UpdatedAt = time.Unix(0, ns).UTC()
+	}
+	d.Deps = b[w:]
+	return nil
+}
+
 // ScanEpoch returns the ledger's write epoch: it advances with every write
 // to a ledger row or a link. A scan reads it before it reads the ledger and
 // hands it to RecordOrderDigests.
@@ -37,6 +78,15 @@ func (s *Store) ScanEpoch(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("scan epoch: %w", err)
 	}
 	return n, nil
+}
+
+// HasOrderDigests reports whether any order digest is recorded.
+func (s *Store) HasOrderDigests(ctx context.Context) (bool, error) {
+	var ok bool
+	if err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM order_digests)`).Scan(&ok); err != nil {
+		return false, fmt.Errorf("order digests: %w", err)
+	}
+	return ok, nil
 }
 
 // LinkChanges returns, per link kind and Velocity id, the epoch of the
@@ -67,7 +117,7 @@ func (s *Store) LinkChanges(ctx context.Context) (map[LinkKind]map[string]int64,
 	return out, nil
 }
 
-const orderDigestsSQL = `SELECT order_id, order_number, digest, epoch, docs, updated_at, deps FROM order_digests
+const orderDigestsSQL = `SELECT order_id, epoch, rec FROM order_digests
 	WHERE order_id IN (SELECT value FROM json_each(?))`
 
 // OrderDigests returns the recorded digests of the given orders, keyed by
@@ -88,15 +138,19 @@ func (s *Store) OrderDigests(ctx context.Context, ids []string) (map[string]Orde
 }
 
 func (s *Store) queryDigests(ctx context.Context, arr string, out map[string]OrderDigest) error {
-	rows, err := s.db.QueryContext(ctx, orderDigestsSQL, arr)
+	rows, err := s.digestsStmt.QueryContext(ctx, arr)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var d OrderDigest
-		if err := rows.Scan(&d.OrderID, &d.OrderNumber, &d.Digest, &d.Epoch, &d.Docs, scanTime(&d.UpdatedAt), &d.Deps); err != nil {
+		var rec []byte
+		if err := rows.Scan(&d.OrderID, &d.Epoch, &rec); err != nil {
 			return err
+		}
+		if d.setRec(rec) != nil {
+			continue // not trusted: the order is decoded
 		}
 		out[d.OrderID] = d
 	}
@@ -118,20 +172,26 @@ func (s *Store) RecordOrderDigests(ctx context.Context, epoch int64, ds []OrderD
 		if now != epoch {
 			return nil
 		}
-		stmt, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO order_digests
-			(order_id, order_number, digest, epoch, docs, updated_at, deps) VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		// One statement per call, each row one JSON string "<hex rec>:<id>"
+		// (hex holds no colon): binding parameters per row through the
+		// driver, or reading JSON objects, cost more than the inserts.
+		vals := make([]string, len(ds))
+		var sb strings.Builder
+		for i, d := range ds {
+			sb.Reset()
+			sb.WriteString(hex.EncodeToString(d.rec()))
+			sb.WriteByte(':')
+			sb.WriteString(d.OrderID)
+			vals[i] = sb.String()
+		}
+		arr, err := json.Marshal(vals)
 		if err != nil {
 			return err
 		}
-		defer stmt.Close()
-		for _, d := range ds {
-			if d.Deps == nil {
-				d.Deps = []byte{}
-			}
-			if _, err := stmt.ExecContext(ctx, d.OrderID, d.OrderNumber, d.Digest, epoch, d.Docs,
-				formatTime(d.UpdatedAt), d.Deps); err != nil {
-				return fmt.Errorf("order %s: %w", d.OrderID, err)
-			}
+		if _, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO order_digests (order_id, epoch, rec)
+			SELECT substr(value, instr(value, ':') + 1), ?, unhex(substr(value, 1, instr(value, ':') - 1))
+			FROM json_each(?)`, epoch, string(arr)); err != nil {
+			return err
 		}
 		recorded = true
 		return nil

@@ -39,8 +39,9 @@ type Store struct {
 	// existingOnly: Open must not create the file (ExistingOnly).
 	existingOnly bool
 
-	byIDStmt *sql.Stmt // DocumentsBySource for a full chunk
-	pace     paceConn  // pace.go
+	byIDStmt    *sql.Stmt // DocumentsBySource for a full chunk
+	digestsStmt *sql.Stmt // OrderDigests
+	pace        paceConn  // pace.go
 }
 
 // Option configures a Store at Open.
@@ -148,6 +149,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: prepare: %w", path, err)
 	}
+	if s.digestsStmt, err = db.PrepareContext(ctx, orderDigestsSQL); err != nil {
+		s.byIDStmt.Close()
+		db.Close()
+		return nil, fmt.Errorf("open store %s: prepare: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -184,6 +190,9 @@ func (s *Store) Close() error {
 	s.closePace()
 	if s.byIDStmt != nil {
 		s.byIDStmt.Close()
+	}
+	if s.digestsStmt != nil {
+		s.digestsStmt.Close()
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store: %w", err)
