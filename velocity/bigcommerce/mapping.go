@@ -222,7 +222,8 @@ func (d *OrderData) fees() []Fee {
 // It returns a *velocity.ObjectError (Kind "order", ID the order id) when a
 // reportable order must be blocked rather than guessed at: its figures do
 // not add up to total_inc_tax to the cent, an amount cannot be posted in
-// whole cents, a line cannot be linked, its currency is ambiguous, or it is
+// whole cents, a tax-inclusive order's tax cannot be taken out of its
+// lines within a cent, a line cannot be linked, its currency is ambiguous, or it is
 // marked Refunded or Partially Refunded with no refund record. Orders that
 // are not reportable, and cancelled or deleted orders (which reconcile only
 // ever voids), are never blocked.
@@ -333,11 +334,59 @@ func (m *orderMapper) checkCurrency() {
 }
 
 // money sets the order's lines, extras, discount and total, and records
-// every reason the figures cannot be posted exactly. The document's
-// figures are BigCommerce's ex-tax ones with total_tax as the tax line, in
-// both tax modes: QBO gets every line non-taxable and the tax explicitly,
-// so the parts must add up to total_inc_tax exactly.
+// every reason the figures cannot be posted exactly (docs/bigcommerce.md
+// "The money rule"). QBO gets every line non-taxable and the tax as its
+// own line, so the parts must add up to total_inc_tax exactly.
+//
+// A tax-exclusive order posts BigCommerce's ex-tax figures (exMoney). A
+// tax-inclusive order posts them too when they are whole cents and add
+// up; otherwise, unless its figures disagree with each other, the net
+// amounts are derived from the gross ones (grossMoney), because a
+// tax-inclusive price's ex-tax figure is seldom whole cents (10.00 with
+// 10 % is 9.0909 ex tax).
 func (m *orderMapper) money(o *velocity.Order) {
+	if !m.d.Order.IsTaxInclusivePricing {
+		m.exMoney(o)
+		return
+	}
+	ex, exErrs := m.try(o, m.exMoney)
+	if len(exErrs) == 0 || m.figuresDisagree() {
+		*o = ex
+		m.errs = append(m.errs, exErrs...)
+		return
+	}
+	gross, grossErrs := m.try(o, m.grossMoney)
+	*o = gross
+	m.errs = append(m.errs, grossErrs...)
+}
+
+// try runs f on a copy of o and returns the copy with the reasons f
+// recorded, leaving o and m.errs as they were.
+func (m *orderMapper) try(o *velocity.Order, f func(*velocity.Order)) (velocity.Order, []string) {
+	saved := m.errs
+	m.errs = nil
+	cp := *o
+	f(&cp)
+	errs := m.errs
+	m.errs = saved
+	return cp, errs
+}
+
+// figuresDisagree reports whether some product line or extra of a
+// tax-inclusive order has inc-tax − tax ≠ ex-tax: then neither set of
+// figures can be trusted, and exMoney's reasons say which.
+func (m *orderMapper) figuresDisagree() bool {
+	for _, it := range m.taxed() {
+		if !it.gross.Sub(it.tax).Equal(it.ex) {
+			return true
+		}
+	}
+	return false
+}
+
+// exMoney is the money rule on BigCommerce's ex-tax figures, with
+// total_tax as the tax line.
+func (m *orderMapper) exMoney(o *velocity.Order) {
 	w := &m.d.Order
 	inclusive := w.IsTaxInclusivePricing
 	products := m.d.products()
@@ -348,10 +397,7 @@ func (m *orderMapper) money(o *velocity.Order) {
 		m.failf("subtotal_ex_tax is %s but no order products were read", w.SubtotalExTax.Decimal)
 	}
 	for _, p := range products {
-		label := fmt.Sprintf("product %d", p.ID)
-		if p.SKU != "" {
-			label += " (" + p.SKU + ")"
-		}
+		label := productLabel(&p)
 		if p.IsBundledProduct && p.ParentOrderProductID != nil && *p.ParentOrderProductID != 0 {
 			// A bundle's parts: their price is the bundle line's.
 			continue
@@ -368,13 +414,7 @@ func (m *orderMapper) money(o *velocity.Order) {
 		}
 		qty := decimal.NewFromInt(int64(p.Quantity))
 		if p.ProductID == 0 {
-			// A custom product has no catalog entry to link: it is a
-			// custom amount, on custom_item.
-			o.CustomAmounts = append(o.CustomAmounts, velocity.CustomAmount{
-				ID:          "product-" + strconv.FormatInt(p.ID, 10),
-				Description: fmt.Sprintf("%s × %d", cmp.Or(p.Name, "Custom product"), p.Quantity),
-				Amount:      total,
-			})
+			o.CustomAmounts = append(o.CustomAmounts, customProduct(&p, total))
 			continue
 		}
 		if p.VariantID == 0 {
@@ -445,6 +485,282 @@ func (m *orderMapper) extra(what string, ex, inc, tax Money, inclusive bool) dec
 	}
 	m.cents(what, ex.Decimal)
 	return ex.Decimal
+}
+
+// Kinds of the taxed parts of an order.
+const (
+	partProduct  = "product"
+	partShipping = "shipping"
+	partHandling = "handling"
+	partWrapping = "wrapping"
+	partFee      = "fee"
+)
+
+// taxedPart is one taxed part of an order with BigCommerce's three
+// figures for it: a product line, the shipping, the handling, the gift
+// wrapping or a fee.
+type taxedPart struct {
+	kind, label    string
+	gross, tax, ex decimal.Decimal
+	product        *OrderProduct // kind partProduct
+	fee            *Fee          // kind partFee
+}
+
+func productLabel(p *OrderProduct) string {
+	label := fmt.Sprintf("product %d", p.ID)
+	if p.SKU != "" {
+		label += " (" + p.SKU + ")"
+	}
+	return label
+}
+
+// taxed is the order's taxed parts: its product lines (bundle parts left
+// out: the bundle line carries the price), then shipping, handling, gift
+// wrapping and each fee.
+func (m *orderMapper) taxed() []taxedPart {
+	w := &m.d.Order
+	var out []taxedPart
+	products := m.d.products()
+	for i := range products {
+		p := &products[i]
+		if p.IsBundledProduct && p.ParentOrderProductID != nil && *p.ParentOrderProductID != 0 {
+			continue
+		}
+		out = append(out, taxedPart{kind: partProduct, label: productLabel(p), product: p,
+			gross: p.TotalIncTax.Decimal, tax: p.TotalTax.Decimal, ex: p.TotalExTax.Decimal})
+	}
+	out = append(out,
+		taxedPart{kind: partShipping, label: "shipping", gross: w.ShippingCostIncTax.Decimal, tax: w.ShippingCostTax.Decimal, ex: w.ShippingCostExTax.Decimal},
+		taxedPart{kind: partHandling, label: "handling", gross: w.HandlingCostIncTax.Decimal, tax: w.HandlingCostTax.Decimal, ex: w.HandlingCostExTax.Decimal},
+		taxedPart{kind: partWrapping, label: "wrapping", gross: w.WrappingCostIncTax.Decimal, tax: w.WrappingCostTax.Decimal, ex: w.WrappingCostExTax.Decimal})
+	fees := m.d.fees()
+	for i := range fees {
+		f := &fees[i]
+		out = append(out, taxedPart{kind: partFee, label: fmt.Sprintf("fee %d", f.ID), fee: f,
+			gross: f.CostIncTax.Decimal, tax: f.CostTax.Decimal, ex: f.CostExTax.Decimal})
+	}
+	return out
+}
+
+// grossMoney is the money rule of a tax-inclusive order whose ex-tax
+// figures cannot be posted as they are. BigCommerce calls its inc-tax
+// figures the actual ones, so they must be whole cents; the tax line is
+// total_tax rounded to the cent (half away from zero); each part posts
+// its inc-tax amount less its share of that tax in whole cents, its own
+// tax rounded by the largest-remainder method (shareOut). The parts then
+// add up to total_inc_tax exactly, and each net amount must be within a
+// cent of BigCommerce's ex-tax figure (it is whenever the parts' taxes
+// add up to total_tax); otherwise the order is blocked rather than its
+// tax moved between lines.
+func (m *orderMapper) grossMoney(o *velocity.Order) {
+	w := &m.d.Order
+	parts := m.taxed()
+	if len(m.d.products()) == 0 && !w.SubtotalIncTax.IsZero() {
+		m.failf("subtotal_inc_tax is %s but no order products were read", w.SubtotalIncTax.Decimal)
+	}
+	sums := map[string]decimal.Decimal{}
+	weights := make([]decimal.Decimal, len(parts))
+	taxSum := decimal.Zero
+	for i, pt := range parts {
+		if pt.product != nil {
+			m.cents(pt.label+" total_inc_tax", pt.gross)
+			if pt.product.Quantity <= 0 {
+				m.failf("%s: quantity %d is not positive", pt.label, pt.product.Quantity)
+			} else if pt.product.ProductID != 0 && pt.product.VariantID == 0 {
+				m.failf("%s has no variant_id: velqbo links products by variant", pt.label)
+			}
+		} else {
+			m.cents(pt.label+" inc-tax", pt.gross)
+		}
+		if pt.tax.IsNegative() {
+			m.failf("%s: tax %s is negative", pt.label, pt.tax)
+		}
+		kind := pt.kind
+		if kind == partFee || (kind == partProduct && pt.product.ProductID == 0) {
+			kind = partWrapping // reported with wrapping, as custom amounts
+		}
+		sums[kind] = sums[kind].Add(pt.gross)
+		weights[i] = pt.tax
+		taxSum = taxSum.Add(pt.tax)
+	}
+	o.DiscountTotal = w.DiscountAmount.Add(w.CouponDiscount.Decimal)
+	m.cents("discount_amount + coupon_discount", o.DiscountTotal)
+	o.Total = w.TotalIncTax.Decimal
+	m.cents("total_inc_tax", o.Total)
+	gross := sums[partProduct].Add(sums[partShipping]).Add(sums[partHandling]).Add(sums[partWrapping])
+	if sum := gross.Sub(o.DiscountTotal); !sum.Equal(o.Total) {
+		m.failf("total_inc_tax %s is not the sum of its parts %s (inc-tax lines %s + shipping %s + handling %s + wrapping, fees and custom products %s − discounts %s)",
+			o.Total, sum, sums[partProduct], sums[partShipping], sums[partHandling], sums[partWrapping], o.DiscountTotal)
+	}
+	// The tax line is what BigCommerce charged, to the cent.
+	o.TaxTotal = w.TotalTax.Round(2)
+	if len(m.errs) > 0 {
+		return
+	}
+	// Each part's own tax is its quota, so its net amount stays within a
+	// cent of its ex-tax figure; when the parts' taxes are not total_tax
+	// to the cent, the tax is shared in proportion instead, and the check
+	// below blocks what that moves by a cent or more.
+	shares, ok := shareOut(o.TaxTotal, weights)
+	if !ok || o.TaxTotal.IsNegative() {
+		shares, ok = allocate(o.TaxTotal, weights)
+	}
+	if !ok {
+		m.failf("total_tax %s but no line, shipping, handling, wrapping or fee carries tax to take it from", w.TotalTax.Decimal)
+		return
+	}
+	for i, pt := range parts {
+		net := pt.gross.Sub(shares[i])
+		if net.Sub(pt.ex).Abs().GreaterThanOrEqual(cent) || net.IsNegative() {
+			m.failf("%s: inc-tax %s less its share %s of the tax line %s is %s, a cent or more from its ex-tax %s (its parts' taxes add up to %s, total_tax is %s): velqbo does not move tax between lines",
+				pt.label, pt.gross, shares[i], o.TaxTotal, net, pt.ex, taxSum, w.TotalTax.Decimal)
+			continue
+		}
+		m.postPart(o, pt, net)
+	}
+}
+
+// postPart puts one part's net amount on the order: a product line, a
+// custom amount (custom products, wrapping, fees) or an extra.
+func (m *orderMapper) postPart(o *velocity.Order, pt taxedPart, net decimal.Decimal) {
+	switch pt.kind {
+	case partShipping:
+		o.ShippingTotal = net
+	case partHandling:
+		o.HandlingTotal = net
+	case partWrapping:
+		if !net.IsZero() {
+			o.CustomAmounts = append(o.CustomAmounts, velocity.CustomAmount{ID: "wrapping", Description: "Gift wrapping", Amount: net})
+		}
+	case partFee:
+		if !net.IsZero() {
+			f := pt.fee
+			o.CustomAmounts = append(o.CustomAmounts, velocity.CustomAmount{
+				ID:          "fee-" + strconv.FormatInt(f.ID, 10),
+				Description: cmp.Or(f.DisplayNameMerchant, f.DisplayNameCustomer, "Fee"),
+				Amount:      net,
+			})
+		}
+	case partProduct:
+		p := pt.product
+		if p.ProductID == 0 {
+			o.CustomAmounts = append(o.CustomAmounts, customProduct(p, net))
+			return
+		}
+		o.Lines = append(o.Lines, netLines(p, net)...)
+	}
+}
+
+// customProduct is a custom product (product_id 0): it has no catalog
+// entry to link, so it is a custom amount, on custom_item.
+func customProduct(p *OrderProduct, amount decimal.Decimal) velocity.CustomAmount {
+	return velocity.CustomAmount{
+		ID:          "product-" + strconv.FormatInt(p.ID, 10),
+		Description: fmt.Sprintf("%s × %d", cmp.Or(p.Name, "Custom product"), p.Quantity),
+		Amount:      amount,
+	}
+}
+
+// netLines posts a derived net line amount of a product: one line at
+// price_ex_tax, or at net ÷ quantity when QBO can hold that exactly (see
+// unitPrice). Otherwise (27.28 for 3) no unit price reproduces it, and the
+// line is split in two on the same item so that every unit is still
+// counted and every amount is whole cents: quantity − k units at the
+// price rounded down to the cent and k units at one cent more (2 × 9.09 +
+// 1 × 9.10). The second line's ID is the order product id with "-2".
+func netLines(p *OrderProduct, net decimal.Decimal) []velocity.OrderLine {
+	line := velocity.OrderLine{
+		ID:        strconv.FormatInt(p.ID, 10),
+		ProductID: strconv.FormatInt(p.VariantID, 10),
+		SKU:       p.SKU,
+		Name:      cmp.Or(p.Name, p.NameMerchant, p.NameCustomer),
+	}
+	q := int64(p.Quantity)
+	if unit, ok := unitPrice(p.PriceExTax.Decimal, decimal.NewFromInt(q), net); ok {
+		line.Quantity, line.UnitPrice = decimal.NewFromInt(q), unit
+		return []velocity.OrderLine{line}
+	}
+	c := net.Shift(2).IntPart() // net is whole cents and not negative
+	unit, k := c/q, c%q
+	first, second := line, line
+	first.Quantity, first.UnitPrice = decimal.NewFromInt(q-k), decimal.New(unit, -2)
+	second.ID += "-2"
+	second.Quantity, second.UnitPrice = decimal.NewFromInt(k), decimal.New(unit+1, -2)
+	return []velocity.OrderLine{first, second}
+}
+
+var cent = decimal.New(1, -2)
+
+// allocate shares total (whole cents) out over weights in whole cents, in
+// proportion: each weight's quota is total × weight ÷ Σ weights, and
+// shareOut rounds the quotas to cents by the largest-remainder method. So
+// the shares add up to total exactly, each is within a cent of its quota,
+// a zero weight gets nothing, and the same inputs give the same shares.
+// It reports false when a weight is negative, or when total is not zero
+// and the weights add up to zero.
+func allocate(total decimal.Decimal, weights []decimal.Decimal) ([]decimal.Decimal, bool) {
+	sum := decimal.Zero
+	for _, w := range weights {
+		if w.IsNegative() {
+			return nil, false
+		}
+		sum = sum.Add(w)
+	}
+	if !total.IsZero() && !sum.IsPositive() {
+		return nil, false
+	}
+	abs := total.Abs()
+	quotas := make([]decimal.Decimal, len(weights))
+	for i, w := range weights {
+		quotas[i] = w
+		if !sum.Equal(abs) {
+			quotas[i] = abs.Mul(w).DivRound(sum, 16)
+		}
+	}
+	shares, ok := shareOut(abs, quotas)
+	if !ok {
+		return nil, false
+	}
+	if total.IsNegative() {
+		for i := range shares {
+			shares[i] = shares[i].Neg()
+		}
+	}
+	return shares, true
+}
+
+// shareOut rounds each quota down to the cent and gives the cents that
+// leaves short of total one each to the positive quotas with the largest
+// remainders, the earliest on a tie: the largest-remainder method. Each
+// share is then within a cent of its quota and a zero quota gets nothing.
+// Quotas that add up to total, or whose sum rounds to it, can always be
+// shared out; it reports false for others (more cents left than positive
+// quotas, or fewer than none). total and quotas are not negative.
+func shareOut(total decimal.Decimal, quotas []decimal.Decimal) ([]decimal.Decimal, bool) {
+	type remainder struct {
+		i int
+		r decimal.Decimal
+	}
+	shares := make([]decimal.Decimal, len(quotas))
+	rems := make([]remainder, 0, len(quotas))
+	left := total
+	for i, q := range quotas {
+		fl := q.Shift(2).Floor().Shift(-2)
+		shares[i] = fl
+		left = left.Sub(fl)
+		if q.IsPositive() {
+			rems = append(rems, remainder{i, q.Sub(fl)})
+		}
+	}
+	if left.IsNegative() || left.GreaterThan(cent.Mul(decimal.NewFromInt(int64(len(rems))))) {
+		return nil, false
+	}
+	slices.SortStableFunc(rems, func(a, b remainder) int { return b.r.Cmp(a.r) })
+	for j := 0; left.IsPositive(); j++ {
+		shares[rems[j].i] = shares[rems[j].i].Add(cent)
+		left = left.Sub(cent)
+	}
+	return shares, true
 }
 
 // unitPrice is the unit price that reproduces the line total exactly:
@@ -584,9 +900,10 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 // tax-inclusive, with total_amount = items. The figures tell which. In the
 // inclusive form the tax is inside the items, and v3 gives no per-item
 // tax: it is taken out of the taxable items (all but ORDER, which is
-// tax-exempt) in proportion to their amounts, rounded to the cent, the
-// remainder on the largest, so the refund still totals total_amount and
-// QBO's tax item gets the refunded tax.
+// tax-exempt) by the order's rule, allocate in proportion to their
+// amounts, so the refund still totals total_amount and QBO's tax item
+// gets the refunded tax. A tax that is not whole cents is left for
+// reconcile to block.
 func withRefundTax(lines []velocity.RefundLine, exempt []bool, tax, total decimal.Decimal) []velocity.RefundLine {
 	if tax.IsZero() {
 		return lines
@@ -596,33 +913,24 @@ func withRefundTax(lines []velocity.RefundLine, exempt []bool, tax, total decima
 		items = items.Add(l.Amount)
 	}
 	taxLine := velocity.RefundLine{Kind: velocity.RefundTax, Amount: tax, Description: "Tax refund"}
-	if !items.Equal(total) {
+	if !items.Equal(total) || !wholeCents(tax) {
 		return append(lines, taxLine)
 	}
-	base, largest := decimal.Zero, -1
+	weights := make([]decimal.Decimal, len(lines))
 	for i, l := range lines {
-		if exempt[i] || !l.Amount.IsPositive() {
-			continue
-		}
-		base = base.Add(l.Amount)
-		if largest < 0 || l.Amount.GreaterThan(lines[largest].Amount) {
-			largest = i
+		weights[i] = decimal.Zero
+		if !exempt[i] && l.Amount.IsPositive() {
+			weights[i] = l.Amount
 		}
 	}
-	if largest < 0 {
+	shares, ok := allocate(tax, weights)
+	if !ok {
 		return append(lines, taxLine)
 	}
 	out := slices.Clone(lines)
-	left := tax
-	for i, l := range lines {
-		if i == largest || exempt[i] || !l.Amount.IsPositive() {
-			continue
-		}
-		share := tax.Mul(l.Amount).Div(base).Round(2)
-		out[i].Amount = l.Amount.Sub(share)
-		left = left.Sub(share)
+	for i := range out {
+		out[i].Amount = out[i].Amount.Sub(shares[i])
 	}
-	out[largest].Amount = out[largest].Amount.Sub(left)
 	return append(out, taxLine)
 }
 

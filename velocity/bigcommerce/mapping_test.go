@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -488,9 +489,12 @@ func TestMapCustomer(t *testing.T) {
 
 // genOrder builds a random order the way BigCommerce computes one: 4-place
 // or 2-place prices, both tax modes, per-line tax, discounts, fees and
-// wrapping. clean reports whether every figure velqbo posts is whole cents
-// and every line has a unit price QBO can hold, that is, whether the
-// mapping must accept it.
+// wrapping. clean reports whether the mapping must accept it: for a
+// tax-exclusive order, every ex-tax figure, the tax and the total are
+// whole cents and every line has a unit price QBO can hold; for a
+// tax-inclusive one (whose net amounts velqbo derives when the ex-tax
+// figures are not whole cents), every inc-tax figure and the discounts
+// are whole cents.
 func genOrder(r *rand.Rand) (d OrderData, clean bool) {
 	amount := func(maxCents int, fourPlace bool) decimal.Decimal {
 		if fourPlace {
@@ -501,10 +505,19 @@ func genOrder(r *rand.Rand) (d OrderData, clean bool) {
 	four := r.IntN(2) == 0
 	inclusive := r.IntN(2) == 0
 	rate := decimal.New(int64(r.IntN(1000)), -4) // 0–9.99 %
+	// BigCommerce keeps a computed tax to 4 places; some tax providers
+	// round it to the cent.
+	fourTax := r.IntN(3) != 0
 	clean = true
+	exClean, grossClean := true, true
 	cents := func(x decimal.Decimal) {
 		if !x.Equal(x.Truncate(2)) {
-			clean = false
+			exClean = false
+		}
+	}
+	grossCents := func(x decimal.Decimal) {
+		if !x.Equal(x.Truncate(2)) {
+			grossClean = false
 		}
 	}
 	o := Order{ID: 900, CustomerID: 7, StatusID: StatusCompleted, IsTaxInclusivePricing: inclusive,
@@ -512,7 +525,7 @@ func genOrder(r *rand.Rand) (d OrderData, clean bool) {
 	exSum, taxSum := decimal.Zero, decimal.Zero
 	taxOf := func(base decimal.Decimal) decimal.Decimal {
 		places := int32(2)
-		if four {
+		if fourTax {
 			places = 4
 		}
 		if inclusive {
@@ -537,9 +550,10 @@ func genOrder(r *rand.Rand) (d OrderData, clean bool) {
 		}
 		ex := p.TotalExTax.Decimal
 		cents(ex)
+		grossCents(p.TotalIncTax.Decimal)
 		q := decimal.NewFromInt(int64(qty))
 		if !p.PriceExTax.Mul(q).Equal(ex) && !ex.DivRound(q, unitPriceScale).Mul(q).Equal(ex) {
-			clean = false
+			exClean = false
 		}
 		exSum, taxSum = exSum.Add(ex), taxSum.Add(tax)
 		products = append(products, p)
@@ -556,6 +570,7 @@ func genOrder(r *rand.Rand) (d OrderData, clean bool) {
 			*ex, *tax, *inc = NewMoney(base), NewMoney(t), NewMoney(base.Add(t))
 		}
 		cents(ex.Decimal)
+		grossCents(inc.Decimal)
 		exSum, taxSum = exSum.Add(ex.Decimal), taxSum.Add(t)
 	}
 	extra(&o.ShippingCostExTax, &o.ShippingCostIncTax, &o.ShippingCostTax)
@@ -575,12 +590,17 @@ func genOrder(r *rand.Rand) (d OrderData, clean bool) {
 	}
 	disc := o.CouponDiscount.Add(o.DiscountAmount.Decimal)
 	cents(disc)
+	grossCents(disc)
 	o.SubtotalExTax = NewMoney(exSum)
 	o.TotalTax = NewMoney(taxSum)
 	cents(taxSum)
 	o.TotalIncTax = NewMoney(exSum.Add(taxSum).Sub(disc))
 	o.TotalExTax = NewMoney(exSum.Sub(disc))
 	cents(o.TotalIncTax.Decimal)
+	clean = exClean
+	if inclusive {
+		clean = grossClean
+	}
 	return OrderData{Order: o, Products: products, Fees: fees}, clean
 }
 
@@ -591,7 +611,7 @@ func genOrder(r *rand.Rand) (d OrderData, clean bool) {
 func TestMapOrder_MoneyProperty(t *testing.T) {
 	r := rand.New(rand.NewPCG(13, 2026))
 	cfg := DefaultConfig()
-	var mapped, blocked int
+	var mapped, blocked, derived int
 	for i := range 5000 {
 		d, clean := genOrder(r)
 		o, err := MapOrder(&d, &cfg)
@@ -628,11 +648,33 @@ func TestMapOrder_MoneyProperty(t *testing.T) {
 				t.Fatalf("order %d: custom amount %s is not whole cents", i, c.Amount)
 			}
 		}
+		// Whatever rule posted it, each line, the shipping and the tax
+		// are within a cent of BigCommerce's own figures.
+		if o.TaxTotal.Sub(d.Order.TotalTax.Decimal).Abs().GreaterThan(decimal.New(5, -3)) {
+			t.Fatalf("order %d: tax line %s; want total_tax %s to the cent", i, o.TaxTotal, d.Order.TotalTax.Decimal)
+		}
+		if o.ShippingTotal.Sub(d.Order.ShippingCostExTax.Decimal).Abs().GreaterThanOrEqual(cent) {
+			t.Fatalf("order %d: shipping %s; want shipping_cost_ex_tax %s within a cent", i, o.ShippingTotal, d.Order.ShippingCostExTax.Decimal)
+		}
+		for _, p := range d.Products {
+			id, net := strconv.FormatInt(p.ID, 10), decimal.Zero
+			for _, l := range o.Lines {
+				if l.ID == id || l.ID == id+"-2" {
+					net = net.Add(l.Amount())
+				}
+			}
+			if net.Sub(p.TotalExTax.Decimal).Abs().GreaterThanOrEqual(cent) {
+				t.Fatalf("order %d: product %s nets %s; want total_ex_tax %s within a cent", i, id, net, p.TotalExTax.Decimal)
+			}
+		}
+		if !wholeCents(d.Order.TotalExTax.Decimal) {
+			derived++
+		}
 	}
-	if mapped < 500 || blocked < 500 {
-		t.Errorf("mapped %d, blocked %d; want both kinds well represented", mapped, blocked)
+	if mapped < 500 || blocked < 500 || derived < 500 {
+		t.Errorf("mapped %d (%d from derived net amounts), blocked %d; want each kind well represented", mapped, derived, blocked)
 	}
-	t.Logf("mapped %d, blocked %d", mapped, blocked)
+	t.Logf("mapped %d (%d from derived net amounts), blocked %d", mapped, derived, blocked)
 }
 
 // FuzzMapOrder maps any order that decodes: no panic, and a reportable

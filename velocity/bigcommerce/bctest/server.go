@@ -73,6 +73,7 @@ type Server struct {
 type order struct {
 	w            wOrder
 	rate         decimal.Decimal // tax rate of every taxed part
+	taxPlaces    int32           // OrderSpec.TaxPlaces
 	products     []*wOrderProduct
 	address      wShippingAddress
 	shipments    []*wShipment

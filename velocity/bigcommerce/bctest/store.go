@@ -81,7 +81,13 @@ type OrderSpec struct {
 	PaymentProvider string
 	TaxInclusive    bool
 	TaxRate         decimal.Decimal // e.g. 0.0825; zero for no tax
-	Currency        string          // default USD
+	// TaxPlaces is how many decimal places each computed tax keeps: 0
+	// (the default) or 2 rounds it to the cent, so ex and inc figures
+	// are whole cents; 4 keeps BigCommerce's 4 places, so a tax-inclusive
+	// price's ex-tax figures are seldom whole cents (10.00 with 10 % is
+	// 9.0909 ex tax, 0.9091 tax).
+	TaxPlaces       int32
+	Currency        string // default USD
 	Lines           []LineSpec
 	Shipping        decimal.Decimal
 	Handling        decimal.Decimal
@@ -101,19 +107,35 @@ var hundred = decimal.NewFromInt(100)
 
 func r4(d decimal.Decimal) decimal.Decimal { return d.Round(4) }
 
+// taxer computes an order's taxes: its rate, tax basis and the places
+// each tax keeps (OrderSpec.TaxPlaces).
+type taxer struct {
+	rate      decimal.Decimal
+	inclusive bool
+	places    int32
+}
+
+func taxerOf(spec OrderSpec) taxer {
+	places := spec.TaxPlaces
+	if places != 4 {
+		places = 2
+	}
+	return taxer{rate: spec.TaxRate, inclusive: spec.TaxInclusive, places: places}
+}
+
 // split returns (ex, inc, tax) of an amount given on the order's tax
-// basis. Tax is computed on the amount and rounded to the cent, as
-// BigCommerce's basic tax provider does per line; ex and inc then differ
-// by exactly that tax.
-func split(amount, rate decimal.Decimal, inclusive bool) (ex, inc, tax decimal.Decimal) {
+// basis. Tax is computed on the amount and rounded to the cent (as
+// BigCommerce's basic tax provider does per line) or to 4 places; ex and
+// inc then differ by exactly that tax.
+func (tx taxer) split(amount decimal.Decimal) (ex, inc, tax decimal.Decimal) {
 	amount = r4(amount)
-	if inclusive {
+	if tx.inclusive {
 		inc = amount
-		tax = amount.Mul(rate).Div(decimal.NewFromInt(1).Add(rate)).Round(2)
+		tax = amount.Mul(tx.rate).Div(decimal.NewFromInt(1).Add(tx.rate)).Round(tx.places)
 		return inc.Sub(tax), inc, tax
 	}
 	ex = amount
-	tax = amount.Mul(rate).Round(2)
+	tax = amount.Mul(tx.rate).Round(tx.places)
 	return ex, ex.Add(tax), tax
 }
 
@@ -121,10 +143,10 @@ func split(amount, rate decimal.Decimal, inclusive bool) (ex, inc, tax decimal.D
 // figures come from split on the line total, the unit figures are the
 // line's divided by q at 4 places (so they may not multiply back exactly,
 // as on a real store).
-func splitLine(unit decimal.Decimal, q int, rate decimal.Decimal, inclusive bool) (uEx, uInc, uTax, ex, inc, tax decimal.Decimal) {
+func (tx taxer) splitLine(unit decimal.Decimal, q int) (uEx, uInc, uTax, ex, inc, tax decimal.Decimal) {
 	qd := decimal.NewFromInt(int64(q))
-	ex, inc, tax = split(unit.Mul(qd), rate, inclusive)
-	if inclusive {
+	ex, inc, tax = tx.split(unit.Mul(qd))
+	if tx.inclusive {
 		uInc = r4(unit)
 		uEx = r4(ex.Div(qd))
 		return uEx, uInc, uInc.Sub(uEx), ex, inc, tax
@@ -200,6 +222,8 @@ func (s *Server) build(o *order, spec OrderSpec) {
 	w := &o.w
 	inclusive := spec.TaxInclusive
 	o.rate = spec.TaxRate
+	o.taxPlaces = spec.TaxPlaces
+	tx := taxerOf(spec)
 	w.IsTaxInclusivePricing = inclusive
 	w.StatusID, w.Status, w.CustomStatus = spec.StatusID, statusNames[spec.StatusID], statusNames[spec.StatusID]
 	w.PaymentMethod = spec.PaymentMethod
@@ -213,7 +237,7 @@ func (s *Server) build(o *order, spec OrderSpec) {
 	old := o.products
 	o.products = nil
 	for i, l := range spec.Lines {
-		uEx, uInc, uTax, ex, inc, tax := splitLine(l.Price, l.Quantity, spec.TaxRate, inclusive)
+		uEx, uInc, uTax, ex, inc, tax := tx.splitLine(l.Price, l.Quantity)
 		p := &wOrderProduct{}
 		if i < len(old) {
 			p.ID = old[i].ID
@@ -235,7 +259,7 @@ func (s *Server) build(o *order, spec OrderSpec) {
 		p.ConfigurableFields = []any{}
 		p.DiscountedTotalIncTax = m4(inc)
 		if !l.Wrapping.IsZero() {
-			wex, winc, wtax := split(l.Wrapping, spec.TaxRate, inclusive)
+			wex, winc, wtax := tx.split(l.Wrapping)
 			p.WrappingName = "Gift wrap"
 			p.BaseWrappingCost = m4(l.Wrapping)
 			p.WrappingCostExTax, p.WrappingCostIncTax, p.WrappingCostTax = m4(wex), m4(winc), m4(wtax)
@@ -252,10 +276,10 @@ func (s *Server) build(o *order, spec OrderSpec) {
 	}
 	w.WrappingCostExTax, w.WrappingCostIncTax, w.WrappingCostTax = m4(wrapEx), m4(wrapInc), m4(wrapTax)
 
-	shEx, shInc, shTax := split(spec.Shipping, spec.TaxRate, inclusive)
+	shEx, shInc, shTax := tx.split(spec.Shipping)
 	w.BaseShippingCost = m4(r4(spec.Shipping))
 	w.ShippingCostExTax, w.ShippingCostIncTax, w.ShippingCostTax = m4(shEx), m4(shInc), m4(shTax)
-	hEx, hInc, hTax := split(spec.Handling, spec.TaxRate, inclusive)
+	hEx, hInc, hTax := tx.split(spec.Handling)
 	w.BaseHandlingCost = m4(r4(spec.Handling))
 	w.HandlingCostExTax, w.HandlingCostIncTax, w.HandlingCostTax = m4(hEx), m4(hInc), m4(hTax)
 
@@ -263,7 +287,7 @@ func (s *Server) build(o *order, spec OrderSpec) {
 	oldFees := w.Fees
 	w.Fees = nil
 	for i, f := range spec.Fees {
-		fex, finc, ftax := split(f.Cost, spec.TaxRate, inclusive)
+		fex, finc, ftax := tx.split(f.Cost)
 		id := 0
 		if i < len(oldFees) {
 			id = oldFees[i].ID
@@ -353,7 +377,7 @@ func (o *order) spec() OrderSpec {
 	w := o.w
 	d := func(m m4) decimal.Decimal { return decimal.Decimal(m) }
 	sp := OrderSpec{ID: w.ID, CustomerID: w.CustomerID, Created: time.Time(w.DateCreated), Modified: time.Time(w.DateModified),
-		StatusID: w.StatusID, PaymentMethod: w.PaymentMethod, TaxInclusive: w.IsTaxInclusivePricing, TaxRate: o.rate,
+		StatusID: w.StatusID, PaymentMethod: w.PaymentMethod, TaxInclusive: w.IsTaxInclusivePricing, TaxRate: o.rate, TaxPlaces: o.taxPlaces,
 		Currency: w.CurrencyCode, Shipping: d(w.BaseShippingCost), Handling: d(w.BaseHandlingCost),
 		Discount: d(w.DiscountAmount), CouponAmount: d(w.CouponDiscount), StoreCredit: d(w.StoreCreditAmount),
 		GiftCertificate: d(w.GiftCertificateAmount), ShippingMethod: o.address.ShippingMethod, StaffNotes: w.StaffNotes}
