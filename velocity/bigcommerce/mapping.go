@@ -829,7 +829,7 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 			Total:         r.TotalAmount.Decimal,
 			PaymentMethod: refundMethod(r, o.PaymentMethod),
 		}
-		var exempt []bool
+		var bases []refundTaxBasis
 		for _, it := range r.Items {
 			amt := decimal.Zero
 			if it.RequestedAmount != nil {
@@ -839,12 +839,15 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				amt = amt.Add(a.Amount.Decimal)
 			}
 			line := velocity.RefundLine{Amount: amt, Description: it.Reason}
-			isExempt := false
+			var basis refundTaxBasis
 			switch it.ItemType {
 			case ItemProduct:
 				line.Kind = velocity.RefundProduct
 				line.LineID = strconv.FormatInt(it.ItemID, 10)
 				line.Quantity = decimal.NewFromInt(int64(it.Quantity))
+				if p, ok := byID[it.ItemID]; ok {
+					basis = taxShare(p.TotalTax, p.TotalIncTax)
+				}
 				if it.RequestedAmount == nil || it.RequestedAmount.IsZero() {
 					if p, ok := byID[it.ItemID]; ok {
 						price := p.PriceExTax
@@ -856,11 +859,16 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				}
 			case ItemShipping:
 				line.Kind = velocity.RefundShipping
+				basis = taxShare(m.d.Order.ShippingCostTax, m.d.Order.ShippingCostIncTax)
 			case ItemHandling:
 				line.Kind = velocity.RefundHandling
+				basis = taxShare(m.d.Order.HandlingCostTax, m.d.Order.HandlingCostIncTax)
 			case ItemGiftWrapping:
 				line.Kind = velocity.RefundCustom
 				line.Description = cmp.Or(it.Reason, "Gift wrapping refund")
+				if p, ok := byID[it.ItemID]; ok {
+					basis = taxShare(p.WrappingCostTax, p.WrappingCostIncTax)
+				}
 				if it.RequestedAmount == nil || it.RequestedAmount.IsZero() {
 					if p, ok := byID[it.ItemID]; ok {
 						cost := p.WrappingCostExTax
@@ -875,10 +883,11 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				name := "Fee"
 				if f, ok := fees[it.ItemID]; ok {
 					name = cmp.Or(f.DisplayNameMerchant, f.DisplayNameCustomer, name)
+					basis = taxShare(f.CostTax, f.CostIncTax)
 				}
 				line.Description = cmp.Or(it.Reason, name+" refund")
 			case ItemOrder:
-				isExempt = true
+				basis.exempt = true
 				line.Kind = velocity.RefundCustom
 				line.Description = cmp.Or(it.Reason, r.Reason, "Order refund")
 			default:
@@ -886,12 +895,29 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				line.Kind = strings.ToLower(it.ItemType)
 			}
 			vr.Lines = append(vr.Lines, line)
-			exempt = append(exempt, isExempt)
+			bases = append(bases, basis)
 		}
-		vr.Lines = withRefundTax(vr.Lines, exempt, r.TotalTax.Decimal, r.TotalAmount.Decimal)
+		vr.Lines = withRefundTax(vr.Lines, bases, r.TotalTax.Decimal, r.TotalAmount.Decimal)
 		out = append(out, vr)
 	}
 	return out
+}
+
+// refundTaxBasis is how a refund item carries tax: exempt (an ORDER
+// amount), or the tax share of the order part it refunds (tax ÷ inc-tax),
+// when known.
+type refundTaxBasis struct {
+	exempt, known bool
+	share         decimal.Decimal
+}
+
+// taxShare is the basis of an order part with this tax and inc-tax
+// amount; unknown when the part has no inc-tax amount.
+func taxShare(tax, inc Money) refundTaxBasis {
+	if !inc.IsPositive() || tax.IsNegative() {
+		return refundTaxBasis{}
+	}
+	return refundTaxBasis{known: true, share: tax.DivRound(inc.Decimal, 16)}
 }
 
 // withRefundTax adds the refund's tax as a tax line. BigCommerce gives
@@ -900,11 +926,13 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 // tax-inclusive, with total_amount = items. The figures tell which. In the
 // inclusive form the tax is inside the items, and v3 gives no per-item
 // tax: it is taken out of the taxable items (all but ORDER, which is
-// tax-exempt) by the order's rule, allocate in proportion to their
-// amounts, so the refund still totals total_amount and QBO's tax item
-// gets the refunded tax. A tax that is not whole cents is left for
+// tax-exempt) by the order's rule, allocate in whole cents in proportion
+// to the tax each item's amount carries at its order part's own tax share
+// (a tax-free shipping gets none), or to their amounts when a part's share
+// is not known. So the refund still totals total_amount and QBO's tax
+// item gets the refunded tax. A tax that is not whole cents is left for
 // reconcile to block.
-func withRefundTax(lines []velocity.RefundLine, exempt []bool, tax, total decimal.Decimal) []velocity.RefundLine {
+func withRefundTax(lines []velocity.RefundLine, bases []refundTaxBasis, tax, total decimal.Decimal) []velocity.RefundLine {
 	if tax.IsZero() {
 		return lines
 	}
@@ -917,10 +945,22 @@ func withRefundTax(lines []velocity.RefundLine, exempt []bool, tax, total decima
 		return append(lines, taxLine)
 	}
 	weights := make([]decimal.Decimal, len(lines))
+	byShare, sum := true, decimal.Zero
 	for i, l := range lines {
 		weights[i] = decimal.Zero
-		if !exempt[i] && l.Amount.IsPositive() {
+		if !bases[i].exempt && l.Amount.IsPositive() {
 			weights[i] = l.Amount
+			byShare = byShare && bases[i].known
+		}
+	}
+	if byShare {
+		taxed := make([]decimal.Decimal, len(weights))
+		for i, w := range weights {
+			taxed[i] = w.Mul(bases[i].share)
+			sum = sum.Add(taxed[i])
+		}
+		if sum.IsPositive() {
+			weights = taxed
 		}
 	}
 	shares, ok := allocate(tax, weights)

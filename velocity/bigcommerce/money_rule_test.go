@@ -118,6 +118,32 @@ func TestMapOrder_TaxInclusive(t *testing.T) {
 			},
 		},
 		{
+			name: "a refund puts no tax on a tax-free part",
+			edit: func(d *OrderData) {
+				d.Order.ShippingCostTax, d.Order.ShippingCostExTax = Money{}, MustMoney("7.50")
+				d.Order.TotalTax = MustMoney("3.2046")
+				d.Order.StatusID = StatusPartiallyRefunded
+				d.Refunds = []Refund{{ID: 72, Created: modified, TotalAmount: MustAmount("17.50"), TotalTax: MustAmount("0.91"),
+					Items: []RefundItem{
+						{ItemType: ItemProduct, ItemID: 11, Quantity: 1},
+						{ItemType: ItemShipping, ItemID: 9, RequestedAmount: ptr(MustAmount("7.50"))},
+					}}}
+			},
+			want: func(o *velocity.Order) {
+				o.Status = velocity.StatusPartiallyRefunded
+				// Tax 3.20 over 2.7273 and 0.4773 (a tie of remainders:
+				// the earliest gets the cent); shipping carries none.
+				o.Lines[1].UnitPrice = dec("4.78")
+				o.ShippingTotal, o.TaxTotal = dec("7.5"), dec("3.2")
+				o.Refunds = []velocity.Refund{{ID: "72", CreatedAt: modified, PaymentMethod: velocity.MethodCreditCard, Total: dec("17.5"),
+					Lines: []velocity.RefundLine{
+						{Kind: velocity.RefundProduct, LineID: "11", Quantity: dec("1"), Amount: dec("9.09")},
+						{Kind: velocity.RefundShipping, Amount: dec("7.5")},
+						{Kind: velocity.RefundTax, Amount: dec("0.91"), Description: "Tax refund"},
+					}}}
+			},
+		},
+		{
 			name: "a gross amount that is not whole cents is blocked",
 			edit: func(d *OrderData) {
 				p := &d.Products[1]
