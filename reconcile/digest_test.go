@@ -105,29 +105,40 @@ func (h *digestHarness) write(lines []string) {
 	h.must(os.WriteFile(h.path, buf.Bytes(), 0o600))
 }
 
-// check plans with the digests and without (the oracle) and wants the
-// same items and counts. It returns the plan.
-//
-// decoded is how many orders the plan with the digests decoded.
-func (h *digestHarness) check(what string) (got *reconcile.Summary, decoded int64) {
+// check plans with the digests and without (the oracle), in full mode
+// and, with windows, in incremental and since mode too, and wants the same
+// items, counts and warnings. It returns the full plan and how many orders
+// it decoded.
+func (h *digestHarness) check(what string, windows bool) (got *reconcile.Summary, decoded int64) {
 	h.t.Helper()
-	h.src.yielded.Store(0)
-	got, err := h.rec.Plan(h.ctx, reconcile.Options{Mode: reconcile.ModeFull})
-	if err != nil {
-		h.t.Fatalf("%s: plan: %v", what, err)
+	modes := []reconcile.Options{{Mode: reconcile.ModeFull}}
+	if windows {
+		modes = append(modes, reconcile.Options{}, reconcile.Options{Mode: reconcile.ModeSince, Since: engStart})
 	}
-	decoded = h.src.yielded.Load()
-	oracle := *h.rec
-	oracle.Store = noDigests{h.store}
-	want, err := oracle.Plan(h.ctx, reconcile.Options{Mode: reconcile.ModeFull})
-	if err != nil {
-		h.t.Fatalf("%s: oracle plan: %v", what, err)
-	}
-	if diff := cmp.Diff(want.Counts, got.Counts); diff != "" {
-		h.t.Errorf("%s: counts with digests (-want, without +got):\n%s", what, diff)
-	}
-	if diff := cmp.Diff(want.Items, got.Items, cmpopts.IgnoreUnexported(reconcile.Item{})); diff != "" {
-		h.t.Errorf("%s: items with digests (-want, without +got):\n%s", what, diff)
+	for _, opts := range modes {
+		h.src.yielded.Store(0)
+		sum, err := h.rec.Plan(h.ctx, opts)
+		if err != nil {
+			h.t.Fatalf("%s: plan %s: %v", what, opts.Mode, err)
+		}
+		if opts.Mode == reconcile.ModeFull {
+			got, decoded = sum, h.src.yielded.Load()
+		}
+		oracle := *h.rec
+		oracle.Store = noDigests{h.store}
+		want, err := oracle.Plan(h.ctx, opts)
+		if err != nil {
+			h.t.Fatalf("%s: oracle plan %s: %v", what, opts.Mode, err)
+		}
+		if diff := cmp.Diff(want.Counts, sum.Counts); diff != "" {
+			h.t.Errorf("%s, %s: counts with digests (-want, without +got):\n%s", what, opts.Mode, diff)
+		}
+		if diff := cmp.Diff(want.Items, sum.Items, cmpopts.IgnoreUnexported(reconcile.Item{})); diff != "" {
+			h.t.Errorf("%s, %s: items with digests (-want, without +got):\n%s", what, opts.Mode, diff)
+		}
+		if diff := cmp.Diff(want.Warnings, sum.Warnings); diff != "" {
+			h.t.Errorf("%s, %s: warnings with digests (-want, without +got):\n%s", what, opts.Mode, diff)
+		}
 	}
 	return got, decoded
 }
@@ -172,7 +183,7 @@ func TestOrderDigestOneByteChange(t *testing.T) {
 		}
 		rounds++
 		h.write(lines)
-		h.check(fmt.Sprintf("letter or digit %d", k))
+		h.check(fmt.Sprintf("letter or digit %d", k), false)
 		if t.Failed() {
 			for j := range lines {
 				if lines[j] != h.lines[j] {
@@ -188,7 +199,7 @@ func TestOrderDigestOneByteChange(t *testing.T) {
 	// The unchanged export is recognised again: nothing was recorded by
 	// the plans.
 	h.write(h.lines)
-	if _, got := h.check("unchanged"); got != 0 {
+	if _, got := h.check("unchanged", true); got != 0 {
 		t.Errorf("unchanged export: decoded %d orders; want 0", got)
 	}
 }
@@ -223,7 +234,7 @@ func TestOrderDigestInputsChange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newDigestHarness(t)
 			tc.change(h)
-			got, _ := h.check(tc.name)
+			got, _ := h.check(tc.name, true)
 			if got.Counts.Updated != tc.wantUpdated || got.Counts.Blocked != tc.wantBlocked {
 				t.Errorf("updated %d, blocked %d; want %d, %d", got.Counts.Updated, got.Counts.Blocked, tc.wantUpdated, tc.wantBlocked)
 			}
