@@ -2,12 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync/atomic"
 	"time"
 
@@ -79,11 +77,9 @@ type catchupResult struct {
 // QBO's limits. Both sides run on one scaled clock (one QBO minute is
 // 60/scale real seconds), so the windows agree on what a minute is.
 //
-// The rate is measured on the server's log: the documents carried by the
-// requests that arrived within the first k whole QBO minutes of the first
-// one, divided by k. That is what the limit speaks of (40 batches × 30 +
-// 460 single requests in any minute); dividing by the first-to-last span
-// instead would credit the first minute's burst to a shorter span.
+// The rate is measured on the server's log (writeLog.rate): the documents
+// carried by the requests that arrived within the first k whole QBO minutes
+// of the first one, divided by k.
 func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchupResult, error) {
 	var res catchupResult
 	clk := newScaledClock(scale)
@@ -153,73 +149,16 @@ func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchu
 	}
 
 	// Read the rate off the server's log.
-	type write struct {
-		at    time.Time
-		docs  int
-		batch bool
+	log := readWriteLog(srv.Requests())
+	res.requests, res.batches, res.singles = log.requests, log.batches, log.singles
+	res.throttled = max(srv.Stats().Throttled, int(throttled.Load()))
+	rate, err := log.rate()
+	if err != nil {
+		return res, fmt.Errorf("catch-up of %d documents: %w", res.docs, err)
 	}
-	var writes []write
-	for _, c := range srv.Requests() {
-		if len(c.Path) < 12 || c.Path[:12] != "/v3/company/" {
-			continue
-		}
-		res.requests++
-		if c.Status == 429 {
-			continue
-		}
-		switch c.Operation {
-		case "batch":
-			var body struct {
-				BatchItemRequest []json.RawMessage
-			}
-			_ = json.Unmarshal(c.Body, &body)
-			res.batches++
-			writes = append(writes, write{c.Time, len(body.BatchItemRequest), true})
-		case "create":
-			res.singles++
-			writes = append(writes, write{c.Time, 1, false})
-		}
-	}
-	res.throttled = srv.Stats().Throttled
-	if int(throttled.Load()) > res.throttled {
-		res.throttled = int(throttled.Load())
-	}
-	if len(writes) == 0 {
-		return res, fmt.Errorf("catch-up sent nothing")
-	}
-	sort.Slice(writes, func(i, j int) bool { return writes[i].at.Before(writes[j].at) })
-	first, last := writes[0].at, writes[len(writes)-1].at
-	res.spanMin = last.Sub(first).Minutes()
-	res.minutes = int(res.spanMin)
-	if res.minutes < 1 {
-		return res, fmt.Errorf("catch-up of %d documents took %.2f QBO minutes; it needs at least one whole minute to measure a rate (use more documents)", res.docs, res.spanMin)
-	}
-	cut := first.Add(time.Duration(res.minutes) * time.Minute)
-	for _, w := range writes {
-		if w.at.Before(cut) {
-			res.inMinutes += w.docs
-		}
-	}
-	res.docsPerMin = float64(res.inMinutes) / float64(res.minutes)
+	res.minutes, res.inMinutes, res.docsPerMin, res.spanMin = rate.minutes, rate.inMinutes, rate.perMin, rate.spanMin
 	if os.Getenv("VELQBO_BENCH_DEBUG") != "" {
-		// Per 10 QBO seconds: batch requests, documents in them, single creates.
-		type bucket struct{ batches, batchDocs, singles int }
-		var bs []bucket
-		for _, w := range writes {
-			i := int(w.at.Sub(first) / (10 * time.Second))
-			for len(bs) <= i {
-				bs = append(bs, bucket{})
-			}
-			if w.docs > 1 || w.batch {
-				bs[i].batches++
-				bs[i].batchDocs += w.docs
-			} else {
-				bs[i].singles++
-			}
-		}
-		for i, b := range bs {
-			fmt.Fprintf(os.Stderr, "+%3ds batches %2d (%4d docs) singles %3d\n", i*10, b.batches, b.batchDocs, b.singles)
-		}
+		log.debug(os.Stderr)
 	}
 	res.reqPerDoc = float64(res.requests) / float64(res.docs)
 	return res, nil

@@ -11,12 +11,18 @@
 //	(c) QBO requests per document (catch-up) and per order (no-change run);
 //	(d) incremental runs of the real binary over the Velocity API: nothing
 //	    changed, then 1 % of the orders changed, against a full run of the
-//	    same store.
+//	    same store;
+//	(e) an update-heavy catch-up: documents already in QBO (default 5,000)
+//	    each get a new tracking number and one run reports them, through the
+//	    real qbo client and reconcile engine against qbotest enforcing QBO's
+//	    limits on a time-scaled clock as in (b): changes per QBO minute
+//	    against the same 1,660/min ceiling, 429s, failures, and QBO
+//	    requests per updated document.
 //
 // Usage (from the module root):
 //
 //	go run ./bench                         # full: 1M-order scan, 5,000-document catch-up
-//	go run ./bench -short                  # 50k-order scan, 3,500-document catch-up, 5k-order store: for CI
+//	go run ./bench -short                  # 50k-order scan, 3,500-document catch-up, 5k-order store, 3,500 updates: for CI
 //	go run ./bench -write BENCHMARKS.md    # record the figures (the mode's section only)
 //	go run ./bench -short -check BENCHMARKS.md  # exit 1 if a figure is >20 % worse than recorded
 //
@@ -41,6 +47,7 @@ func main() {
 
 type options struct {
 	scan, catchup, incr int
+	updates             int
 	scale               float64
 	short               bool
 	only                string
@@ -56,9 +63,10 @@ func run() int {
 	flag.IntVar(&o.scan, "scan", 1_000_000, "orders in the NDJSON export of the no-change scan (a); 0 skips it")
 	flag.IntVar(&o.catchup, "catchup", 5000, "documents to create in the catch-up (b, c); 0 skips it")
 	flag.IntVar(&o.incr, "incr", 50_000, "orders in the store of the incremental runs (d); 0 skips it")
+	flag.IntVar(&o.updates, "updates", 5000, "documents to update in the update-heavy catch-up (e); 0 skips it")
 	flag.Float64Var(&o.scale, "scale", 10, "time scale of the catch-up: QBO minutes per real minute (10: a QBO minute is 6 s)")
-	flag.BoolVar(&o.short, "short", false, "small sizes for CI: -scan 50000 -catchup 3500 -incr 5000 -scale 6")
-	flag.StringVar(&o.only, "only", "abcd", "which parts to run, e.g. -only a or -only bc")
+	flag.BoolVar(&o.short, "short", false, "small sizes for CI: -scan 50000 -catchup 3500 -incr 5000 -updates 3500 -scale 6")
+	flag.StringVar(&o.only, "only", "abcde", "which parts to run, e.g. -only a or -only bce")
 	flag.StringVar(&o.write, "write", "", "write the figures into this file (BENCHMARKS.md), replacing the mode's section")
 	flag.StringVar(&o.check, "check", "", "compare with the figures recorded in this file; exit 1 on a regression")
 	flag.Float64Var(&o.tolerance, "tolerance", 0.20, "with -check: how much worse a figure may be (0.20 = 20 %)")
@@ -77,6 +85,10 @@ func run() int {
 		}
 		if !set["incr"] {
 			o.incr = 5000
+		}
+		if !set["updates"] {
+			// Two whole QBO minutes at the 1,660/min ceiling.
+			o.updates = 3500
 		}
 		if !set["scale"] {
 			o.scale = 6 // a QBO minute is 10 s: room for a busy CI machine to keep up
@@ -224,6 +236,18 @@ func measure(ctx context.Context, o options) (*report, error) {
 		}
 		rep.incr = &r
 	}
+	if strings.Contains(o.only, "e") && o.updates > 0 {
+		fmt.Fprintf(os.Stderr, "(e) update-heavy catch-up of %d documents at %gx…\n", o.updates, o.scale)
+		d, err := sub("updates")
+		if err != nil {
+			return nil, err
+		}
+		r, err := benchUpdates(ctx, d, o.updates, o.scale)
+		if err != nil {
+			return nil, fmt.Errorf("(e) updates: %w", err)
+		}
+		rep.updates = &r
+	}
 	rep.loadAfter = loadAvg()
 	return rep, nil
 }
@@ -278,7 +302,7 @@ func regKey(r string) string {
 	return k
 }
 
-// partsOf lists the benchmark parts (a, b, c, d) whose figures regressed.
+// partsOf lists the benchmark parts (a to e) whose figures regressed.
 func partsOf(regs []string) string {
 	var parts string
 	for _, r := range regs {
