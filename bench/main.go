@@ -17,7 +17,11 @@
 //	    real qbo client and reconcile engine against qbotest enforcing QBO's
 //	    limits on a time-scaled clock as in (b): changes per QBO minute
 //	    against the same 1,660/min ceiling, 429s, failures, and QBO
-//	    requests per updated document.
+//	    requests per updated document;
+//	(f) an idle daemon: `velqbo daemon --run-now` over a Velocity store
+//	    (default 5,000 orders) finishes its first run, then is left alone
+//	    (default 25 s of real time) while /proc is sampled: RSS, CPU time
+//	    and context switches over the idle period.
 //
 // Usage (from the module root):
 //
@@ -47,7 +51,8 @@ func main() {
 
 type options struct {
 	scan, catchup, incr int
-	updates             int
+	updates, daemon     int
+	idle                time.Duration
 	scale               float64
 	short               bool
 	only                string
@@ -64,9 +69,11 @@ func run() int {
 	flag.IntVar(&o.catchup, "catchup", 5000, "documents to create in the catch-up (b, c); 0 skips it")
 	flag.IntVar(&o.incr, "incr", 50_000, "orders in the store of the incremental runs (d); 0 skips it")
 	flag.IntVar(&o.updates, "updates", 5000, "documents to update in the update-heavy catch-up (e); 0 skips it")
+	flag.IntVar(&o.daemon, "daemon", 5000, "orders in the store of the idle daemon's first run (f); 0 skips it")
+	flag.DurationVar(&o.idle, "idle", 25*time.Second, "how long the idle daemon (f) is sampled after its run (real time)")
 	flag.Float64Var(&o.scale, "scale", 10, "time scale of the catch-up: QBO minutes per real minute (10: a QBO minute is 6 s)")
-	flag.BoolVar(&o.short, "short", false, "small sizes for CI: -scan 50000 -catchup 3500 -incr 5000 -updates 3500 -scale 6")
-	flag.StringVar(&o.only, "only", "abcde", "which parts to run, e.g. -only a or -only bce")
+	flag.BoolVar(&o.short, "short", false, "small sizes for CI: -scan 50000 -catchup 3500 -incr 5000 -updates 3500 -daemon 1000 -idle 10s -scale 6")
+	flag.StringVar(&o.only, "only", "abcdef", "which parts to run, e.g. -only a or -only bce")
 	flag.StringVar(&o.write, "write", "", "write the figures into this file (BENCHMARKS.md), replacing the mode's section")
 	flag.StringVar(&o.check, "check", "", "compare with the figures recorded in this file; exit 1 on a regression")
 	flag.Float64Var(&o.tolerance, "tolerance", 0.20, "with -check: how much worse a figure may be (0.20 = 20 %)")
@@ -89,6 +96,12 @@ func run() int {
 		if !set["updates"] {
 			// Two whole QBO minutes at the 1,660/min ceiling.
 			o.updates = 3500
+		}
+		if !set["daemon"] {
+			o.daemon = 1000
+		}
+		if !set["idle"] {
+			o.idle = 10 * time.Second
 		}
 		if !set["scale"] {
 			o.scale = 6 // a QBO minute is 10 s: room for a busy CI machine to keep up
@@ -187,7 +200,7 @@ func measure(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	var bin string
-	if strings.ContainsAny(o.only, "ad") {
+	if strings.ContainsAny(o.only, "adf") {
 		if bin, err = buildBinary(root, dir); err != nil {
 			return nil, err
 		}
@@ -247,6 +260,18 @@ func measure(ctx context.Context, o options) (*report, error) {
 			return nil, fmt.Errorf("(e) updates: %w", err)
 		}
 		rep.updates = &r
+	}
+	if strings.Contains(o.only, "f") && o.daemon > 0 {
+		fmt.Fprintf(os.Stderr, "(f) idle daemon after a run over %d orders, sampled for %s…\n", o.daemon, o.idle)
+		d, err := sub("idle")
+		if err != nil {
+			return nil, err
+		}
+		r, err := benchIdle(ctx, bin, d, o.daemon, o.idle)
+		if err != nil {
+			return nil, fmt.Errorf("(f) idle daemon: %w", err)
+		}
+		rep.idle = &r
 	}
 	rep.loadAfter = loadAvg()
 	return rep, nil

@@ -32,6 +32,7 @@ type report struct {
 	catchup               *catchupResult
 	incr                  *incrResult
 	updates               *updatesResult
+	idle                  *idleResult
 	// median, when set, replaces each figure with its median over runs
 	// measurements (-runs): a baseline from one lucky run would make the
 	// regression check fail on ordinary noise.
@@ -104,6 +105,18 @@ func (r *report) metrics() []metric {
 		add("e.batches", "(e) batch requests", float64(u.batches), "requests", "")
 		add("e.singles", "(e) single writes", float64(u.singles), "requests", "")
 	}
+	if f := r.idle; f != nil {
+		add("f.store", "(f) orders in the daemon's store", float64(f.store), "orders", "")
+		add("f.created", "(f) documents its first run created", f.created, "docs", "")
+		add("f.run_s", "(f) its first run and verify, wall", f.runSeconds, "s", "")
+		add("f.peak_rss_mib", "(f) peak RSS of the daemon", mib(f.peakRSS), "MiB", "")
+		add("f.rss_after_run_mib", "(f) RSS when the run had finished", mib(f.rssAfterRun), "MiB", "")
+		add("f.idle_s", "(f) idle period sampled", f.idle.Seconds(), "s", "")
+		add("f.idle_rss_mib", "(f) idle daemon: largest RSS", mib(f.idleRSS), "MiB", "lower")
+		add("f.idle_anon_mib", "(f) idle daemon: largest anonymous RSS (not the binary's mapped code)", mib(f.idleAnon), "MiB", "lower")
+		add("f.idle_cpu_s", "(f) idle daemon: CPU time (user+sys) over the period", f.idleCPU.Seconds(), "s", "lower")
+		add("f.idle_wakeups", "(f) idle daemon: context switches over the period", float64(f.wakeups), "switches", "lower")
+	}
 	return ms
 }
 
@@ -151,8 +164,8 @@ type verdict struct {
 // item 2): the million-order scan within 30 s and 256 MiB, the catch-up at
 // ≥ 90 % of the ceiling with no failure, no QBO write on a no-change run,
 // the 1 % run costing a fraction of a full one and ≤ 0.1 QBO requests per
-// updated document, and the update-heavy catch-up at ≥ 95 % of the
-// ceiling with no failure.
+// updated document, the update-heavy catch-up at ≥ 95 % of the ceiling
+// with no failure, and an idle daemon within 30 MiB using no CPU.
 func (r *report) targets() []verdict {
 	var vs []verdict
 	if s := r.scan; s != nil {
@@ -181,6 +194,10 @@ func (r *report) targets() []verdict {
 		pct := 100 * u.perMin / limitDocsPerMinute
 		vs = append(vs, verdict{pct >= 95, fmt.Sprintf("(e) update-heavy catch-up ≥ 95 %% of 1,660 changes/min: %.0f/min = %.1f %%", u.perMin, pct)})
 		vs = append(vs, verdict{u.failed == 0, fmt.Sprintf("(e) no failed item (429s seen: %d): %d failed", u.throttled, u.failed)})
+	}
+	if f := r.idle; f != nil {
+		vs = append(vs, verdict{f.idleRSS <= idleRSSMax, fmt.Sprintf("(f) idle daemon ≤ 30 MiB RSS: %.1f MiB", mib(f.idleRSS))})
+		vs = append(vs, verdict{f.idleCPU.Seconds() <= idleCPUMax, fmt.Sprintf("(f) idle daemon uses no CPU (≤ %.2f s over %s): %.2f s", idleCPUMax, f.idle, f.idleCPU.Seconds())})
 	}
 	return vs
 }
