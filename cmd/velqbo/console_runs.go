@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/velqbo/velqbo/cmd/velqbo/internal/daemon"
 	"github.com/velqbo/velqbo/cmd/velqbo/internal/runprogress"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
@@ -53,7 +54,10 @@ func (m *Main) startRun(ctx context.Context, user string, stop <-chan struct{}) 
 	go func() {
 		var sum *reconcile.Summary
 		var err error
-		defer func() { lr.close(sum, err) }()
+		defer func() {
+			lr.close(sum, err)
+			daemon.ReleaseMemory()
+		}()
 		sum, err = lr.run(ctx, reconcile.Options{Mode: reconcile.ModeIncremental, Stop: stop})
 		if err != nil {
 			m.Log.WithError(err).WithField("holder", lr.holder).Warn("the run started in the console did not finish")

