@@ -120,7 +120,8 @@ func benchIdle(ctx context.Context, bin, dir string, n int, idle time.Duration) 
 	defer stop()
 	fail := func(err error) (idleResult, error) {
 		stop()
-		return res, fmt.Errorf("%w (its log: %s)", err, logf.Name())
+		b, _ := os.ReadFile(logf.Name())
+		return res, fmt.Errorf("%w; the end of its log:\n%s", err, tail(string(b), 3000))
 	}
 
 	// Wait for the first run to be counted and no run to be in progress
@@ -135,14 +136,14 @@ func benchIdle(ctx context.Context, bin, dir string, n int, idle time.Duration) 
 				}
 			}
 			if m[`velqbo_runs_total{outcome="ok"}`] == 0 {
-				return fail(fmt.Errorf("the daemon's run did not finish ok: %v", m))
+				return fail(fmt.Errorf("the daemon's first run did not finish ok: %v of %v runs ok", m[`velqbo_runs_total{outcome="ok"}`], m["velqbo_runs_total"]))
 			}
 			break
 		}
 		select {
 		case err := <-exited:
 			stopped = true
-			return res, fmt.Errorf("the daemon exited: %v (its log: %s)", err, logf.Name())
+			return fail(fmt.Errorf("the daemon exited: %v", err))
 		case <-ctx.Done():
 			return fail(ctx.Err())
 		case <-time.After(200 * time.Millisecond):
@@ -166,7 +167,7 @@ func benchIdle(ctx context.Context, bin, dir string, n int, idle time.Duration) 
 			return fail(ctx.Err())
 		case err := <-exited:
 			stopped = true
-			return res, fmt.Errorf("the daemon exited while idle: %v (its log: %s)", err, logf.Name())
+			return fail(fmt.Errorf("the daemon exited while idle: %v", err))
 		case <-time.After(time.Second):
 		}
 		if last, err = readProc(pid); err != nil {
@@ -191,7 +192,7 @@ func benchIdle(ctx context.Context, bin, dir string, n int, idle time.Duration) 
 	res.idleCPU = last.cpu - first.cpu
 	res.wakeups = last.switches - first.switches
 	if err := stop(); err != nil {
-		return res, fmt.Errorf("stop the daemon: %w (its log: %s)", err, logf.Name())
+		return res, fmt.Errorf("stop the daemon: %w", err)
 	}
 	return res, nil
 }

@@ -29,6 +29,7 @@
 //	go run ./bench -short                  # 50k-order scan, 3,500-document catch-up, 5k-order store, 3,500 updates: for CI
 //	go run ./bench -write BENCHMARKS.md    # record the figures (the mode's section only)
 //	go run ./bench -short -check BENCHMARKS.md  # exit 1 if a figure is >20 % worse than recorded
+//	go run ./bench -compare REF -runs 3    # REF and the work tree side by side (compare.go)
 //
 // It is not a Go benchmark (go test -bench) because (a) and (d) time the
 // real binary as a child process, which is what a user runs.
@@ -61,6 +62,8 @@ type options struct {
 	checkTries          int
 	runs                int
 	keep                bool
+	bin                 string
+	compare             string
 }
 
 func run() int {
@@ -79,6 +82,8 @@ func run() int {
 	flag.Float64Var(&o.tolerance, "tolerance", 0.20, "with -check: how much worse a figure may be (0.20 = 20 %)")
 	flag.IntVar(&o.runs, "runs", 1, "measure this many times and report each figure's median (use with -write for a robust baseline)")
 	flag.IntVar(&o.checkTries, "check-tries", 3, "with -check: measurements a figure must be worse in before it counts as a regression")
+	flag.StringVar(&o.bin, "bin", "", "measure this velqbo binary in (a), (d) and (f) instead of building ./cmd/velqbo")
+	flag.StringVar(&o.compare, "compare", "", "measure the commit `REF` and the work tree side by side, alternately (-runs rounds); with -write, into the compare section")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (export, databases, binary)")
 	flag.Parse()
 	if o.short {
@@ -109,6 +114,13 @@ func run() int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	if o.compare != "" {
+		if o.check != "" || o.bin != "" {
+			fmt.Fprintln(os.Stderr, "bench: -compare takes neither -check nor -bin")
+			return 2
+		}
+		return runCompare(ctx, o)
+	}
 	mode := "full"
 	if o.short {
 		mode = "short"
@@ -199,8 +211,8 @@ func measure(ctx context.Context, o options) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	var bin string
-	if strings.ContainsAny(o.only, "adf") {
+	bin := o.bin
+	if bin == "" && strings.ContainsAny(o.only, "adf") {
 		if bin, err = buildBinary(root, dir); err != nil {
 			return nil, err
 		}

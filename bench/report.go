@@ -248,6 +248,7 @@ ledger is seeded). Reproduce on one machine:
     go run ./bench -write BENCHMARKS.md          # full: 1,000,000-order scan, 5,000-document catch-up
     go run ./bench -short -write BENCHMARKS.md   # short (CI) figures
     go run ./bench -short -check BENCHMARKS.md   # exit 1 if a figure is > 20 % worse than recorded
+    go run ./bench -compare REF -runs 3          # REF and the work tree side by side
 
 Wall-clock figures depend on what else the machine is doing: the load average
 is recorded with them.
@@ -257,6 +258,14 @@ is recorded with them.
 // writeTo replaces the mode's section of path (creating the file with a
 // header if needed) and leaves everything else in it untouched.
 func (r *report) writeTo(path string) error {
+	begin, end := sectionMarkers(r.mode)
+	return writeSection(path, begin, end, r.section())
+}
+
+// writeSection replaces the text from begin to end (sec holds both
+// markers) in path, or appends sec when path has no begin marker; a
+// missing file is created with benchmarksHeader.
+func writeSection(path, begin, end, sec string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -265,8 +274,6 @@ func (r *report) writeTo(path string) error {
 	if text == "" {
 		text = benchmarksHeader
 	}
-	begin, end := sectionMarkers(r.mode)
-	sec := r.section()
 	if i := strings.Index(text, begin); i >= 0 {
 		j := strings.Index(text[i:], end)
 		if j < 0 {
