@@ -341,7 +341,8 @@ func recorded(path, mode string) (map[string]metric, error) {
 
 // noiseFloor is, per unit, the absolute difference below which a change
 // is not reported as a regression.
-var noiseFloor = map[string]float64{"s": 0.25, "ms/doc": 1, "MiB": 16, "req/doc": 0.02, "req/order": 0.001}
+var noiseFloor = map[string]float64{"s": 0.25, "ms/doc": 1, "MiB": 16, "req/doc": 0.02, "req/order": 0.001,
+	"switches": 50}
 
 // checkAgainst lists the figures more than tol worse than recorded. A
 // figure recorded as zero (429s, QBO requests of a no-change run) must stay
