@@ -17,12 +17,40 @@ const MaxBatchItems = 30
 // MaxBatchIDLen is the longest bId QBO accepts (docs/qbo-notes.md §3.1).
 const MaxBatchIDLen = 10
 
-// Batch operations.
+// Batch operations (OperationEnum in Intuit's IntuitRestServiceDef.xsd).
 const (
 	BatchCreate = "create"
 	BatchUpdate = "update"
 	BatchDelete = "delete"
+	BatchVoid   = "void"
 )
+
+// BatchVoidItem is the batch item that voids the transaction typ ("Invoice",
+// "SalesReceipt", "Payment", "RefundReceipt") id at syncToken, in the form
+// the single Void of that type uses (docs/qbo-notes.md §1.2, §1.4): an
+// Invoice by operation "void" with {Id, SyncToken}; the others by a sparse
+// {Id, SyncToken} update with optionsData "void" (the batch's spelling of
+// include=void). It returns a *ValidationError for another type or a
+// missing Id or SyncToken.
+func BatchVoidItem(bid, typ, id, syncToken string) (BatchItem, error) {
+	if err := checkIDToken(id, syncToken); err != nil {
+		return BatchItem{}, err
+	}
+	switch typ {
+	case "Invoice":
+		return BatchItem{BID: bid, Operation: BatchVoid, Entity: &Invoice{Id: id, SyncToken: syncToken}}, nil
+	case "SalesReceipt":
+		return BatchItem{BID: bid, Operation: BatchUpdate, OptionsData: "void",
+			Entity: &SalesReceipt{Id: id, SyncToken: syncToken, Sparse: true}}, nil
+	case "Payment":
+		return BatchItem{BID: bid, Operation: BatchUpdate, OptionsData: "void",
+			Entity: &Payment{Id: id, SyncToken: syncToken, Sparse: true}}, nil
+	case "RefundReceipt":
+		return BatchItem{BID: bid, Operation: BatchUpdate, OptionsData: "void",
+			Entity: &RefundReceipt{Id: id, SyncToken: syncToken, Sparse: true}}, nil
+	}
+	return BatchItem{}, &ValidationError{Field: "batch item " + bid, Msg: fmt.Sprintf("cannot void a %s", typ)}
+}
 
 // entityNames maps QBO's JSON key to a constructor, for decoding batch and
 // CDC results into typed values.
@@ -36,6 +64,32 @@ var entityNames = map[string]func() any{
 	"Account":       func() any { return new(Account) },
 	"PaymentMethod": func() any { return new(PaymentMethod) },
 	"TaxCode":       func() any { return new(TaxCode) },
+}
+
+// idAndToken returns the Id and SyncToken of one of this package's
+// transaction entities ("" for other types).
+func idAndToken(v any) (string, string) {
+	switch e := v.(type) {
+	case *SalesReceipt:
+		return e.Id, e.SyncToken
+	case *Invoice:
+		return e.Id, e.SyncToken
+	case *RefundReceipt:
+		return e.Id, e.SyncToken
+	case *Payment:
+		return e.Id, e.SyncToken
+	case *Customer:
+		return e.Id, e.SyncToken
+	case *Item:
+		return e.Id, e.SyncToken
+	case *Account:
+		return e.Id, e.SyncToken
+	case *PaymentMethod:
+		return e.Id, e.SyncToken
+	case *TaxCode:
+		return e.Id, e.SyncToken
+	}
+	return "", ""
 }
 
 func entityName(v any) (string, bool) {
@@ -64,8 +118,9 @@ func entityName(v any) (string, bool) {
 
 // BatchItem is one operation of a batch. Set exactly one of Entity (a
 // pointer to one of this package's entity types, with Operation) or Query.
-// For a sparse update set the entity's Sparse field. OptionsData may be
-// "void" or "allowduplicatedocnum".
+// For a sparse update set the entity's Sparse field (an update or void
+// without Id and SyncToken is refused before sending). OptionsData may be
+// "void" or "allowduplicatedocnum". BatchVoidItem builds a void.
 type BatchItem struct {
 	BID         string // unique within the batch, at most 10 characters
 	Operation   string // BatchCreate, BatchUpdate or BatchDelete
@@ -140,6 +195,15 @@ func (c *Client) Batch(ctx context.Context, items []BatchItem, opts *RequestOpti
 		if it.Entity != nil {
 			if _, ok := entityName(it.Entity); !ok {
 				return nil, nil, &ValidationError{Field: "batch item " + it.BID, Msg: fmt.Sprintf("unsupported entity type %T", it.Entity)}
+			}
+			switch it.Operation {
+			case BatchCreate:
+			case BatchUpdate, BatchDelete, BatchVoid:
+				if id, tok := idAndToken(it.Entity); id == "" || tok == "" {
+					return nil, nil, &ValidationError{Field: "batch item " + it.BID, Msg: it.Operation + " needs Id and SyncToken"}
+				}
+			default:
+				return nil, nil, &ValidationError{Field: "batch item " + it.BID, Msg: fmt.Sprintf("unsupported operation %q", it.Operation)}
 			}
 		}
 		seen[it.BID] = true

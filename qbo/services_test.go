@@ -2,6 +2,7 @@ package qbo
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -307,6 +308,47 @@ func TestClient_BatchPartialFailure(t *testing.T) {
 	}
 }
 
+// TestBatchVoidItem: a void in a batch takes the form the single Void of
+// its type sends (operation=void for an Invoice, a sparse update with
+// include=void for the others), on the wire as operation and optionsData.
+func TestBatchVoidItem(t *testing.T) {
+	tests := []struct {
+		typ, want string
+	}{
+		{"Invoice", `{"bId":"v1","operation":"void","Invoice":{"Id":"7","SyncToken":"3"}}`},
+		{"SalesReceipt", `{"bId":"v1","operation":"update","optionsData":"void","SalesReceipt":{"Id":"7","SyncToken":"3","sparse":true}}`},
+		{"Payment", `{"bId":"v1","operation":"update","optionsData":"void","Payment":{"Id":"7","SyncToken":"3","sparse":true}}`},
+		{"RefundReceipt", `{"bId":"v1","operation":"update","optionsData":"void","RefundReceipt":{"Id":"7","SyncToken":"3","sparse":true}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			it, err := BatchVoidItem("v1", tt.typ, "7", "3")
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := json.Marshal(it)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got, want any
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal([]byte(tt.want), &want); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("void item (-want +got):\n%s", diff)
+			}
+		})
+	}
+	for _, bad := range []struct{ typ, id, token string }{{"Customer", "7", "3"}, {"Invoice", "", "3"}, {"Invoice", "7", ""}} {
+		if _, err := BatchVoidItem("v1", bad.typ, bad.id, bad.token); !errors.As(err, new(*ValidationError)) {
+			t.Errorf("BatchVoidItem(%q, %q, %q): got %v; want a *ValidationError", bad.typ, bad.id, bad.token, err)
+		}
+	}
+}
+
 func TestClient_BatchValidation(t *testing.T) {
 	c, _, _, _ := setup(t) // no handler: sending would fail the test
 	var big []BatchItem
@@ -325,6 +367,9 @@ func TestClient_BatchValidation(t *testing.T) {
 		{"LongBID", []BatchItem{{BID: "12345678901", Query: "select * from Item"}}, "r"},
 		{"NoOperation", []BatchItem{{BID: "1", Entity: &Invoice{}}}, "r"},
 		{"BadEntity", []BatchItem{{BID: "1", Operation: BatchCreate, Entity: struct{}{}}}, "r"},
+		{"UpdateWithoutSyncToken", []BatchItem{{BID: "1", Operation: BatchUpdate, Entity: &Invoice{Id: "5", Sparse: true}}}, "r"},
+		{"VoidWithoutId", []BatchItem{{BID: "1", Operation: BatchVoid, Entity: &Invoice{SyncToken: "0"}}}, "r"},
+		{"UnknownOperation", []BatchItem{{BID: "1", Operation: "merge", Entity: &Invoice{Id: "5", SyncToken: "0"}}}, "r"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

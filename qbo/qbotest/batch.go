@@ -59,27 +59,25 @@ func (s *Server) runBatchItem(item map[string]any) (string, any, *fault) {
 	if entity == "" || body == nil {
 		return "", nil, faultRequired("BatchItemRequest.<Entity>")
 	}
+	// An item runs as the single request it stands for: operation is the
+	// URL's ?operation= and optionsData its include=, so a batch accepts
+	// and refuses the same void forms as the single endpoints (operation
+	// "void" voids an Invoice or RefundReceipt, never a SalesReceipt or a
+	// Payment, which void by an update with optionsData "void").
 	include := str(item["optionsData"])
 	q := url.Values{}
 	op := strings.ToLower(str(item["operation"]))
 	switch op {
-	case "create", "update", "delete":
-	case "void":
-		op = "update"
-		include = "void"
+	case "create", "update":
+	case "delete", "void":
+		q.Set("operation", op)
 	case "":
 		return "", nil, faultRequired("BatchItemRequest.operation")
 	default:
 		return "", nil, faultUnsupported(op)
 	}
 	q.Set("include", include)
-	if op == "delete" {
-		q.Set("operation", "delete")
-	}
-	op = writeOperation(q.Get("operation"), include, op == "update")
-	if op == "void" && entity == "Invoice" {
-		q.Set("operation", "void")
-	}
+	op = writeOperation(q.Get("operation"), include, op != "create")
 	out, f := s.write(entity, op, q, body)
 	return entity, out, f
 }

@@ -72,6 +72,79 @@ func TestServer_Batch(t *testing.T) {
 	})
 }
 
+// TestServer_BatchVoid: a batch item voids in exactly the forms the single
+// endpoints accept (TestServer_Void), and a stale SyncToken faults that
+// item alone with 5010.
+func TestServer_BatchVoid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		entity, operation, options string
+		token                      string
+		wantFault                  string // "" for voided
+	}{
+		{"Invoice", "void", "", "0", ""},
+		{"Invoice", "update", "void", "0", ""},
+		{"SalesReceipt", "update", "void", "0", ""},
+		{"SalesReceipt", "void", "", "0", "500"},
+		{"Payment", "update", "void", "0", ""},
+		{"Payment", "void", "", "0", "500"},
+		{"RefundReceipt", "update", "void", "0", ""},
+		{"RefundReceipt", "void", "", "0", ""},
+		{"Invoice", "void", "", "7", "5010"},
+		{"SalesReceipt", "update", "void", "7", "5010"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.entity+"/"+tt.operation+"/"+tt.options+"/"+tt.token, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			body := e.receipt("V-1")
+			if tt.entity == "Payment" {
+				body = map[string]any{"CustomerRef": map[string]any{"value": e.cust}, "TotalAmt": json.Number("5")}
+			}
+			other := str(e.create("salesreceipt", e.receipt("V-2"))["Id"])
+			id := str(e.create(strings.ToLower(tt.entity), body)["Id"])
+			item := map[string]any{"bId": "v", "operation": tt.operation,
+				tt.entity: map[string]any{"Id": id, "SyncToken": tt.token, "sparse": true}}
+			if tt.options != "" {
+				item["optionsData"] = tt.options
+			}
+			r := e.post("batch", nil, mustJSON(t, map[string]any{"BatchItemRequest": []any{item,
+				map[string]any{"bId": "u", "operation": "update", "SalesReceipt": map[string]any{
+					"Id": other, "SyncToken": "0", "sparse": true, "TrackingNum": "1Z9"}}}}))
+			if r.status != 200 {
+				t.Fatalf("status: got %d; want 200: %s", r.status, r.raw)
+			}
+			items := list(r.body["BatchItemResponse"])
+			if len(items) != 2 {
+				t.Fatalf("items: got %d; want 2: %s", len(items), r.raw)
+			}
+			v, u := obj(items[0]), obj(items[1])
+			if got := str(obj(u["SalesReceipt"])["TrackingNum"]); got != "1Z9" {
+				t.Errorf("other item: got TrackingNum %q; want 1Z9 (an item faults alone): %s", got, r.raw)
+			}
+			if tt.wantFault != "" {
+				code := ""
+				if f := obj(v["Fault"]); f != nil {
+					code = str(obj(list(f["Error"])[0])["code"])
+				}
+				if code != tt.wantFault {
+					t.Errorf("fault: got %q; want %s: %s", code, tt.wantFault, r.raw)
+				}
+				for _, d := range e.s.Entities(tt.entity) {
+					if d.Voided {
+						t.Errorf("refused void voided %s %s", tt.entity, d.ID)
+					}
+				}
+				return
+			}
+			doc := obj(v[tt.entity])
+			if str(doc["TotalAmt"]) != "0" || str(doc["PrivateNote"]) != "Voided" || str(doc["SyncToken"]) != "1" {
+				t.Errorf("voided: got TotalAmt %v PrivateNote %v SyncToken %v; want 0, Voided, 1", doc["TotalAmt"], doc["PrivateNote"], doc["SyncToken"])
+			}
+		})
+	}
+}
+
 // oauth posts a form to the token endpoint with HTTP Basic client auth.
 func oauth(t *testing.T, s *Server, form url.Values, basic bool) (int, map[string]any) {
 	t.Helper()
