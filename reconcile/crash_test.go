@@ -37,7 +37,7 @@ func (s crashStep) String() string {
 // The steps are reached at these calls of the Store and QBO the run uses:
 //   - beforeIntent: Store.RecordIntent, before it is called;
 //   - afterIntent: Store.RecordIntent, after it succeeded;
-//   - afterSend: the QBO write (Create, SparseUpdate, Void; CreateBatch
+//   - afterSend: the QBO write (Create, SparseUpdate, Void; Batch
 //     once per document) after it answered, and Store.SaveLink of a created
 //     customer before it is called;
 //   - afterOutcome: Store.RecordOutcome, RecordFailed or SaveLink, after it
@@ -202,12 +202,12 @@ func (c *crash) qbo(next reconcile.QBO) reconcile.QBO {
 			d, err := next.Void(ctx, typ, id, token, rid)
 			return sent(c, 1, d, err)
 		},
-		CreateBatch: func(ctx context.Context, next reconcile.QBO, es []any, rid string) ([]reconcile.BatchOutcome, error) {
+		Batch: func(ctx context.Context, next reconcile.QBO, ws []reconcile.BatchWrite, rid string) ([]reconcile.BatchOutcome, error) {
 			if err := c.gate("batch"); err != nil {
 				return nil, err
 			}
-			out, err := next.CreateBatch(ctx, es, rid)
-			return sent(c, len(es), out, err)
+			out, err := next.Batch(ctx, ws, rid)
+			return sent(c, len(ws), out, err)
 		},
 	})
 }

@@ -142,9 +142,10 @@ func TestSkipThenRetry(t *testing.T) {
 	h := newEngHarness(t)
 	h.v.AddOrder(engOrder("ord_1", "1001", 1))
 	h.v.AddOrder(engOrder("ord_2", "1002", 2))
-	h.q.Inject(qbotest.Injection{Match: func(c *qbotest.Call) bool {
-		return (c.Operation == "create" || c.Operation == "batch") && contains(string(c.Body), `"DocNumber":"1001"`)
-	}, Status: 400, Body: []byte(`{"Fault":{"Error":[{"Message":"A business validation error has occurred","code":"6000"}],"type":"ValidationFault"}}`)})
+	// QBO refuses the document of 1001 whether it goes alone or in a batch.
+	h.q.InjectWriteFault(qbotest.WriteFault{Code: "6000", Match: func(op, _ string, body map[string]any) bool {
+		return op == "create" && body["DocNumber"] == "1001"
+	}})
 	sum := h.run(reconcile.Options{})
 	if sum.Counts.Failed != 1 || sum.Counts.Created != 1 {
 		t.Fatalf("first run: counts %+v; want 1001 failed, 1002 created", sum.Counts)

@@ -89,8 +89,19 @@ type DocRef struct {
 	IntuitTID string
 }
 
-// BatchOutcome is one create of a batch: Doc on success, else Err (a QBO
-// fault for that item alone).
+// BatchWrite is one write of a batch request: a create (Op qbo.BatchCreate)
+// or a sparse update (qbo.BatchUpdate; Id, SyncToken and Sparse set) of
+// Entity, or a void (qbo.BatchVoid) of the document Type/ID at SyncToken.
+type BatchWrite struct {
+	Op        string
+	Type      string
+	Entity    any
+	ID        string
+	SyncToken string
+}
+
+// BatchOutcome is one write of a batch: Doc on success (Voided set for a
+// void), else Err (a QBO fault for that item alone).
 type BatchOutcome struct {
 	Doc DocRef
 	Err error
@@ -118,9 +129,10 @@ type QBO interface {
 	FindByDocNumber(ctx context.Context, typ string, docNumbers []string) ([]DocRef, error)
 	// FindPayments returns the payments of one QBO customer.
 	FindPayments(ctx context.Context, customerID string) ([]DocRef, error)
-	// CreateBatch creates up to qbo.MaxBatchItems entities in one batch
-	// request; the error is for the request as a whole.
-	CreateBatch(ctx context.Context, entities []any, requestID string) ([]BatchOutcome, error)
+	// Batch sends up to qbo.MaxBatchItems writes in one batch request,
+	// one outcome per write in their order; the error is for the request
+	// as a whole.
+	Batch(ctx context.Context, writes []BatchWrite, requestID string) ([]BatchOutcome, error)
 	Company(ctx context.Context) (Company, error)
 }
 
@@ -268,19 +280,33 @@ func queryRefs[T any](_ context.Context, seq iter.Seq2[T, error]) ([]DocRef, err
 	return out, nil
 }
 
-// CreateBatch sends one batch of creates.
-func (q QBOClient) CreateBatch(ctx context.Context, entities []any, rid string) ([]BatchOutcome, error) {
-	items := make([]qbo.BatchItem, len(entities))
-	for i, e := range entities {
-		items[i] = qbo.BatchItem{BID: fmt.Sprintf("b%d", i), Operation: qbo.BatchCreate, Entity: e}
+// Batch sends one batch request of creates, sparse updates and voids. A
+// write it cannot express (a void of another type, one without Id or
+// SyncToken) is not sent and gets its *qbo.ValidationError as its outcome.
+func (q QBOClient) Batch(ctx context.Context, writes []BatchWrite, rid string) ([]BatchOutcome, error) {
+	out := make([]BatchOutcome, len(writes))
+	items := make([]qbo.BatchItem, 0, len(writes))
+	for i, w := range writes {
+		bid := fmt.Sprintf("b%d", i)
+		out[i].Err = fmt.Errorf("batch item %s: no result", bid)
+		switch w.Op {
+		case qbo.BatchVoid:
+			it, err := qbo.BatchVoidItem(bid, w.Type, w.ID, w.SyncToken)
+			if err != nil {
+				out[i].Err = err
+				continue
+			}
+			items = append(items, it)
+		default:
+			items = append(items, qbo.BatchItem{BID: bid, Operation: w.Op, Entity: w.Entity})
+		}
+	}
+	if len(items) == 0 {
+		return out, nil
 	}
 	res, resp, err := q.C.Batch(ctx, items, qboOpts(rid))
 	if err != nil {
 		return nil, err
-	}
-	out := make([]BatchOutcome, len(entities))
-	for i := range out {
-		out[i].Err = fmt.Errorf("batch item b%d: no result", i)
 	}
 	for _, r := range res {
 		var i int
@@ -291,7 +317,11 @@ func (q QBOClient) CreateBatch(ctx context.Context, entities []any, rid string) 
 		case r.Err != nil:
 			out[i] = BatchOutcome{Err: r.Err}
 		case r.Entity != nil:
-			out[i] = BatchOutcome{Doc: withTID(docRef(r.Entity), resp)}
+			d := withTID(docRef(r.Entity), resp)
+			if writes[i].Op == qbo.BatchVoid {
+				d.Voided = true
+			}
+			out[i] = BatchOutcome{Doc: d}
 		case r.Raw != nil:
 			// QBO answered, with something velqbo cannot read: it may have
 			// written, so the outcome is unknown and the item looked up.

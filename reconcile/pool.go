@@ -8,39 +8,36 @@ import (
 	"github.com/velqbo/velqbo/qbo"
 )
 
-// queue is one phase's work: creates (batchable) and single writes.
+// queue is one phase's work: batchable writes (batchable) and writes that
+// go alone.
 type queue struct {
-	mu      sync.Mutex
-	creates []*Change
-	singles []*Change
+	mu        sync.Mutex
+	batchable []*Change
+	singles   []*Change
 }
 
-// popCreates takes up to n creates.
-func (q *queue) popCreates(n int) []*Change {
+// popBatch takes up to n batchable writes.
+func (q *queue) popBatch(n int) []*Change {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	n = min(n, len(q.creates))
-	out := slices.Clone(q.creates[:n])
-	q.creates = q.creates[n:]
+	n = min(n, len(q.batchable))
+	out := slices.Clone(q.batchable[:n])
+	q.batchable = q.batchable[n:]
 	return out
 }
 
-func (q *queue) pop(n int, preferCreates bool) []*Change {
+// popOne takes one write, those that cannot be batched first.
+func (q *queue) popOne() *Change {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	take := func(s *[]*Change, n int) []*Change {
-		n = min(n, len(*s))
-		out := slices.Clone((*s)[:n])
-		*s = (*s)[n:]
-		return out
+	for _, s := range []*[]*Change{&q.singles, &q.batchable} {
+		if len(*s) > 0 {
+			c := (*s)[0]
+			*s = (*s)[1:]
+			return c
+		}
 	}
-	if preferCreates && len(q.creates) > 0 {
-		return take(&q.creates, n)
-	}
-	if len(q.singles) > 0 {
-		return take(&q.singles, 1)
-	}
-	return take(&q.creates, 1)
+	return nil
 }
 
 // batchPacer is implemented by a QBO whose pacing can say how many batch
@@ -50,32 +47,38 @@ type batchPacer interface {
 }
 
 // pool drains one queue with Concurrency workers: batch workers take up to
-// qbo.MaxBatchItems creates per batch request, single workers take one
-// write at a time (updates and voids always go alone). The qbo client's
-// pacer keeps the whole within QBO's limits.
+// qbo.MaxBatchItems writes per batch request (creates, sparse updates and
+// voids, mixed: see batchable), single workers take one write at a time.
+// The qbo client's pacer keeps the whole within QBO's limits.
 //
 // Both of QBO's budgets are used at once: 40 batch requests a minute and
 // the rest of the 500 requests as single writes. When the QBO client can
-// tell (batchPacer), a batch worker gathers a batch only while the batch
-// window has room for it, and otherwise works as a single worker. Without
-// that, batch workers would pop 30 creates each and sit out the rest of the
+// tell (batchPacer), every worker gathers a batch while the batch window
+// has room for it, and otherwise sends one write alone. Without that,
+// batch workers would pop 30 writes each and sit out the rest of the
 // minute holding them, while single workers ran dry: a catch-up then ran
-// at half of what QBO allows.
+// at half of what QBO allows. And while the window has room no write goes
+// alone that a batch could carry: a night of a few hundred tracking
+// numbers is a few batch requests, not a few hundred requests. A QBO
+// that cannot tell gets half its workers batching, the rest single.
+//
+// Order between writes that depend on each other is kept by the phases
+// (apply): a phase's writes are of distinct, independent documents.
 func (a *applier) pool(ctx context.Context, changes []*Change) {
 	if len(changes) == 0 || !a.mayStart() {
 		return
 	}
 	q := &queue{}
 	for _, c := range changes {
-		if c.Action == ActionCreate {
-			q.creates = append(q.creates, c)
+		if batchable(c) {
+			q.batchable = append(q.batchable, c)
 		} else {
 			q.singles = append(q.singles, c)
 		}
 	}
 	n := a.r.concurrency()
 	batchWorkers := 0
-	if len(q.creates) > 1 {
+	if len(q.batchable) > 1 {
 		batchWorkers = max(1, n/2)
 	}
 	pacer, _ := a.r.QBO.(batchPacer)
@@ -83,14 +86,14 @@ func (a *applier) pool(ctx context.Context, changes []*Change) {
 	gathered := 0 // batches popped but not yet answered (guarded by gate)
 	takeBatch := func() []*Change {
 		if pacer == nil {
-			return q.popCreates(qbo.MaxBatchItems)
+			return q.popBatch(qbo.MaxBatchItems)
 		}
 		gate.Lock()
 		defer gate.Unlock()
 		if pacer.BatchCapacity(gathered+1) <= gathered {
 			return nil
 		}
-		cs := q.popCreates(qbo.MaxBatchItems)
+		cs := q.popBatch(qbo.MaxBatchItems)
 		if len(cs) > 0 {
 			gathered++
 		}
@@ -98,7 +101,7 @@ func (a *applier) pool(ctx context.Context, changes []*Change) {
 	}
 	var wg sync.WaitGroup
 	for i := range n {
-		batch := i < batchWorkers
+		batch := pacer != nil || i < batchWorkers
 		wg.Go(func() {
 			// A worker takes no new write once the run is stopped or asked
 			// to stop; the write it holds finishes and is recorded.
@@ -106,7 +109,7 @@ func (a *applier) pool(ctx context.Context, changes []*Change) {
 				if batch {
 					if cs := takeBatch(); len(cs) > 0 {
 						if len(cs) > 1 {
-							a.createBatch(ctx, cs)
+							a.writeBatch(ctx, cs)
 						} else {
 							a.one(ctx, cs[0])
 						}
@@ -118,11 +121,11 @@ func (a *applier) pool(ctx context.Context, changes []*Change) {
 						continue
 					}
 				}
-				cs := q.pop(1, false)
-				if len(cs) == 0 {
+				c := q.popOne()
+				if c == nil {
 					return
 				}
-				a.one(ctx, cs[0])
+				a.one(ctx, c)
 			}
 		})
 	}

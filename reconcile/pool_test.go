@@ -30,12 +30,12 @@ func (q *poolQBO) Create(context.Context, string, any, string) (reconcile.DocRef
 	return reconcile.DocRef{ID: q.id(), SyncToken: "0"}, nil
 }
 
-func (q *poolQBO) CreateBatch(_ context.Context, ents []any, _ string) ([]reconcile.BatchOutcome, error) {
+func (q *poolQBO) Batch(_ context.Context, ws []reconcile.BatchWrite, _ string) ([]reconcile.BatchOutcome, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.batches++
-	q.batchDocs += len(ents)
-	out := make([]reconcile.BatchOutcome, len(ents))
+	q.batchDocs += len(ws)
+	out := make([]reconcile.BatchOutcome, len(ws))
 	for i := range out {
 		out[i].Doc = reconcile.DocRef{ID: q.id(), SyncToken: "0"}
 	}

@@ -77,9 +77,13 @@ const DefaultLandMargin = time.Minute
 //     scan creates it with the same request id. Not found, but the write
 //     may still land: the intent stays, nothing is sent, and the item is
 //     reported waiting (CodeWriteInFlight) until a run after landBy.
-//   - update: the intent is cleared; the scan re-sends the update with the
-//     same request id, which QBO answers from its replay store if the
-//     first one arrived (a 610 on the way marks the row deleted_in_qbo).
+//   - update: the document is read. When its PrivateNote carries the
+//     digest of the update's fingerprint the update landed (sent alone or
+//     in a batch whose answer was lost) and is recorded as sent, with the
+//     SyncToken read; nothing is sent again. Otherwise the intent is
+//     cleared and the scan re-sends the update with the same request id,
+//     which QBO answers from its replay store if the first one arrived
+//     alone (a 610 on the way marks the row deleted_in_qbo).
 //   - void: the document is read; voided (or gone) is recorded as such,
 //     else the intent is cleared and the void is sent again.
 //
@@ -100,6 +104,8 @@ func (a *applier) resolvePending(ctx context.Context) error {
 			creates[typ] = append(creates[typ], d)
 		case schema.WriteVoid, schema.WriteVoidReplaced:
 			a.resolveVoid(ctx, d, typ, cmp.Or(d.PendingQBOID, d.QBOID), d.PendingAction == schema.WriteVoidReplaced)
+		case schema.WriteUpdate:
+			a.resolveUpdate(ctx, d, typ, cmp.Or(d.PendingQBOID, d.QBOID))
 		default:
 			a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
 		}
@@ -271,4 +277,37 @@ func (a *applier) resolveVoid(ctx context.Context, d schema.Document, typ, id st
 		o.State, o.SyncToken, o.VoidReceiptID = schema.StateSent, "", new("")
 	}
 	a.finish(ctx, nil, written{outcome: o}, nil)
+}
+
+// resolveUpdate settles a pending update of typ/id. Why it reads before
+// re-sending: an update sent in a batch went under the batch's request id,
+// so re-sending it alone is no replay; had it landed, the re-send would
+// meet a moved SyncToken (5010) and be sent a second time on the new one.
+// The update's PrivateNote says whether it landed: prepare writes the
+// digest of the payload's fingerprint there.
+func (a *applier) resolveUpdate(ctx context.Context, d schema.Document, typ, id string) {
+	if d.PendingFingerprint == "" || id == "" {
+		a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
+		return
+	}
+	doc, err := a.r.QBO.Get(ctx, typ, id)
+	switch {
+	case qbo.IsNotFound(err):
+		// The scan's re-send meets the 610 and records deleted_in_qbo.
+		a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
+		return
+	case err != nil:
+		a.lookupFailed(d, err)
+		return
+	case noteFingerprint(doc.PrivateNote) != noteDigest(d.PendingFingerprint):
+		a.storeErr(a.r.Store.ClearIntent(ctx, d.Key(), d.PendingRequestID))
+		return
+	}
+	o := schema.DocumentOutcome{Key: d.Key(), RequestID: d.PendingRequestID, State: schema.StateSent,
+		OrderNumber: d.OrderNumber, QBOType: typ, QBOID: doc.ID, SyncToken: doc.SyncToken,
+		DocNumber: cmp.Or(doc.DocNumber, d.DocNumber), Fingerprint: d.PendingFingerprint, RequestAttempt: new(0),
+		Audit: &schema.AuditEntry{Entity: typ, Operation: string(ActionUpdate), Outcome: "found_by_lookup"}}
+	a.log.WithFields(logrus.Fields{"item": d.Key().String(), "qbo_type": typ, "qbo_id": doc.ID}).
+		Info("found the update of an unknown outcome applied; recorded")
+	a.finish(ctx, nil, written{outcome: recordSent(o, doc)}, nil)
 }

@@ -73,7 +73,7 @@ func (q *engNoQBO) FindPayments(context.Context, string) ([]reconcile.DocRef, er
 	q.calls.Add(1)
 	return nil, errNoQBO
 }
-func (q *engNoQBO) CreateBatch(context.Context, []any, string) ([]reconcile.BatchOutcome, error) {
+func (q *engNoQBO) Batch(context.Context, []reconcile.BatchWrite, string) ([]reconcile.BatchOutcome, error) {
 	q.calls.Add(1)
 	return nil, errNoQBO
 }

@@ -116,40 +116,94 @@ func (a *applier) create(ctx context.Context, c *Change) {
 	a.outcome(ctx, c, rid, doc, err)
 }
 
-// createBatch sends up to 30 creates in one batch request. The batch's
-// request id derives from its items' ids; when its answer is lost every
-// item keeps its intent and is looked up on the next run.
-func (a *applier) createBatch(ctx context.Context, cs []*Change) {
+// batchable reports whether c's write can go in a batch request: every
+// create and sparse update, and a void whose SyncToken the ledger holds
+// (a replaced receipt's is read first, so it goes alone).
+func batchable(c *Change) bool {
+	switch c.Action {
+	case ActionCreate:
+		return true
+	case ActionUpdate:
+		return c.Prior != nil && c.Prior.QBOID != "" && c.Prior.SyncToken != ""
+	case ActionVoid:
+		if c.voidReceipt || c.Prior == nil || c.Prior.SyncToken == "" || c.VoidID == "" {
+			return false
+		}
+		switch c.VoidType {
+		case TypeInvoice, TypeSalesReceipt, TypePayment, TypeRefundReceipt:
+			return true
+		}
+	}
+	return false
+}
+
+// writeBatch sends up to 30 writes (creates, sparse updates, voids of
+// independent documents: one phase never holds two writes of one document,
+// and a write that depends on another is in a later phase) in one batch
+// request, under the single path's rules: each item's intent is recorded
+// before the batch is sent, with the request id its single write would
+// have, and each item's outcome is recorded on its own. The batch's
+// request id derives from its items' ids. An item QBO refuses with a
+// stale SyncToken (5010) or as not found is re-read and settled alone, as
+// update and void do; when the batch's answer is lost every item keeps its
+// intent and is looked up on the next run (recover.go) before anything is
+// sent again.
+func (a *applier) writeBatch(ctx context.Context, cs []*Change) {
 	if !a.mayStart() {
 		return
 	}
 	var sent []*Change
 	var rids []string
-	var ents []any
+	var writes []BatchWrite
 	for _, c := range cs {
-		fp := c.Desired.Fingerprint
-		rid := a.rid(c, string(ActionCreate), fp, c.attempt())
-		if !a.intent(ctx, c, schema.WriteCreate, c.QBOType, "", rid, fp) {
+		var w BatchWrite
+		var rid string
+		var ok bool
+		switch c.Action {
+		case ActionCreate:
+			fp := c.Desired.Fingerprint
+			rid = a.rid(c, string(ActionCreate), fp, c.attempt())
+			ok = a.intent(ctx, c, schema.WriteCreate, c.QBOType, "", rid, fp)
+			w = BatchWrite{Op: qbo.BatchCreate, Type: c.QBOType, Entity: a.prepare(c, "", "", false)}
+		case ActionUpdate:
+			rid, ok = a.updateIntent(ctx, c)
+			w = BatchWrite{Op: qbo.BatchUpdate, Type: c.QBOType, Entity: a.prepare(c, c.Prior.QBOID, c.Prior.SyncToken, true)}
+		case ActionVoid:
+			rid, ok = a.voidIntent(ctx, c, "")
+			w = BatchWrite{Op: qbo.BatchVoid, Type: c.VoidType, ID: c.VoidID, SyncToken: c.Prior.SyncToken}
+		}
+		if !ok {
 			if a.stopped() {
 				return
 			}
 			continue
 		}
-		sent, rids, ents = append(sent, c), append(rids, rid), append(ents, a.prepare(c, "", "", false))
+		sent, rids, writes = append(sent, c), append(rids, rid), append(writes, w)
 	}
 	if len(sent) == 0 {
 		return
 	}
-	outs, err := a.r.QBO.CreateBatch(ctx, ents, batchRequestID(rids))
+	outs, err := a.r.QBO.Batch(ctx, writes, batchRequestID(rids))
 	for i, c := range sent {
 		if a.stopped() {
 			return
 		}
+		var o BatchOutcome
 		if err != nil {
-			a.outcome(ctx, c, rids[i], DocRef{}, err)
-			continue
+			o.Err = err
+		} else if i < len(outs) {
+			o = outs[i]
+		} else {
+			o.Err = fmt.Errorf("batch item %d: no result", i)
 		}
-		a.outcome(ctx, c, rids[i], outs[i].Doc, outs[i].Err)
+		switch c.Action {
+		case ActionCreate:
+			a.outcome(ctx, c, rids[i], o.Doc, o.Err)
+		case ActionUpdate:
+			a.updated(ctx, c, rids[i], o.Doc, o.Err)
+		case ActionVoid:
+			a.voided(ctx, c, rids[i], o.Doc, o.Err)
+		}
 	}
 	byAction := logrus.Fields{"documents": len(sent)}
 	for _, c := range sent {
@@ -277,20 +331,34 @@ func (a *applier) failure(ctx context.Context, c *Change, rid string, err error)
 		func() { c.fail(CodeOutcomeUnknown, reasonUnknownOutcome) })
 }
 
-// update sends a sparse update with the ledger's SyncToken. A stale token
-// (5010: a person edited the document, or a payment changed the invoice)
-// is refreshed by a GET and the update retried once; a document that is
-// gone (610) is recorded deleted_in_qbo and reported, never re-created.
+// update sends a sparse update with the ledger's SyncToken; updated
+// settles what QBO answered.
 func (a *applier) update(ctx context.Context, c *Change) {
-	fp, typ, id := c.Desired.Fingerprint, c.QBOType, c.Prior.QBOID
-	rid := a.rid(c, string(ActionUpdate), fp, c.attempt())
-	if !a.intent(ctx, c, schema.WriteUpdate, typ, id, rid, fp) {
+	rid, ok := a.updateIntent(ctx, c)
+	if !ok {
 		return
 	}
-	doc, err := a.r.QBO.SparseUpdate(ctx, typ, a.prepare(c, id, c.Prior.SyncToken, true), rid)
+	doc, err := a.r.QBO.SparseUpdate(ctx, c.QBOType, a.prepare(c, c.Prior.QBOID, c.Prior.SyncToken, true), rid)
 	if a.stopped() {
 		return
 	}
+	a.updated(ctx, c, rid, doc, err)
+}
+
+// updateIntent records the intent of c's update; false means do not send.
+func (a *applier) updateIntent(ctx context.Context, c *Change) (string, bool) {
+	fp := c.Desired.Fingerprint
+	rid := a.rid(c, string(ActionUpdate), fp, c.attempt())
+	return rid, a.intent(ctx, c, schema.WriteUpdate, c.QBOType, c.Prior.QBOID, rid, fp)
+}
+
+// updated records what QBO answered to c's update (sent alone or in a
+// batch). A stale token (5010: a person edited the document, or a payment
+// changed the invoice) is refreshed by a GET and the update retried once,
+// alone; a document that is gone (610) is recorded deleted_in_qbo and
+// reported, never re-created.
+func (a *applier) updated(ctx context.Context, c *Change, rid string, doc DocRef, err error) {
+	fp, typ, id := c.Desired.Fingerprint, c.QBOType, c.Prior.QBOID
 	if qbo.IsStaleObject(err) || qbo.IsNotFound(err) {
 		cur, gerr := a.r.QBO.Get(ctx, typ, id)
 		switch {
@@ -334,29 +402,48 @@ func (a *applier) deletedInQBO(ctx context.Context, c *Change, rid string) {
 // void voids a document: a cancelled order's, or the SalesReceipt that an
 // Invoice replaced (then the row keeps the Invoice and only forgets the
 // receipt). The SyncToken is read first for a replaced receipt (the ledger
-// holds the Invoice's); a stale token is refreshed once.
+// holds the Invoice's); voided settles what QBO answered.
 func (a *applier) void(ctx context.Context, c *Change) {
-	typ, id := c.VoidType, c.VoidID
 	token := ""
 	if c.Prior != nil && !c.voidReceipt {
 		token = c.Prior.SyncToken
 	}
-	rid := a.rid(c, string(ActionVoid)+":"+typ+":"+id, "", c.attempt())
-	if !a.intent(ctx, c, schema.WriteVoid, typ, id, rid, "") {
+	rid, ok := a.voidIntent(ctx, c, "")
+	if !ok {
 		return
 	}
 	var doc DocRef
 	var err error
 	if token == "" {
-		doc, err = a.r.QBO.Get(ctx, typ, id)
+		doc, err = a.r.QBO.Get(ctx, c.VoidType, c.VoidID)
 		token = doc.SyncToken
 	}
 	if err == nil && !doc.Voided {
-		doc, err = a.r.QBO.Void(ctx, typ, id, token, rid)
+		doc, err = a.r.QBO.Void(ctx, c.VoidType, c.VoidID, token, rid)
 	}
 	if a.stopped() {
 		return
 	}
+	a.voided(ctx, c, rid, doc, err)
+}
+
+// voidIntent records the intent of c's void at the SyncToken the request
+// id names (none for the first attempt); false means do not send.
+func (a *applier) voidIntent(ctx context.Context, c *Change, syncToken string) (string, bool) {
+	typ, id := c.VoidType, c.VoidID
+	action := string(ActionVoid) + ":" + typ + ":" + id
+	if syncToken != "" {
+		action += ":" + syncToken
+	}
+	rid := a.rid(c, action, "", c.attempt())
+	return rid, a.intent(ctx, c, schema.WriteVoid, typ, id, rid, "")
+}
+
+// voided records what QBO answered to c's void (sent alone or in a
+// batch). A stale token is refreshed once and the void retried alone; a
+// document found voided already, or gone, is recorded so.
+func (a *applier) voided(ctx context.Context, c *Change, rid string, doc DocRef, err error) {
+	typ, id := c.VoidType, c.VoidID
 	if qbo.IsStaleObject(err) || qbo.IsNotFound(err) {
 		cur, gerr := a.r.QBO.Get(ctx, typ, id)
 		switch {
@@ -372,8 +459,8 @@ func (a *applier) void(ctx context.Context, c *Change) {
 				a.storeErr(werr)
 				return
 			}
-			rid = a.rid(c, string(ActionVoid)+":"+typ+":"+id+":"+cur.SyncToken, "", c.attempt())
-			if !a.intent(ctx, c, schema.WriteVoid, typ, id, rid, "") {
+			var ok bool
+			if rid, ok = a.voidIntent(ctx, c, cur.SyncToken); !ok {
 				return
 			}
 			doc, err = a.r.QBO.Void(ctx, typ, id, cur.SyncToken, rid)

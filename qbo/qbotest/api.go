@@ -125,6 +125,16 @@ func (s *Server) write(entity, op string, q url.Values, m map[string]any) (map[s
 	case "CompanyInfo", "Preferences", "TaxCode":
 		return nil, faultUnsupported(strings.ToUpper(op[:1]) + op[1:])
 	}
+	if f, execute := s.takeWriteFault(op, entity, m); f != nil {
+		if execute {
+			_, _ = s.execWrite(entity, op, q, m)
+		}
+		return nil, f
+	}
+	return s.execWrite(entity, op, q, m)
+}
+
+func (s *Server) execWrite(entity, op string, q url.Values, m map[string]any) (map[string]any, *fault) {
 	switch op {
 	case "delete":
 		return s.deleteTxn(entity, m)

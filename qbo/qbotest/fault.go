@@ -124,3 +124,72 @@ func faultSystem(status int) *fault {
 		"An application error has occurred while processing your request",
 		fmt.Sprintf("System Failure Error: injected HTTP %d", status), "")
 }
+
+// WriteFault is a fault hook on the writes themselves rather than on
+// requests: a single write, or one item of a batch, that Match selects is
+// answered with the fault instead of (or, with Execute, after) being
+// executed, and a batch's other items run as usual. It is how a test makes
+// QBO refuse one document of a batch, as QBO refuses a document.
+type WriteFault struct {
+	// Match selects writes by operation ("create", "update", "void",
+	// "delete"), entity ("Invoice") and body; nil matches every write. It
+	// runs with the server's lock held, so it must not call Server methods.
+	Match func(op, entity string, body map[string]any) bool
+	// Times is how many matching writes it applies to; 0 means all.
+	Times int
+	// Type is the fault's type: "" for a ValidationFault (HTTP 400 when
+	// alone), FaultSystem for a SystemFault (HTTP 500 when alone).
+	Type string
+	// Code and Message describe the fault; Code defaults to 6000.
+	Code, Message string
+	// Execute commits the write before answering the fault: QBO did the
+	// work and the answer does not say so (a SystemFault after commit).
+	Execute bool
+}
+
+// FaultSystem is WriteFault.Type for a SystemFault.
+const FaultSystem = "SystemFault"
+
+type writeFault struct {
+	WriteFault
+	left int // remaining uses; -1 unlimited
+}
+
+// InjectWriteFault adds a write fault hook; ClearInjections removes it.
+// Hooks are tried in the order added; the first match with uses left
+// applies.
+func (s *Server) InjectWriteFault(f WriteFault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	left := f.Times
+	if left <= 0 {
+		left = -1
+	}
+	s.writeFaults = append(s.writeFaults, &writeFault{WriteFault: f, left: left})
+}
+
+// takeWriteFault returns the fault of the first write hook matching the
+// write, consuming one use, with s.mu held; execute says whether the write
+// runs first.
+func (s *Server) takeWriteFault(op, entity string, body map[string]any) (f *fault, execute bool) {
+	for _, wf := range s.writeFaults {
+		if wf.left == 0 || (wf.Match != nil && !wf.Match(op, entity, body)) {
+			continue
+		}
+		if wf.left > 0 {
+			wf.left--
+		}
+		code, msg := wf.Code, wf.Message
+		if code == "" {
+			code = "6000"
+		}
+		if msg == "" {
+			msg = "A business validation error has occurred while processing your request"
+		}
+		if wf.Type == FaultSystem {
+			return newFault(http.StatusInternalServerError, FaultSystem, code, msg, "Business Validation Error: "+msg, ""), wf.Execute
+		}
+		return validationFault(code, msg, "Business Validation Error: "+msg, ""), wf.Execute
+	}
+	return nil, false
+}

@@ -33,20 +33,21 @@ type Server struct {
 	done chan struct{}
 	once sync.Once
 
-	mu         sync.Mutex
-	st         *store
-	calls      []*Call
-	tidSeq     int
-	injections []*injection
-	replays    map[string]storedResponse
-	late       []*lateWrite // CommitLate writes not committed yet
-	inflight   int
-	window     []time.Time // API request times in the last minute
-	batchWin   []time.Time // batch request times in the last minute
-	grants     map[string]*grant
-	refresh    map[string]*refreshToken
-	access     map[string]*accessToken
-	codes      map[string]*authCode
+	mu          sync.Mutex
+	st          *store
+	calls       []*Call
+	tidSeq      int
+	injections  []*injection
+	writeFaults []*writeFault
+	replays     map[string]storedResponse
+	late        []*lateWrite // CommitLate writes not committed yet
+	inflight    int
+	window      []time.Time // API request times in the last minute
+	batchWin    []time.Time // batch request times in the last minute
+	grants      map[string]*grant
+	refresh     map[string]*refreshToken
+	access      map[string]*accessToken
+	codes       map[string]*authCode
 }
 
 type storedResponse struct {
@@ -208,6 +209,7 @@ func (s *Server) ClearInjections() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.injections = nil
+	s.writeFaults = nil
 }
 
 // Requests returns a copy of every call received so far, in arrival order.

@@ -145,6 +145,64 @@ func TestServer_BatchVoid(t *testing.T) {
 	}
 }
 
+// TestServer_WriteFault: a write fault hook refuses the writes it matches,
+// a single write as a batch item, and a batch's other items run; with
+// Execute the write is committed before the fault is answered.
+func TestServer_WriteFault(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		fault       WriteFault
+		wantCode    string
+		wantStatus  int // of the single write
+		wantWritten bool
+	}{
+		{"validation", WriteFault{Code: "6000"}, "6000", 400, false},
+		{"system after commit", WriteFault{Type: FaultSystem, Code: "10000", Execute: true}, "10000", 500, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			f := tt.fault
+			f.Match = func(op, entity string, body map[string]any) bool {
+				return op == "create" && entity == "SalesReceipt" && strings.HasPrefix(str(body["DocNumber"]), "F-")
+			}
+			e.s.InjectWriteFault(f)
+			r := e.post("batch", nil, mustJSON(t, map[string]any{"BatchItemRequest": []any{
+				map[string]any{"bId": "1", "operation": "create", "SalesReceipt": e.receipt("F-1")},
+				map[string]any{"bId": "2", "operation": "create", "SalesReceipt": e.receipt("G-1")},
+			}}))
+			items := list(r.body["BatchItemResponse"])
+			if r.status != 200 || len(items) != 2 {
+				t.Fatalf("batch: got %d with %d items; want 200 with 2: %s", r.status, len(items), r.raw)
+			}
+			code := ""
+			if fo := obj(obj(items[0])["Fault"]); fo != nil {
+				code = str(obj(list(fo["Error"])[0])["code"])
+			}
+			if code != tt.wantCode || obj(items[1])["SalesReceipt"] == nil {
+				t.Errorf("items: got %s; want item 1 fault %s, item 2 created", r.raw, tt.wantCode)
+			}
+			single := e.post("salesreceipt", nil, mustJSON(t, e.receipt("F-2")))
+			if single.status != tt.wantStatus {
+				t.Errorf("single write: got %d; want %d", single.status, tt.wantStatus)
+			}
+			var got []string
+			for _, d := range e.s.Entities("SalesReceipt") {
+				got = append(got, d.DocNumber)
+			}
+			want := []string{"G-1"}
+			if tt.wantWritten {
+				want = []string{"F-1", "G-1", "F-2"}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("receipts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // oauth posts a form to the token endpoint with HTTP Basic client auth.
 func oauth(t *testing.T, s *Server, form url.Values, basic bool) (int, map[string]any) {
 	t.Helper()

@@ -5,7 +5,7 @@
 //
 // It is how tests put crash points into the write protocol without hooks
 // in production code. A write is: Store.RecordIntent, then the QBO write
-// (Create, SparseUpdate, Void or CreateBatch), then Store.RecordOutcome (or
+// (Create, SparseUpdate, Void or Batch), then Store.RecordOutcome (or
 // RecordFailed). "Killed before the intent is recorded" is a RecordIntent
 // interceptor that fails without calling through; "after the intent,
 // before QBO is called" one that calls through and then fails; "after QBO
@@ -243,7 +243,7 @@ type QBOFuncs struct {
 	Get             func(ctx context.Context, next reconcile.QBO, typ, id string) (reconcile.DocRef, error)
 	FindByDocNumber func(ctx context.Context, next reconcile.QBO, typ string, docNumbers []string) ([]reconcile.DocRef, error)
 	FindPayments    func(ctx context.Context, next reconcile.QBO, customerID string) ([]reconcile.DocRef, error)
-	CreateBatch     func(ctx context.Context, next reconcile.QBO, entities []any, requestID string) ([]reconcile.BatchOutcome, error)
+	Batch           func(ctx context.Context, next reconcile.QBO, writes []reconcile.BatchWrite, requestID string) ([]reconcile.BatchOutcome, error)
 	Company         func(ctx context.Context, next reconcile.QBO) (reconcile.Company, error)
 }
 
@@ -289,11 +289,11 @@ func (q *qboClient) FindPayments(ctx context.Context, customerID string) ([]reco
 	return q.next.FindPayments(ctx, customerID)
 }
 
-func (q *qboClient) CreateBatch(ctx context.Context, entities []any, requestID string) ([]reconcile.BatchOutcome, error) {
-	if q.funcs.CreateBatch != nil {
-		return q.funcs.CreateBatch(ctx, q.next, entities, requestID)
+func (q *qboClient) Batch(ctx context.Context, writes []reconcile.BatchWrite, requestID string) ([]reconcile.BatchOutcome, error) {
+	if q.funcs.Batch != nil {
+		return q.funcs.Batch(ctx, q.next, writes, requestID)
 	}
-	return q.next.CreateBatch(ctx, entities, requestID)
+	return q.next.Batch(ctx, writes, requestID)
 }
 
 func (q *qboClient) Company(ctx context.Context) (reconcile.Company, error) {
