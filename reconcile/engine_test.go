@@ -162,31 +162,8 @@ func (h *engHarness) writes(since int) int {
 func (h *engHarness) written(since int) []string {
 	var out []string
 	for _, c := range h.q.Requests()[since:] {
-		switch {
-		case c.Operation == "batch":
-			var body struct {
-				BatchItemRequest []map[string]json.RawMessage
-			}
-			if err := json.Unmarshal(c.Body, &body); err != nil {
-				h.t.Fatalf("batch request body: %v", err)
-			}
-			for _, it := range body.BatchItemRequest {
-				var op, opts string
-				if json.Unmarshal(it["operation"], &op) != nil {
-					continue // a query
-				}
-				_ = json.Unmarshal(it["optionsData"], &opts)
-				if opts == "void" {
-					op = "void"
-				}
-				for k := range it {
-					if k != "bId" && k != "operation" && k != "optionsData" {
-						out = append(out, op+"/"+k)
-					}
-				}
-			}
-		case c.Method == "POST" && c.Operation != "query" && c.Operation != "token" && c.Operation != "other":
-			out = append(out, c.Operation+"/"+c.Entity)
+		for _, w := range c.Writes() {
+			out = append(out, w.Operation+"/"+w.Entity)
 		}
 	}
 	slices.Sort(out)

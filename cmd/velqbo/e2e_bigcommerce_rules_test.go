@@ -483,7 +483,9 @@ func TestBigCommerceRules(t *testing.T) {
 			if tt.wantWrites != nil {
 				got := []string{}
 				for _, c := range b.writesSince(mark) {
-					got = append(got, c.Operation+" "+c.Entity)
+					for _, w := range c.Writes() {
+						got = append(got, w.Operation+" "+w.Entity)
+					}
 				}
 				slices.Sort(got)
 				if diff := cmp.Diff(tt.wantWrites, got); diff != "" {

@@ -1,6 +1,7 @@
 package qbotest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -80,6 +81,55 @@ func (s *Server) runBatchItem(item map[string]any) (string, any, *fault) {
 	op = writeOperation(q.Get("operation"), include, op != "create")
 	out, f := s.write(entity, op, q, body)
 	return entity, out, f
+}
+
+// WriteItem is one write a call carried: Operation is "create", "update",
+// "void" or "delete".
+type WriteItem struct {
+	Operation, Entity, ID string
+}
+
+// Writes returns the writes c carried, whether they were executed or not:
+// c itself for a single write, each write item of a batch in order
+// (queries left out, a void in either batch form as "void"), none for
+// any other call.
+func (c Call) Writes() []WriteItem {
+	switch c.Operation {
+	case "create", "update", "void", "delete":
+		return []WriteItem{{Operation: c.Operation, Entity: c.Entity, ID: c.ID}}
+	case "batch":
+	default:
+		return nil
+	}
+	var body struct {
+		BatchItemRequest []map[string]json.RawMessage
+	}
+	if json.Unmarshal(c.Body, &body) != nil {
+		return nil
+	}
+	var out []WriteItem
+	for _, it := range body.BatchItemRequest {
+		var op, opts string
+		if json.Unmarshal(it["operation"], &op) != nil {
+			continue
+		}
+		_ = json.Unmarshal(it["optionsData"], &opts)
+		op = strings.ToLower(op)
+		q := ""
+		if op == "delete" || op == "void" {
+			q = op
+		}
+		for k, v := range it {
+			if e, ok := canonicalEntity(k); ok && e == k {
+				var head struct {
+					ID string `json:"Id"`
+				}
+				_ = json.Unmarshal(v, &head)
+				out = append(out, WriteItem{Operation: writeOperation(q, opts, op != "create"), Entity: e, ID: head.ID})
+			}
+		}
+	}
+	return out
 }
 
 // runCDC answers a change-data-capture request with s.mu held.

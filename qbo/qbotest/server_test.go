@@ -52,6 +52,12 @@ func TestServer_Batch(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("batch items (-want +got):\n%s", diff)
 	}
+	reqs := e.s.Requests()
+	wantWrites := []WriteItem{{"create", "SalesReceipt", ""}, {"create", "SalesReceipt", ""},
+		{"update", "SalesReceipt", str(existing["Id"])}, {"void", "SalesReceipt", str(existing["Id"])}}
+	if diff := cmp.Diff(wantWrites, reqs[len(reqs)-1].Writes()); diff != "" {
+		t.Errorf("Writes of the batch call (-want +got):\n%s", diff)
+	}
 	again := e.post("batch", url.Values{"requestid": {"batch-1"}}, mustJSON(t, req))
 	if string(again.raw) != string(r.raw) {
 		t.Errorf("batch replay differs")
