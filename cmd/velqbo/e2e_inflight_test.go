@@ -32,7 +32,9 @@ func TestE2E_KillInFlight(t *testing.T) {
 	)
 	bin := buildVelqbo(t, t.TempDir())
 	e := newE2E(t, e2eOptions{qbo: []qbotest.Option{qbotest.WithoutLimits()}})
-	want := e2eScenario(e.Vel, 45)
+	// Enough orders that a phase is several batch requests of 30, so that
+	// runs reach their kill points (writes 1 to 3) while writes remain.
+	want := e2eScenario(e.Vel, 120)
 	env := map[string]string{"VELQBO_QBO_CONCURRENCY": "3", "VELQBO_QBO_TIMEOUT": killTimeout.String(), "VELQBO_QBO_LAND_MARGIN": killTimeout.String()}
 	for k, v := range e.Env {
 		env[k] = v
