@@ -1031,6 +1031,9 @@ func TestE2E_LostResponsesAndStorms(t *testing.T) {
 		// unknown: the storm outlasts the client's retries, so some
 		// outcomes must be left unknown for the next run to look up.
 		unknown bool
+		// night: the storm hits the run after a clean one, whose writes
+		// are e2eNight's batched updates and voids.
+		night bool
 	}{
 		{name: "LoseOneCreate", inj: qbotest.Injection{Match: creates, LoseResponse: true, Times: 1}},
 		{name: "LoseSomeCreates", inj: qbotest.Injection{Match: creates, LoseResponse: true, Times: 7}},
@@ -1048,6 +1051,9 @@ func TestE2E_LostResponsesAndStorms(t *testing.T) {
 		{name: "BigCommerce/503Long", source: sourceBigCommerce, inj: qbotest.Injection{Match: post, Status: http.StatusServiceUnavailable, Times: 60}},
 		{name: "BigCommerce/LoseInvoiceAndPaymentCreates", source: sourceBigCommerce, inj: qbotest.Injection{Match: creating("Invoice", "Payment"), LoseResponse: true, Times: 14}},
 		{name: "BigCommerce/LoseEveryPaymentCreate", source: sourceBigCommerce, inj: qbotest.Injection{Match: creating("Payment"), LoseResponse: true}, unknown: true},
+		// A night of batched updates and voids after a clean first run.
+		{name: "Night/LoseEveryBatchedUpdateAndVoid", night: true, inj: qbotest.Injection{Match: updatingOrVoiding, LoseResponse: true}, unknown: true},
+		{name: "Night/500EveryBatchedUpdateAndVoid", night: true, inj: qbotest.Injection{Match: updatingOrVoiding, Status: http.StatusInternalServerError}, unknown: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1062,6 +1068,10 @@ func TestE2E_LostResponsesAndStorms(t *testing.T) {
 			} else {
 				e = newE2E(t, e2eOptions{qbo: []qbotest.Option{qbotest.WithoutLimits()}})
 				want = e2eScenario(e.Vel, 20)
+			}
+			if tt.night {
+				e.run(exitOK)
+				want = e2eNight(t, e, want)
 			}
 			e.QBO.Inject(tt.inj)
 			r := e.exec("run", "--json")
@@ -1090,6 +1100,45 @@ func TestE2E_LostResponsesAndStorms(t *testing.T) {
 }
 
 func isWritePtr(c *qbotest.Call) bool { return isWrite(*c) }
+
+// updatingOrVoiding matches a batch request that carries an update or a
+// void.
+func updatingOrVoiding(c *qbotest.Call) bool {
+	if c.Operation != "batch" {
+		return false
+	}
+	for _, w := range c.Writes() {
+		if w.Operation == "update" || w.Operation == "void" {
+			return true
+		}
+	}
+	return false
+}
+
+// e2eNight changes e2eScenario's orders (n ≥ 20) after a clean run so
+// that the next run's writes are one batch of updates and a void: so1
+// cancelled, tracking numbers on so11 and so16, a new email on so5. (One
+// void: a voided receipt loses its marker, so checkBooks cannot tell two
+// apart.) It
+// returns the books wanted afterwards, and checks at the end of the test
+// that the tracking numbers reached QBO.
+func e2eNight(t *testing.T, e *e2e, want []bookDoc) []bookDoc {
+	t.Helper()
+	e.must(e.Vel.Cancel("so1"))
+	for _, id := range []string{"so11", "so16"} {
+		e.must(e.Vel.AddShipment(id, velocity.Shipment{ID: "sh" + id, ShippedAt: at(12, 9), Carrier: "UPS", TrackingNumber: "1Z" + id,
+			Items: []velocity.ShipmentItem{{LineID: id + "-l1", Quantity: decimal.NewFromInt(1)}}}))
+	}
+	e.must(e.Vel.UpdateOrder("so5", func(o *velocity.Order) { o.Email = "night@example.com" }))
+	t.Cleanup(func() {
+		for dn, track := range map[string]string{"2011": "1Zso11", "2016": "1Zso16"} {
+			if docs := e.docs("SalesReceipt", dn); len(docs) != 1 || docs[0].Raw["TrackingNum"] != track {
+				t.Errorf("receipt %s: %+v; want one with tracking number %s", dn, docs, track)
+			}
+		}
+	})
+	return slices.DeleteFunc(want, func(b bookDoc) bool { return b.Source == "o:so1" })
+}
 
 // TestE2E_LeaseHeld: a run while another holder has the lease exits 3 and
 // names the holder; plan takes no lease.
