@@ -57,6 +57,9 @@ func (r *report) metrics() []metric {
 		add("a.orders_per_s", "(a) orders per second", s.ordersPerSec, "orders/s", "higher")
 		add("a.cpu_s", "(a) CPU time (user+sys)", (s.run.user + s.run.sys).Seconds(), "s", "lower")
 		add("a.peak_rss_mib", "(a) peak RSS of velqbo", mib(s.run.maxRSS), "MiB", "lower")
+		add("a.first_wall_s", "(a) first no-change run after seeding (records digests), wall", s.first.wall.Seconds(), "s", "lower")
+		add("a.first_cpu_s", "(a) first no-change run, CPU time", (s.first.user + s.first.sys).Seconds(), "s", "lower")
+		add("a.first_peak_rss_mib", "(a) first no-change run, peak RSS", mib(s.first.maxRSS), "MiB", "lower")
 		add("a.unchanged", "(a) documents unchanged", float64(s.unchanged), "docs", "")
 		add("a.qbo_requests", "(a) QBO requests", float64(s.qboRequests), "requests", "lower")
 	}
@@ -161,7 +164,7 @@ type verdict struct {
 }
 
 // targets are the binding goals (issue 3 item 8, issue 6 item 5, issue 14
-// item 2): the million-order scan within 30 s and 256 MiB, the catch-up at
+// item 2): the million-order scan within 10 s and 256 MiB, the catch-up at
 // ≥ 90 % of the ceiling with no failure, no QBO write on a no-change run,
 // the 1 % run costing a fraction of a full one and ≤ 0.1 QBO requests per
 // updated document, the update-heavy catch-up at ≥ 95 % of the ceiling
@@ -171,8 +174,9 @@ func (r *report) targets() []verdict {
 	if s := r.scan; s != nil {
 		vs = append(vs, verdict{s.qboWrites == 0, fmt.Sprintf("(a) no QBO write on a no-change run: %d", s.qboWrites)})
 		if s.orders >= 1_000_000 {
-			vs = append(vs, verdict{s.run.wall <= 30*time.Second, fmt.Sprintf("(a) 1M-order no-change run ≤ 30 s: %.1f s", s.run.wall.Seconds())})
-			vs = append(vs, verdict{s.run.maxRSS <= 256<<20, fmt.Sprintf("(a) peak RSS ≤ 256 MiB: %.0f MiB", mib(s.run.maxRSS))})
+			vs = append(vs, verdict{s.run.wall <= 10*time.Second, fmt.Sprintf("(a) 1M-order no-change run ≤ 10 s: %.1f s", s.run.wall.Seconds())})
+			rss := max(s.run.maxRSS, s.first.maxRSS)
+			vs = append(vs, verdict{rss <= 256<<20, fmt.Sprintf("(a) peak RSS ≤ 256 MiB (either run): %.0f MiB", mib(rss))})
 		}
 	}
 	if c := r.catchup; c != nil {
