@@ -9,12 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/oauth2"
-
-	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
-	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
 	"github.com/velqbo/velqbo/velocity/velocitytest"
 )
@@ -91,18 +87,11 @@ func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchu
 	// payments on invoices), cut at an order boundary.
 	ds := velocitytest.Generate(2, velocitytest.GenOptions{Orders: n})
 	co := newCompany(srv, ds.Customers, ds.Products)
-	st, err := schema.Open(ctx, filepath.Join(dir, "catchup.db"))
+	st, env, err := co.openLedger(ctx, filepath.Join(dir, "catchup.db"))
 	if err != nil {
 		return res, err
 	}
 	defer st.Close()
-	if err := co.prepareStore(ctx, st); err != nil {
-		return res, err
-	}
-	env, err := co.env(ctx, st)
-	if err != nil {
-		return res, err
-	}
 	var orders sliceSource
 	want := 0
 	for _, o := range ds.Orders {
@@ -123,13 +112,7 @@ func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchu
 	res.orders = len(orders)
 
 	var throttled atomic.Int64
-	conf := qbo.NewOAuthConfig(qbotest.DefaultClientID, qbotest.DefaultClientSecret, "http://localhost/cb")
-	conf.Endpoint.TokenURL = srv.TokenURL()
-	ts := qbo.NewTokenSource(conf, &oauth2.Token{RefreshToken: srv.IssueRefreshToken()},
-		func(context.Context, *oauth2.Token) error { return nil }, srv.Client(), clk.Now)
-	client, err := qbo.NewClient(ts.HTTPClient(srv.Client().Transport), qbo.WithBaseURL(srv.URL),
-		qbo.WithRealmID(srv.Realm()), qbo.WithClock(clk), qbo.WithPacing(qbo.DefaultPacing()),
-		qbo.WithObserver(qbo.Observer{Throttled: func() { throttled.Add(1) }}))
+	client, err := pacedClient(srv, clk, &throttled)
 	if err != nil {
 		return res, err
 	}

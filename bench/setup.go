@@ -13,10 +13,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/velqbo/velqbo/internal/clock"
+	"github.com/velqbo/velqbo/qbo"
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/reconcile/reconciletest"
@@ -392,4 +396,35 @@ func (c *scaledClock) Now() time.Time {
 
 func (c *scaledClock) Sleep(ctx context.Context, d time.Duration) error {
 	return clock.Real{}.Sleep(ctx, time.Duration(float64(d)/c.scale))
+}
+
+// openLedger opens (creating) the ledger at path with the company's
+// settings and links written, and the mapping Env they make.
+func (co *company) openLedger(ctx context.Context, path string) (*schema.Store, *reconcile.Env, error) {
+	st, err := schema.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := co.prepareStore(ctx, st); err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	env, err := co.env(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, env, nil
+}
+
+// pacedClient is a QBO client of srv on clk with the binary's default
+// pacing (in memory), counting the 429s it meets in throttled.
+func pacedClient(srv *qbotest.Server, clk *scaledClock, throttled *atomic.Int64) (*qbo.Client, error) {
+	conf := qbo.NewOAuthConfig(qbotest.DefaultClientID, qbotest.DefaultClientSecret, "http://localhost/cb")
+	conf.Endpoint.TokenURL = srv.TokenURL()
+	ts := qbo.NewTokenSource(conf, &oauth2.Token{RefreshToken: srv.IssueRefreshToken()},
+		func(context.Context, *oauth2.Token) error { return nil }, srv.Client(), clk.Now)
+	return qbo.NewClient(ts.HTTPClient(srv.Client().Transport), qbo.WithBaseURL(srv.URL),
+		qbo.WithRealmID(srv.Realm()), qbo.WithClock(clk), qbo.WithPacing(qbo.DefaultPacing()),
+		qbo.WithObserver(qbo.Observer{Throttled: func() { throttled.Add(1) }}))
 }
