@@ -113,6 +113,28 @@ func TestBatchedWrites(t *testing.T) {
 			extra:       map[string]int{"1004": 1},
 		},
 		{
+			// A QBO that ignores optionsData in a batch answers the receipt
+			// live after an empty sparse update: the void is read again
+			// and sent alone, not recorded as done.
+			name: "the void answered live",
+			before: func(h *engHarness, ids map[string]string) {
+				h.q.IgnoreBatchVoidOption(true)
+			},
+			wantWritten: append(batchNightWrites, "void/SalesReceipt"),
+			extra:       map[string]int{"1004": 1},
+		},
+		{
+			// A QBO that refuses the batch form of a void: the void is
+			// sent alone in the single request's form.
+			name: "the void's batch form refused",
+			before: func(h *engHarness, ids map[string]string) {
+				h.q.InjectWriteFault(qbotest.WriteFault{Code: "6000", Times: 1, Match: func(op, _ string, body map[string]any) bool {
+					return op == "void" && body["Id"] == ids["1004"]
+				}})
+			},
+			wantWritten: append(batchNightWrites, "void/SalesReceipt"),
+		},
+		{
 			name: "one item refused",
 			before: func(h *engHarness, ids map[string]string) {
 				h.q.InjectWriteFault(qbotest.WriteFault{Code: "6000", Times: 1, Match: func(op, _ string, body map[string]any) bool {

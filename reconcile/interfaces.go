@@ -317,11 +317,9 @@ func (q QBOClient) Batch(ctx context.Context, writes []BatchWrite, rid string) (
 		case r.Err != nil:
 			out[i] = BatchOutcome{Err: r.Err}
 		case r.Entity != nil:
-			d := withTID(docRef(r.Entity), resp)
-			if writes[i].Op == qbo.BatchVoid {
-				d.Voided = true
-			}
-			out[i] = BatchOutcome{Doc: d}
+			// A void's answer keeps what the document says (Voided from
+			// its status or PrivateNote): the applier checks it (voided).
+			out[i] = BatchOutcome{Doc: withTID(docRef(r.Entity), resp)}
 		case r.Raw != nil:
 			// QBO answered, with something velqbo cannot read: it may have
 			// written, so the outcome is unknown and the item looked up.

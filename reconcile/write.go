@@ -202,7 +202,7 @@ func (a *applier) writeBatch(ctx context.Context, cs []*Change) {
 		case ActionUpdate:
 			a.updated(ctx, c, rids[i], o.Doc, o.Err)
 		case ActionVoid:
-			a.voided(ctx, c, rids[i], o.Doc, o.Err)
+			a.voided(ctx, c, rids[i], o.Doc, o.Err, true)
 		}
 	}
 	byAction := logrus.Fields{"documents": len(sent)}
@@ -424,7 +424,7 @@ func (a *applier) void(ctx context.Context, c *Change) {
 	if a.stopped() {
 		return
 	}
-	a.voided(ctx, c, rid, doc, err)
+	a.voided(ctx, c, rid, doc, err, false)
 }
 
 // voidIntent records the intent of c's void at the SyncToken the request
@@ -439,12 +439,22 @@ func (a *applier) voidIntent(ctx context.Context, c *Change, syncToken string) (
 	return rid, a.intent(ctx, c, schema.WriteVoid, typ, id, rid, "")
 }
 
-// voided records what QBO answered to c's void (sent alone or in a
-// batch). A stale token is refreshed once and the void retried alone; a
-// document found voided already, or gone, is recorded so.
-func (a *applier) voided(ctx context.Context, c *Change, rid string, doc DocRef, err error) {
+// voided records what QBO answered to c's void (sent alone, or in a batch
+// when batched). A stale token is refreshed once and the void retried
+// alone; a document found voided already, or gone, is recorded so.
+//
+// A batched void is recorded only when QBO's answer is a voided document.
+// Why: a SalesReceipt, Payment or RefundReceipt voids in a batch as a
+// sparse update with optionsData "void", a form no public source shows. A
+// QBO that ignored optionsData would answer a live document, and one that
+// refused the form would answer a validation fault; either way the void is
+// read again and sent alone, in the single request's documented form,
+// instead of being recorded as done or failed.
+func (a *applier) voided(ctx context.Context, c *Change, rid string, doc DocRef, err error, batched bool) {
 	typ, id := c.VoidType, c.VoidID
-	if qbo.IsStaleObject(err) || qbo.IsNotFound(err) {
+	retryAlone := qbo.IsStaleObject(err) ||
+		batched && (err == nil && !doc.Voided || qbo.IsValidation(err) && !qbo.IsNotFound(err))
+	if retryAlone || qbo.IsNotFound(err) {
 		cur, gerr := a.r.QBO.Get(ctx, typ, id)
 		switch {
 		case qbo.IsNotFound(gerr):
@@ -454,7 +464,7 @@ func (a *applier) voided(ctx context.Context, c *Change, rid string, doc DocRef,
 			err = gerr
 		case cur.Voided:
 			doc, err = cur, nil
-		case qbo.IsStaleObject(err):
+		case retryAlone:
 			if werr := a.r.Store.ClearIntent(ctx, c.Key, rid); werr != nil {
 				a.storeErr(werr)
 				return

@@ -42,6 +42,12 @@ func (s *Server) runBatch(body []byte) (map[string]any, *fault) {
 	return map[string]any{"BatchItemResponse": out}, nil
 }
 
+// IgnoreBatchVoidOption makes a batch item's optionsData "void" ignored,
+// so that the item runs as a plain sparse update and answers the live
+// document: how QBO would behave if it did not honour optionsData in a
+// batch, which no public source settles. Single requests are unchanged.
+func (s *Server) IgnoreBatchVoidOption(on bool) { s.ignoreBatchVoid.Store(on) }
+
 func (s *Server) runBatchItem(item map[string]any) (string, any, *fault) {
 	if item == nil {
 		return "", nil, faultRequired("BatchItemRequest")
@@ -66,6 +72,9 @@ func (s *Server) runBatchItem(item map[string]any) (string, any, *fault) {
 	// "void" voids an Invoice or RefundReceipt, never a SalesReceipt or a
 	// Payment, which void by an update with optionsData "void").
 	include := str(item["optionsData"])
+	if include == "void" && s.ignoreBatchVoid.Load() {
+		include = ""
+	}
 	q := url.Values{}
 	op := strings.ToLower(str(item["operation"]))
 	switch op {

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -48,6 +49,9 @@ type Server struct {
 	refresh     map[string]*refreshToken
 	access      map[string]*accessToken
 	codes       map[string]*authCode
+
+	// ignoreBatchVoid: IgnoreBatchVoidOption.
+	ignoreBatchVoid atomic.Bool
 }
 
 type storedResponse struct {
