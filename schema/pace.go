@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -106,7 +107,7 @@ func (s *Store) ReservePace(ctx context.Context, ws []PaceWindow, now time.Time)
 				w.Realm, w.Kind, now.UnixNano(), paceHorizon(w, now)); err != nil {
 				return err
 			}
-			at, settled, err := paceAt(ctx, tx, w, now, 0)
+			at, settled, err := paceAt(ctx, tx, w, now, math.MaxInt64)
 			if err != nil {
 				return err
 			}
@@ -126,7 +127,10 @@ func (s *Store) ReservePace(ctx context.Context, ws []PaceWindow, now time.Time)
 }
 
 // paceAt is the earliest time at or after now when fewer than w.Limit rows
-// of w other than self count, and whether it is known: with Limit rows not
+// of w booked before the row self count (a new booking passes
+// math.MaxInt64), and whether it is known. Why only those before: a row
+// booked later counts self already, so counting it back would make more
+// than Limit waiters wait for each other until their rows aged out; with Limit rows not
 // ended it is not, and the estimate is the earliest time one of them can
 // end, a window after its send time.
 func paceAt(ctx context.Context, q interface {
@@ -137,7 +141,7 @@ func paceAt(ctx context.Context, q interface {
 	if err := q.QueryRowContext(ctx, `SELECT
 			COUNT(*) FILTER (WHERE ended = 0), COUNT(*) FILTER (WHERE ended = 1),
 			MIN(at_ns) FILTER (WHERE ended = 0)
-		FROM pace_slots WHERE realm = ? AND kind = ? AND ended IN (0, 1) AND free_ns > ? AND free_ns <= ? AND id <> ?`,
+		FROM pace_slots WHERE realm = ? AND kind = ? AND ended IN (0, 1) AND free_ns > ? AND free_ns <= ? AND id < ?`,
 		w.Realm, w.Kind, now.UnixNano(), paceHorizon(w, now), self).Scan(&open, &done, &firstAt); err != nil {
 		return time.Time{}, false, err
 	}
@@ -151,7 +155,7 @@ func paceAt(ctx context.Context, q interface {
 	// must have for the open ones and this one to fit.
 	var free int64
 	if err := q.QueryRowContext(ctx, `SELECT free_ns FROM pace_slots
-		WHERE realm = ? AND kind = ? AND ended = 1 AND free_ns > ? AND free_ns <= ? AND id <> ? ORDER BY free_ns LIMIT 1 OFFSET ?`,
+		WHERE realm = ? AND kind = ? AND ended = 1 AND free_ns > ? AND free_ns <= ? AND id < ? ORDER BY free_ns LIMIT 1 OFFSET ?`,
 		w.Realm, w.Kind, now.UnixNano(), paceHorizon(w, now), self, done-(w.Limit-open)).Scan(&free); err != nil {
 		return time.Time{}, false, err
 	}

@@ -135,6 +135,42 @@ func TestPaceReady(t *testing.T) {
 	}
 }
 
+// TestPaceReady_Waiters: more waiters than the limit do not wait for each
+// other: each counts only the rows booked before it, so once the open rows
+// end the first Limit waiters settle and the rest keep waiting.
+func TestPaceReady_Waiters(t *testing.T) {
+	t.Parallel()
+	s := MustOpenStore(t)
+	w := PaceWindow{Realm: "r1", Kind: "requests", Limit: 2, Per: time.Minute, Hold: 5 * time.Minute}
+	var open, waiters []PaceSlot
+	for range w.Limit {
+		open = append(open, book(t, s, w, paceT0, time.Time{}))
+	}
+	for range 3 {
+		waiters = append(waiters, book(t, s, w, paceT0.Add(time.Second), time.Time{}))
+	}
+	if err := s.FinishPace(t.Context(), []PaceWindow{w, w}, open, paceT0.Add(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var got []PaceSlot
+	for _, slot := range waiters {
+		slot, err := s.PaceReady(t.Context(), w, slot, paceT0.Add(11*time.Second), 500*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, slot)
+	}
+	free := paceT0.Add(70 * time.Second) // the open rows' end + Per
+	want := []PaceSlot{
+		{ID: waiters[0].ID, At: free, Settled: true},
+		{ID: waiters[1].ID, At: free, Settled: true},
+		{ID: waiters[2].ID, At: got[2].At},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("waiters (-want +got):\n%s", diff)
+	}
+}
+
 // TestReservePace_TwoStores: two stores on one file book in one window.
 func TestReservePace_TwoStores(t *testing.T) {
 	t.Parallel()
