@@ -602,7 +602,7 @@ func (m *orderMapper) grossMoney(o *velocity.Order) {
 	// to the cent, the tax is shared in proportion instead, and the check
 	// below blocks what that moves by a cent or more.
 	shares, ok := shareOut(o.TaxTotal, weights)
-	if !ok || o.TaxTotal.IsNegative() {
+	if !ok {
 		shares, ok = allocate(o.TaxTotal, weights)
 	}
 	if !ok {

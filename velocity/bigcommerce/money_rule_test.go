@@ -160,6 +160,14 @@ func TestMapOrder_TaxInclusive(t *testing.T) {
 				"shipping: inc-tax 7.5 less its share 0.59 of the tax line 3.39 is 6.91, a cent or more from its ex-tax 6.8182 (its parts' taxes add up to 3.8864, total_tax is 3.3864): velqbo does not move tax between lines",
 		},
 		{
+			name: "a negative tax on a part is blocked",
+			edit: func(d *OrderData) {
+				d.Order.ShippingCostTax, d.Order.ShippingCostExTax = MustMoney("-0.4545"), MustMoney("7.9545")
+				d.Order.TotalTax = MustMoney("2.7501")
+			},
+			err: "shipping: tax -0.4545 is negative",
+		},
+		{
 			name: "tax that no part carries is blocked",
 			edit: func(d *OrderData) {
 				for i := range d.Products {
