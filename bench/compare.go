@@ -119,7 +119,7 @@ func compare(ctx context.Context, o options) error {
 	} else {
 		fmt.Fprintf(os.Stderr, "the work tree's bench/ does not compile against %s (%v): measuring %s's binary with it, and its in-process parts with %s's own bench/\n", refName, err, refName, refName)
 		refBin := filepath.Join(tmp, "velqbo-ref")
-		if err := goBuild(refTree, refBin, "./cmd/velqbo"); err != nil {
+		if err := goBuild(refTree, refBin, "./cmd/velqbo", shipped...); err != nil {
 			return fmt.Errorf("build %s's velqbo: %w", refName, err)
 		}
 		own := filepath.Join(tmp, "bench-ref-own")
@@ -414,9 +414,16 @@ func copyDir(src, dst string) error {
 	return nil
 }
 
-// goBuild builds pkg in dir into out.
-func goBuild(dir, out, pkg string) error {
-	cmd := exec.Command("go", "build", "-o", out, pkg)
+// shipped are the build flags of the velqbo the Dockerfile ships (with
+// CGO_ENABLED=0, which goBuild always sets): the bench measures that
+// binary, statically linked and without symbols.
+var shipped = []string{"-trimpath", "-tags", "timetzdata", "-ldflags", "-s -w"}
+
+// goBuild builds pkg in dir into out, with CGO_ENABLED=0 and flags.
+func goBuild(dir, out, pkg string, flags ...string) error {
+	args := append(append([]string{"build"}, flags...), "-o", out, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Dir = dir
 	var errb bytes.Buffer
 	cmd.Stderr = &errb

@@ -20,8 +20,9 @@
 //	    requests per updated document;
 //	(f) an idle daemon: `velqbo daemon --run-now` over a Velocity store
 //	    (default 5,000 orders) finishes its first run, then is left alone
-//	    (default 25 s of real time) while /proc is sampled: RSS, CPU time
-//	    and context switches over the idle period.
+//	    (default 35 s of real time, so one renewal of its lease falls in
+//	    it) while /proc is sampled: RSS, CPU time and context switches
+//	    over the idle period.
 //
 // Usage (from the module root):
 //
@@ -73,7 +74,7 @@ func run() int {
 	flag.IntVar(&o.incr, "incr", 50_000, "orders in the store of the incremental runs (d); 0 skips it")
 	flag.IntVar(&o.updates, "updates", 5000, "documents to update in the update-heavy catch-up (e); 0 skips it")
 	flag.IntVar(&o.daemon, "daemon", 5000, "orders in the store of the idle daemon's first run (f); 0 skips it")
-	flag.DurationVar(&o.idle, "idle", 25*time.Second, "how long the idle daemon (f) is sampled after its run (real time)")
+	flag.DurationVar(&o.idle, "idle", 35*time.Second, "how long the idle daemon (f) is sampled after its run (real time; 35 s takes in a renewal of its lease, every 30 s)")
 	flag.Float64Var(&o.scale, "scale", 10, "time scale of the catch-up: QBO minutes per real minute (10: a QBO minute is 6 s)")
 	flag.BoolVar(&o.short, "short", false, "small sizes for CI: -scan 50000 -catchup 3500 -incr 5000 -updates 3500 -daemon 1000 -idle 10s -scale 6")
 	flag.StringVar(&o.only, "only", "abcdef", "which parts to run, e.g. -only a or -only bce")

@@ -230,16 +230,10 @@ func createInQBO(srv *qbotest.Server, d *reconcile.Desired, generation int) (str
 	return srv.Add(d.QBOType, m)
 }
 
-// binary builds cmd/velqbo into dir and returns its path.
+// buildBinary builds cmd/velqbo as shipped into dir and returns its path.
 func buildBinary(root, dir string) (string, error) {
 	out := filepath.Join(dir, "velqbo")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/velqbo")
-	cmd.Dir = root
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/velqbo: %w", err)
-	}
-	return out, nil
+	return out, goBuild(root, out, "./cmd/velqbo", shipped...)
 }
 
 // moduleRoot is the directory of go.mod.

@@ -211,7 +211,10 @@ func (m *metrics) refresh(ctx context.Context, st *schema.Store, now time.Time) 
 // error is logged by the caller's refresh function and the scrape still
 // answers with the last known values.
 func (m *metrics) handler(refresh func(ctx context.Context)) http.Handler {
-	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	// DisableCompression: the page is a few kilobytes, and promhttp keeps a
+	// gzip writer (1.6 MiB of compressor state) in a pool after a scrape,
+	// which an idle daemon held until its next collection.
+	h := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, DisableCompression: true})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		refresh(r.Context())
 		h.ServeHTTP(w, r)

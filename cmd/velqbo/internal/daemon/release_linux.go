@@ -48,7 +48,12 @@ func releaseCode() {
 		if err1 != nil || err2 != nil || end <= start {
 			continue
 		}
-		// The raw call: the range is not Go memory, so no slice over it.
+		// The raw calls: the range is not Go memory, so no slice over it.
+		// MADV_RANDOM first: it turns off the kernel's fault-around for
+		// the mapping, so what the idle daemon runs (a lease renewal
+		// every 30 s, a scrape) faults in its own pages, not 64 KiB
+		// around each: that brought 3 to 7 MiB of code back between runs.
+		syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), syscall.MADV_RANDOM)
 		syscall.Syscall(syscall.SYS_MADVISE, uintptr(start), uintptr(end-start), madvPageout)
 	}
 }

@@ -93,14 +93,22 @@ func TestBoard(t *testing.T) {
 		t.Fatalf("done before Finish")
 	default:
 	}
-	sum, boom := &reconcile.Summary{RunID: "r1"}, errors.New("boom")
+	sum := &reconcile.Summary{RunID: "r1", Counts: reconcile.Counts{Created: 1},
+		Items: []reconcile.Item{{SourceID: "o1", Action: reconcile.ActionCreate}}}
+	boom := errors.New("boom")
 	b.Finish(l, sum, boom)
 	<-l.Done()
 	if b.Current() != nil || b.Last() != l {
 		t.Errorf("after finish: current %v, last %v; want none and the run", b.Current(), b.Last())
 	}
-	if gotSum, gotErr := l.Result(); gotSum != sum || gotErr != boom {
-		t.Errorf("result: got %v, %v; want %v, %v", gotSum, gotErr, sum, boom)
+	// The board keeps the counts, not the items.
+	want := &reconcile.Summary{RunID: "r1", Counts: reconcile.Counts{Created: 1}}
+	gotSum, gotErr := l.Result()
+	if diff := cmp.Diff(want, gotSum); diff != "" || gotErr != boom {
+		t.Errorf("result: got error %v, want %v; summary (-want +got):\n%s", gotErr, boom, diff)
+	}
+	if len(sum.Items) != 1 {
+		t.Errorf("the caller's summary: got %d items; want its 1 item untouched", len(sum.Items))
 	}
 }
 
