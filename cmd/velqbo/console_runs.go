@@ -52,6 +52,7 @@ func (m *Main) startRun(ctx context.Context, user string, stop <-chan struct{}) 
 	}
 	live := lr.live
 	go func() {
+		daemon.PrepareRun()
 		var sum *reconcile.Summary
 		var err error
 		defer func() {

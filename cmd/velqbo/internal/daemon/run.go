@@ -27,6 +27,7 @@ func (d *Daemon) trigger() {
 	defer d.wg.Done()
 	defer ReleaseMemory()
 
+	PrepareRun()
 	d.metrics.running.Set(1)
 	defer d.metrics.running.Set(0)
 	start := time.Now()
@@ -96,6 +97,12 @@ func (d *Daemon) trigger() {
 func ReleaseMemory() {
 	debug.FreeOSMemory()
 	releaseCode()
+}
+
+// PrepareRun undoes what ReleaseMemory did to the binary's code mappings
+// (Linux only): a run about to start gets the kernel's read-ahead back.
+func PrepareRun() {
+	resumeCode()
 }
 
 func (d *Daemon) refresh(ctx context.Context) {
