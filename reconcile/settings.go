@@ -89,7 +89,8 @@ type SettingInfo struct {
 	Kind SettingKind
 	// Maps says what the setting is used for.
 	Maps string
-	// Types are the QBO AccountType or Item Type values accepted; empty
+	// Types are the QBO AccountType or Item Type values accepted (for a
+	// TaxCode: "not taxable" or "taxable", from its Taxable flag); empty
 	// accepts any record of Kind.
 	Types []string
 }
@@ -118,7 +119,7 @@ func SettingInfos() []SettingInfo {
 			Maps: "the item of the line carrying Velocity's tax amount"},
 		{Key: SettingCustomItem, Kind: SettingItem, Types: placeholderTypes,
 			Maps: "the item of custom lines that are not a catalogue product"},
-		{Key: SettingNonTaxableTaxCode, Kind: SettingTaxCode,
+		{Key: SettingNonTaxableTaxCode, Kind: SettingTaxCode, Types: []string{taxCodeNotTaxable},
 			Maps: "the tax code sent on every line so QBO adds no tax of its own (default NON)"},
 		{Key: SettingStartDate, Kind: SettingDate,
 			Maps: "go-live cutover: orders approved before it are not reported"},

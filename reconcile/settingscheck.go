@@ -37,9 +37,24 @@ type SettingChoice struct {
 	Type string
 }
 
-// nonTaxablePseudoCodes are the tax codes of US companies that are not
-// TaxCode entities: QBO accepts them in TaxCodeRef but a read finds nothing.
-var nonTaxablePseudoCodes = []string{"NON", "TAX"}
+// usPseudoCodes are the tax codes of US companies that are not TaxCode
+// entities, by whether each is taxable: QBO accepts them in TaxCodeRef but a
+// read finds nothing.
+var usPseudoCodes = map[string]bool{"NON": false, "TAX": true}
+
+// Tax code record types: a SettingRecord's or SettingChoice's Type for a
+// TaxCode, from its Taxable flag.
+const (
+	taxCodeTaxable    = "taxable"
+	taxCodeNotTaxable = "not taxable"
+)
+
+func taxCodeType(taxable bool) string {
+	if taxable {
+		return taxCodeTaxable
+	}
+	return taxCodeNotTaxable
+}
 
 // kindNeedsQBO reports whether a value of kind is a QBO id to check there.
 func kindNeedsQBO(kind SettingKind) bool {
@@ -88,12 +103,12 @@ func lookupKind(ctx context.Context, c *qbo.Client, kind SettingKind, id string)
 			n = SettingRecord{Name: pm.Name, Type: pm.Type, Active: isActive(pm.Active), Found: true}
 		}
 	case SettingTaxCode:
-		if slices.Contains(nonTaxablePseudoCodes, id) {
-			return SettingRecord{Name: id + " (US pseudo-code)", Active: true, Found: true}, nil
+		if taxable, ok := usPseudoCodes[id]; ok {
+			return SettingRecord{Name: id + " (US pseudo-code)", Type: taxCodeType(taxable), Active: true, Found: true}, nil
 		}
 		var tc *qbo.TaxCode
 		if tc, _, err = c.TaxCodes.Get(ctx, id); err == nil {
-			n = SettingRecord{Name: tc.Name, Active: isActive(tc.Active), Found: true}
+			n = SettingRecord{Name: tc.Name, Type: taxCodeType(isTaxable(tc)), Active: isActive(tc.Active), Found: true}
 		}
 	default:
 		return SettingRecord{}, nil
@@ -106,6 +121,10 @@ func lookupKind(ctx context.Context, c *qbo.Client, kind SettingKind, id string)
 
 // isActive reads QBO's Active flag, which QBO leaves out for active records.
 func isActive(p *bool) bool { return p == nil || *p }
+
+// isTaxable reads a TaxCode's Taxable flag, which QBO leaves out for codes
+// that are not taxable.
+func isTaxable(tc *qbo.TaxCode) bool { return tc.Taxable != nil && *tc.Taxable }
 
 func accountName(a *qbo.Account) string {
 	if a.FullyQualifiedName != "" {
@@ -126,6 +145,13 @@ func SettingProblem(key string, rec SettingRecord) string {
 	}
 	info, _ := SettingInfoOf(key)
 	if len(info.Types) > 0 && !slices.Contains(info.Types, rec.Type) {
+		if info.Kind == SettingTaxCode {
+			// Why refused: the code is sent on every line of every
+			// document, so a taxable one has QBO add its own tax on top
+			// of the explicit tax line velqbo sends.
+			return fmt.Sprintf("tax code %q is %s in QBO, so QBO would add its own tax to every line; %s must be a code that is %s",
+				rec.Name, rec.Type, key, info.TypeList())
+		}
 		noun := "account"
 		if info.Kind == SettingItem {
 			noun = "item"
@@ -229,8 +255,8 @@ func DescribeSettings(ctx context.Context, c *qbo.Client, all []schema.Setting) 
 
 // SettingChoices lists, live from QBO, the active records a value of key
 // may name, sorted by name: the accounts or items of the types the key
-// takes, the payment methods, or the tax codes (NON first, US companies'
-// pseudo-code for "no tax"). Dates and booleans have no choices (nil). The
+// takes, the payment methods, or the tax codes that are not taxable (NON
+// first, US companies' pseudo-code for "no tax"). Dates and booleans have no choices (nil). The
 // error is for an unknown key or from QBO.
 func SettingChoices(ctx context.Context, c *qbo.Client, key string) ([]SettingChoice, error) {
 	m, err := SettingChoicesFor(ctx, c, []string{key})
@@ -302,19 +328,13 @@ func activeRecords(ctx context.Context, c *qbo.Client, kind SettingKind) ([]Sett
 				return nil, err
 			}
 			if isActive(tc.Active) {
-				// Said, not filtered: the key takes any active code, and
-				// the person choosing should see which would add tax.
-				typ := "not taxable"
-				if tc.Taxable != nil && *tc.Taxable {
-					typ = "taxable"
-				}
-				out = append(out, SettingChoice{ID: tc.Id, Name: tc.Name, Type: typ})
+				out = append(out, SettingChoice{ID: tc.Id, Name: tc.Name, Type: taxCodeType(isTaxable(&tc))})
 			}
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return strings.ToLower(out[i].Name) < strings.ToLower(out[j].Name) })
 	if kind == SettingTaxCode {
-		out = append([]SettingChoice{{ID: "NON", Name: "NON (US pseudo-code: not taxable)"}}, out...)
+		out = append([]SettingChoice{{ID: "NON", Name: "NON (US pseudo-code)", Type: taxCodeNotTaxable}}, out...)
 	}
 	return out, nil
 }

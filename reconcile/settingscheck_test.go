@@ -68,6 +68,11 @@ func TestCheckSettings(t *testing.T) {
 			reconcile.SettingErrors{"deposit_account": `"Sales" is a Income account; deposit_account must be a Bank or Other Current Asset account`}},
 		{"Missing", map[string]string{"tax_item": "999999"}, reconcile.SettingErrors{"tax_item": "no such record in QBO"}},
 		{"Inactive", map[string]string{"refund_account": inactive}, reconcile.SettingErrors{"refund_account": `"Old Bank" is inactive in QBO`}},
+		{"NonTaxableTaxCode", map[string]string{"non_taxable_tax_code": s.TaxCodes["Exempt"]}, reconcile.SettingErrors{}},
+		{"TaxableTaxCode", map[string]string{"non_taxable_tax_code": s.TaxCodes["California"]}, reconcile.SettingErrors{
+			"non_taxable_tax_code": `tax code "California" is taxable in QBO, so QBO would add its own tax to every line; non_taxable_tax_code must be a code that is not taxable`}},
+		{"TaxablePseudoCode", map[string]string{"non_taxable_tax_code": "TAX"}, reconcile.SettingErrors{
+			"non_taxable_tax_code": `tax code "TAX (US pseudo-code)" is taxable in QBO, so QBO would add its own tax to every line; non_taxable_tax_code must be a code that is not taxable`}},
 		{"ProductIsNotPlaceholder", map[string]string{"custom_item": s.Items["Widget"], "handling_item": s.Items["Handling"]},
 			reconcile.SettingErrors{}}, // Widget is NonInventory: a placeholder type
 		{"BadForm", map[string]string{"start_date": "yesterday", "auto_create_customers": "maybe"}, reconcile.SettingErrors{
@@ -173,8 +178,7 @@ func TestSettingChoices(t *testing.T) {
 			{ID: s.PaymentMethods["Wire"], Name: "Wire", Type: "NON_CREDIT_CARD"},
 		}},
 		{"non_taxable_tax_code", []reconcile.SettingChoice{
-			{ID: "NON", Name: "NON (US pseudo-code: not taxable)"},
-			{ID: s.TaxCodes["California"], Name: "California", Type: "taxable"},
+			{ID: "NON", Name: "NON (US pseudo-code)", Type: "not taxable"},
 			{ID: s.TaxCodes["Exempt"], Name: "Exempt", Type: "not taxable"},
 		}},
 		{"start_date", nil},

@@ -201,6 +201,20 @@ func TestConsoleSettings_Save(t *testing.T) {
 			t.Errorf("after a refused save: got settings %v; want none (all or nothing)", got)
 		}
 	})
+	t.Run("TaxableTaxCodeRefused", func(t *testing.T) {
+		t.Parallel()
+		h := newConsole(t, withOrders(0))
+		admin := h.login(t, "admin")
+		r := admin.post(t, "/settings", url.Values{"non_taxable_tax_code": {h.seed.TaxCodes["California"]}}).
+			wantCode(t, http.StatusUnprocessableEntity)
+		want := "tax code &#34;California&#34; is taxable in QBO, so QBO would add its own tax to every line"
+		if !strings.Contains(r.Body, want) {
+			t.Errorf("refused form: want %q in\n%s", want, r.Body)
+		}
+		if got := h.storedSettings(t); len(got) != 0 {
+			t.Errorf("after a refused save: got settings %v; want none", got)
+		}
+	})
 	t.Run("UnchangedInvalidDoesNotBlock", func(t *testing.T) {
 		t.Parallel()
 		h := newConsole(t, withOrders(1), prepared())

@@ -252,6 +252,9 @@ func TestSettings_Set(t *testing.T) {
 		{"UnknownKey", []string{"colour=blue"}, exitUsage, "unknown setting"},
 		{"BadDate", []string{"start_date=yesterday"}, exitUsage, "YYYY-MM-DD"},
 		{"Date", []string{"start_date=2026-01-01"}, exitOK, "set start_date"},
+		{"TaxableTaxCode", []string{"non_taxable_tax_code=" + s.TaxCodes["California"]}, exitUsage,
+			`tax code "California" is taxable in QBO, so QBO would add its own tax to every line`},
+		{"NonTaxableTaxCode", []string{"non_taxable_tax_code=" + s.TaxCodes["Exempt"]}, exitOK, "set non_taxable_tax_code"},
 		{"NotKV", []string{"deposit_account"}, exitUsage, "KEY=VALUE"},
 	}
 	for _, tt := range tests {
