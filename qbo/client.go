@@ -365,10 +365,12 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, query url.
 // Do sends req, retrying as described below, and decodes a successful JSON
 // body into v (if non-nil). It returns *Error for QBO faults (including a
 // Fault inside an HTTP 200, and a fault in XML), the transport's error for
-// network failures, and ctx.Err() if the context ends. When it gives up on
-// a transient failure, or the request took more than one attempt, the last
-// error comes wrapped in *AttemptsError, which says whether any attempt may
-// have been processed (MayHaveWritten).
+// network failures, and ctx's error if the context ends. When it gives up
+// on a transient failure, or the request took more than one attempt, the
+// last error comes wrapped in *AttemptsError, which says whether any attempt
+// may have been processed (MayHaveWritten); so does ctx's error when the
+// context ends after an attempt was made (in a back-off, or cutting off a
+// retry), errors.Is still matching it.
 //
 // Why retrying is safe, and which failures are retried:
 //
@@ -418,6 +420,17 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 	gaveUp := func(out *Response, err error) (*Response, error) {
 		return out, &AttemptsError{Err: err, Attempts: attempt, Unanswered: unanswered}
 	}
+	// ended is ctx's end after made attempts. Why wrapped: a shutdown in a
+	// back-off must leave the caller as sure as the attempts did, that
+	// one went unanswered (look the write up) or that QBO refused each
+	// (send it again), not with a bare ctx error that says neither.
+	ended := func(made int, err error) (*Response, error) {
+		if made == 0 {
+			return nil, err
+		}
+		attempt = made
+		return gaveUp(lastOut, fmt.Errorf("%w (waiting to retry after: %v)", err, lastErr))
+	}
 	for {
 		attempt++
 		r, err := cloneForAttempt(req)
@@ -426,6 +439,9 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 		}
 		release, waited, err := c.pacer.acquire(ctx, isBatch)
 		if err != nil {
+			if ctx.Err() != nil {
+				return ended(attempt-1, err)
+			}
 			return nil, err
 		}
 		if waited > 0 && c.obs.Paced != nil {
@@ -444,11 +460,15 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 
 		var retryAfter time.Duration
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
 			if !refusedBeforeSending(err) {
 				unanswered++
+			}
+			if ctx.Err() != nil {
+				// Cut off in flight: this attempt is unanswered too.
+				if attempt == 1 {
+					return nil, ctx.Err()
+				}
+				return gaveUp(nil, ctx.Err())
 			}
 			if !Retryable(err) {
 				if attempt > 1 {
@@ -516,7 +536,7 @@ func (c *Client) Do(req *http.Request, v any) (*Response, error) {
 			c.obs.Retry(attempt, shortReason(lastErr), wait)
 		}
 		if err := c.clock.Sleep(ctx, wait); err != nil {
-			return nil, err
+			return ended(attempt, err)
 		}
 	}
 }

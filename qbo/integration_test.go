@@ -2,6 +2,7 @@ package qbo_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -194,5 +195,62 @@ func TestIntegration_QueryAndNotFound(t *testing.T) {
 	_, _, err = f.c.Invoices.Get(t.Context(), "999999")
 	if !qbo.IsNotFound(err) {
 		t.Errorf("Get missing: got %v; want 610", err)
+	}
+}
+
+// TestIntegration_CancelledInBackoff: the context ends while the client
+// waits to retry a write. The error still says what the attempts made
+// say — unanswered (may have written) or refused (not written) — and
+// still matches context.Canceled; no further attempt is sent.
+func TestIntegration_CancelledInBackoff(t *testing.T) {
+	tests := []struct {
+		name      string
+		inj       qbotest.Injection
+		wantMay   bool
+		wantUnans int
+	}{
+		{"Unanswered500", qbotest.Injection{Status: 500}, true, 1},
+		{"LostAnswer", qbotest.Injection{LoseResponse: true}, true, 1},
+		{"Throttled", qbotest.Injection{Throttle: true}, false, 0},
+		{"Unavailable503", qbotest.Injection{Status: 503}, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeQBO(t)
+			ctx, cancel := context.WithCancel(t.Context())
+			c, err := qbo.NewClient(f.ts.HTTPClient(f.srv.Client().Transport),
+				qbo.WithBaseURL(f.srv.URL), qbo.WithRealmID(f.srv.Realm()), qbo.WithClock(f.clk),
+				qbo.WithObserver(qbo.Observer{Retry: func(int, string, time.Duration) { cancel() }}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := f.receipt(t, "V-3001")
+			inj := tt.inj
+			inj.Times, inj.Match = 1, func(c *qbotest.Call) bool { return c.Operation == "create" }
+			f.srv.Inject(inj)
+			_, _, err = c.SalesReceipts.Create(ctx, in, &qbo.RequestOptions{RequestID: "create-V-3001"})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("got %v; want context.Canceled", err)
+			}
+			var ae *qbo.AttemptsError
+			if !errors.As(err, &ae) {
+				t.Fatalf("got %T %v; want *AttemptsError", err, err)
+			}
+			if ae.Attempts != 1 || ae.Unanswered != tt.wantUnans {
+				t.Errorf("attempts: got %d, %d unanswered; want 1, %d unanswered", ae.Attempts, ae.Unanswered, tt.wantUnans)
+			}
+			if got := qbo.MayHaveWritten(err); got != tt.wantMay {
+				t.Errorf("MayHaveWritten: got %v; want %v (%v)", got, tt.wantMay, err)
+			}
+			creates := 0
+			for _, call := range f.srv.Requests() {
+				if call.Operation == "create" {
+					creates++
+				}
+			}
+			if creates != 1 {
+				t.Errorf("creates sent: got %d; want 1 (no retry after the cancel)", creates)
+			}
+		})
 	}
 }

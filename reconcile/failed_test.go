@@ -42,6 +42,11 @@ func TestFailureCode(t *testing.T) {
 		{"504 after a 429", &qbo.AttemptsError{Err: fault(504, "", ""), Attempts: 2, Unanswered: 1}, reconcile.CodeOutcomeUnknown},
 		{"connection lost", &net.OpError{Op: "read", Err: errors.New("reset")}, reconcile.CodeOutcomeUnknown},
 		{"cancelled", fmt.Errorf("post: %w", context.Canceled), reconcile.CodeOutcomeUnknown},
+		{"cancelled in the back-off after a 500", &qbo.AttemptsError{Err: context.Canceled, Attempts: 1, Unanswered: 1}, reconcile.CodeOutcomeUnknown},
+		{"cancelled in the back-off after a 429",
+			&qbo.AttemptsError{Err: fmt.Errorf("%w (waiting to retry after: %v)", context.Canceled, fault(429, "", qbo.CodeThrottled)), Attempts: 1},
+			reconcile.CodeQBORejected},
+		{"timed out in the back-off after a 503", &qbo.AttemptsError{Err: context.DeadlineExceeded, Attempts: 2}, reconcile.CodeQBORejected},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

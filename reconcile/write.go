@@ -42,12 +42,15 @@ const reasonRefusedDocument = "QBO refused the document"
 //     write is looked up before it is sent again.
 //
 // A stale SyncToken (5010) is a validation fault that a re-read fixes,
-// not a person: it counts as CodeQBORejected.
+// not a person: it counts as CodeQBORejected. So does a context that ended
+// while the client waited to retry a write QBO had refused (throttled,
+// 503): nothing was written, and nothing is wrong with the document.
 func FailureCode(err error) ReasonCode {
 	switch {
 	case !definitive(err):
 		return CodeOutcomeUnknown
-	case qbo.Retryable(err), qbo.IsStaleObject(err):
+	case qbo.Retryable(err), qbo.IsStaleObject(err),
+		errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return CodeQBORejected
 	}
 	return CodeQBORefusedDocument
