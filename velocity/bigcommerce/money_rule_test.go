@@ -144,6 +144,53 @@ func TestMapOrder_TaxInclusive(t *testing.T) {
 			},
 		},
 		{
+			name: "a refund with a part of unknown tax share splits its tax by amounts",
+			edit: func(d *OrderData) {
+				// The order has no handling, so the handling refunded has
+				// no inc-tax amount to take a tax share from.
+				d.Order.StatusID = StatusPartiallyRefunded
+				d.Refunds = []Refund{{ID: 73, Created: modified, TotalAmount: MustAmount("17.50"), TotalTax: MustAmount("1.59"),
+					Items: []RefundItem{
+						{ItemType: ItemProduct, ItemID: 11, Quantity: 1},
+						{ItemType: ItemHandling, ItemID: 9, RequestedAmount: ptr(MustAmount("7.50"))},
+					}}}
+			},
+			want: func(o *velocity.Order) {
+				o.Status = velocity.StatusPartiallyRefunded
+				// 1.59 over 10.00 and 7.50: quotas 0.9086 and 0.6814, not
+				// all of it on the product, whose share alone is known.
+				o.Refunds = []velocity.Refund{{ID: "73", CreatedAt: modified, PaymentMethod: velocity.MethodCreditCard, Total: dec("17.5"),
+					Lines: []velocity.RefundLine{
+						{Kind: velocity.RefundProduct, LineID: "11", Quantity: dec("1"), Amount: dec("9.09")},
+						{Kind: velocity.RefundHandling, Amount: dec("6.82")},
+						{Kind: velocity.RefundTax, Amount: dec("1.59"), Description: "Tax refund"},
+					}}}
+			},
+		},
+		{
+			name: "a refund tax that is not whole cents is left in its items for reconcile to block",
+			edit: func(d *OrderData) {
+				d.Order.StatusID = StatusPartiallyRefunded
+				d.Refunds = []Refund{{ID: 74, Created: modified, TotalAmount: MustAmount("17.50"), TotalTax: MustAmount("1.5909"),
+					Items: []RefundItem{
+						{ItemType: ItemProduct, ItemID: 11, Quantity: 1},
+						{ItemType: ItemShipping, ItemID: 9, RequestedAmount: ptr(MustAmount("7.50"))},
+					}}}
+			},
+			want: func(o *velocity.Order) {
+				o.Status = velocity.StatusPartiallyRefunded
+				// No cent is moved: the lines keep their gross amounts and
+				// the tax line its 4 places, so the refund does not total
+				// 17.50 in whole cents and reconcile blocks it.
+				o.Refunds = []velocity.Refund{{ID: "74", CreatedAt: modified, PaymentMethod: velocity.MethodCreditCard, Total: dec("17.5"),
+					Lines: []velocity.RefundLine{
+						{Kind: velocity.RefundProduct, LineID: "11", Quantity: dec("1"), Amount: dec("10")},
+						{Kind: velocity.RefundShipping, Amount: dec("7.5")},
+						{Kind: velocity.RefundTax, Amount: dec("1.5909"), Description: "Tax refund"},
+					}}}
+			},
+		},
+		{
 			name: "a gross amount that is not whole cents is blocked",
 			edit: func(d *OrderData) {
 				p := &d.Products[1]
