@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/velqbo/velqbo/qbo/qbotest"
-	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity/velocitytest"
 )
 
@@ -52,38 +51,19 @@ type idleResult struct {
 func benchIdle(ctx context.Context, bin, dir string, n int, idle time.Duration) (idleResult, error) {
 	res := idleResult{store: n, idle: idle}
 	ds := velocitytest.Generate(7, velocitytest.GenOptions{Orders: n})
-	vel, err := velocitytest.Listen("127.0.0.1:0")
+	vel, velEnv, err := serveStore(ds)
 	if err != nil {
 		return res, err
 	}
 	defer vel.Close()
-	if err := vel.Load(ds); err != nil {
-		return res, err
-	}
 	srv := qbotest.NewServer(qbotest.WithoutLimits())
 	defer srv.Close()
-	co := newCompany(srv, ds.Customers, ds.Products)
 	addr, err := freeAddr()
 	if err != nil {
 		return res, err
 	}
-	in, err := newInstance(bin, dir, srv, "VELQBO_VELOCITY_URL="+vel.URL, "VELQBO_VELOCITY_TOKEN="+vel.Token(),
-		"VELQBO_QBO_REQUESTS_PER_MINUTE=1000000", "VELQBO_QBO_BATCHES_PER_MINUTE=100000",
-		"VELQBO_LISTEN="+addr, "VELQBO_SCHEDULE=@every 24h", "VELQBO_LOG_LEVEL=info")
-	if err != nil {
-		return res, err
-	}
-	if err := in.connect(srv); err != nil {
-		return res, err
-	}
-	st, err := schema.Open(ctx, in.db)
-	if err != nil {
-		return res, err
-	}
-	err = co.prepareStore(ctx, st)
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
+	extra := append(append(velEnv, unpaced...), "VELQBO_LISTEN="+addr, "VELQBO_SCHEDULE=@every 24h", "VELQBO_LOG_LEVEL=info")
+	in, err := install(ctx, bin, dir, srv, ds.Customers, ds.Products, nil, extra...)
 	if err != nil {
 		return res, err
 	}

@@ -48,45 +48,27 @@ type incrResult struct {
 func benchIncremental(ctx context.Context, bin, dir string, n int) (incrResult, error) {
 	res := incrResult{store: n}
 	ds := velocitytest.Generate(3, velocitytest.GenOptions{Orders: n})
-	vel, err := velocitytest.Listen("127.0.0.1:0")
+	vel, velEnv, err := serveStore(ds)
 	if err != nil {
 		return res, err
 	}
 	defer vel.Close()
-	if err := vel.Load(ds); err != nil {
-		return res, err
-	}
 	srv := qbotest.NewServer(qbotest.WithoutLimits())
 	defer srv.Close()
-	co := newCompany(srv, ds.Customers, ds.Products)
-	in, err := newInstance(bin, dir, srv, "VELQBO_VELOCITY_URL="+vel.URL, "VELQBO_VELOCITY_TOKEN="+vel.Token(),
-		"VELQBO_QBO_REQUESTS_PER_MINUTE=1000000", "VELQBO_QBO_BATCHES_PER_MINUTE=100000")
+	var env *reconcile.Env
+	var ss seedStats
+	in, err := install(ctx, bin, dir, srv, ds.Customers, ds.Products, func(st *schema.Store, e *reconcile.Env) error {
+		env = e
+		var err error
+		ss, err = seedLedger(ctx, st, env, sliceSource(ds.Orders).Orders(ctx, time.Time{}),
+			func(d *reconcile.Desired) (string, error) { return createInQBO(srv, d, 0) })
+		if err != nil {
+			return fmt.Errorf("seed ledger: %w", err)
+		}
+		return nil
+	}, append(velEnv, unpaced...)...)
 	if err != nil {
 		return res, err
-	}
-	if err := in.connect(srv); err != nil {
-		return res, err
-	}
-	st, err := schema.Open(ctx, in.db)
-	if err != nil {
-		return res, err
-	}
-	if err := co.prepareStore(ctx, st); err != nil {
-		st.Close()
-		return res, err
-	}
-	env, err := co.env(ctx, st)
-	if err != nil {
-		st.Close()
-		return res, err
-	}
-	ss, err := seedLedger(ctx, st, env, sliceSource(ds.Orders).Orders(ctx, time.Time{}),
-		func(d *reconcile.Desired) (string, error) { return createInQBO(srv, d, 0) })
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return res, fmt.Errorf("seed ledger: %w", err)
 	}
 	res.ledgerDocs = ss.docs
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/velqbo/velqbo/qbo/qbotest"
+	"github.com/velqbo/velqbo/reconcile"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
 	"github.com/velqbo/velqbo/velocity/velocitytest"
@@ -85,36 +86,19 @@ func benchScan(ctx context.Context, bin, dir string, n int) (scanResult, error) 
 
 	srv := qbotest.NewServer()
 	defer srv.Close()
-	co := newCompany(srv, customers, products)
-	in, err := newInstance(bin, dir, srv)
+	in, err := install(ctx, bin, dir, srv, customers, products, func(st *schema.Store, env *reconcile.Env) error {
+		start := time.Now()
+		var err error
+		res.seed, err = seedLedger(ctx, st, env, src.Orders(ctx, time.Time{}), nil)
+		res.seedSeconds = time.Since(start).Seconds()
+		if err != nil {
+			return fmt.Errorf("seed ledger: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return res, err
 	}
-	if err := in.connect(srv); err != nil {
-		return res, err
-	}
-	start = time.Now()
-	st, err := schema.Open(ctx, in.db)
-	if err != nil {
-		return res, err
-	}
-	if err := co.prepareStore(ctx, st); err != nil {
-		st.Close()
-		return res, err
-	}
-	env, err := co.env(ctx, st)
-	if err != nil {
-		st.Close()
-		return res, err
-	}
-	res.seed, err = seedLedger(ctx, st, env, src.Orders(ctx, time.Time{}), nil)
-	if cerr := st.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return res, fmt.Errorf("seed ledger: %w", err)
-	}
-	res.seedSeconds = time.Since(start).Seconds()
 
 	mark, calls := srv.Stats(), len(srv.Requests())
 	res.first, err = in.run(nil, "run", "--full", "--json", "--velocity-file", path)

@@ -26,6 +26,7 @@ import (
 	"github.com/velqbo/velqbo/reconcile/reconciletest"
 	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
+	"github.com/velqbo/velqbo/velocity/velocitytest"
 )
 
 // company is a QBO company (a qbotest server) prepared the way a bookkeeper
@@ -282,6 +283,59 @@ func newInstance(bin, dir string, srv *qbotest.Server, extra ...string) (*instan
 		fmt.Fprintf(&sh, "%s='%s'\n", k, v)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "velqbo.env"), []byte(sh.String()), 0o600); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// unpaced is the configuration that lifts the binary's QBO pacing, for
+// the parts that measure cost, not rate.
+var unpaced = []string{"VELQBO_QBO_REQUESTS_PER_MINUTE=1000000", "VELQBO_QBO_BATCHES_PER_MINUTE=100000"}
+
+// serveStore starts a velocitytest server holding ds and returns it with
+// the configuration that points an instance at it.
+func serveStore(ds *velocitytest.Dataset) (*velocitytest.Server, []string, error) {
+	vel, err := velocitytest.Listen("127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := vel.Load(ds); err != nil {
+		vel.Close()
+		return nil, nil, err
+	}
+	return vel, []string{"VELQBO_VELOCITY_URL=" + vel.URL, "VELQBO_VELOCITY_TOKEN=" + vel.Token()}, nil
+}
+
+// install sets up the binary in dir as a bookkeeper leaves it before its
+// first run: srv's company gets the customers and products (newCompany),
+// an instance configured by extra is connected to it (`velqbo connect`),
+// and its ledger gets the company's settings and links (prepareStore).
+// When seed is not nil it then records what it likes in the ledger, given
+// the mapping Env; the ledger is closed before install returns, so the
+// binary alone holds it.
+//
+// Returns the errors of each step; seed's is returned as it is.
+func install(ctx context.Context, bin, dir string, srv *qbotest.Server, customers []velocity.Customer, products []velocity.Product,
+	seed func(st *schema.Store, env *reconcile.Env) error, extra ...string) (*instance, error) {
+	co := newCompany(srv, customers, products)
+	in, err := newInstance(bin, dir, srv, extra...)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.connect(srv); err != nil {
+		return nil, err
+	}
+	st, env, err := co.openLedger(ctx, in.db)
+	if err != nil {
+		return nil, err
+	}
+	if seed != nil {
+		err = seed(st, env)
+	}
+	if cerr := st.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return nil, err
 	}
 	return in, nil
