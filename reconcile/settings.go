@@ -116,7 +116,7 @@ func SettingInfos() []SettingInfo {
 		{Key: SettingHandlingItem, Kind: SettingItem, Types: placeholderTypes,
 			Maps: "the item of the handling line (and of handling refunds)"},
 		{Key: SettingTaxItem, Kind: SettingItem, Types: placeholderTypes,
-			Maps: "the item of the line carrying Velocity's tax amount"},
+			Maps: "the item of the line carrying the order's tax amount"},
 		{Key: SettingCustomItem, Kind: SettingItem, Types: placeholderTypes,
 			Maps: "the item of custom lines that are not a catalogue product"},
 		{Key: SettingNonTaxableTaxCode, Kind: SettingTaxCode, Types: []string{taxCodeNotTaxable},
@@ -124,13 +124,13 @@ func SettingInfos() []SettingInfo {
 		{Key: SettingStartDate, Kind: SettingDate,
 			Maps: "go-live cutover: orders approved before it are not reported"},
 		{Key: SettingAutoCreateCustomers, Kind: SettingBool,
-			Maps: "create a QBO customer for an unlinked Velocity customer instead of blocking (default false)"},
+			Maps: "create a QBO customer for an unlinked customer of the source instead of blocking (default false)"},
 		{Key: SettingBigCommerceStatuses, Kind: SettingStatusIDs,
 			Maps: "BigCommerce source: the order statuses that are reported (default " + bigcommerce.DefaultStatuses + ")"},
 		{Key: SettingBigCommerceTerms, Kind: SettingTermsMethods,
 			Maps: "BigCommerce source: the payment methods that mean an order is on terms (an Invoice), with net days"},
 		{Key: SettingPaymentMethodPrefix + "<method>", Kind: SettingPaymentMethod,
-			Maps: "the QBO payment method of a Velocity payment method; terms needs none"},
+			Maps: "the QBO payment method of a payment method of the source's orders; terms needs none"},
 	}
 }
 

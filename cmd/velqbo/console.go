@@ -48,6 +48,7 @@ func (m *Main) newConsoleOn(st *schema.Store, loopbackOnly bool) (*web.Server, e
 	}
 	return web.New(web.Config{
 		Backend:       &consoleBackend{m: m, st: st},
+		SourceName:    m.Config.sourceName(),
 		Clock:         mainClock{m.Now},
 		Location:      m.Config.Location(),
 		Log:           m.Log,

@@ -167,10 +167,10 @@ func (s *Server) loadRecord(w http.ResponseWriter, r *http.Request, sc linkScree
 	}
 	switch {
 	case errors.Is(err, velocity.ErrNotFound):
-		s.errorPage(w, r, http.StatusNotFound, "Velocity has no "+sc.Noun+" "+d.ID+".")
+		s.errorPage(w, r, http.StatusNotFound, s.c.SourceName+" has no "+sc.Noun+" "+d.ID+".")
 		return false
 	case velocity.IsObjectError(err):
-		s.errorPage(w, r, http.StatusUnprocessableEntity, "Velocity "+sc.Noun+" "+d.ID+" is invalid: "+err.Error())
+		s.errorPage(w, r, http.StatusUnprocessableEntity, s.c.SourceName+" "+sc.Noun+" "+d.ID+" is invalid: "+err.Error())
 		return false
 	case err != nil:
 		s.errorPage(w, r, http.StatusServiceUnavailable, s.backendErrorText(r, err))
@@ -296,7 +296,7 @@ func (s *Server) linkSubmit(sc linkScreen) http.HandlerFunc {
 			if !s.loadRecord(w, r, sc, &d) {
 				return
 			}
-			d.Error = linkRefusalText(sc, refused)
+			d.Error = s.linkRefusalText(sc, refused)
 			s.renderRecord(w, r, http.StatusUnprocessableEntity, sc, d)
 			return
 		case err != nil:
@@ -310,9 +310,9 @@ func (s *Server) linkSubmit(sc linkScreen) http.HandlerFunc {
 		msg := "Linked to QuickBooks " + sc.QBONoun + " " + res.QBOName + "."
 		switch {
 		case len(res.Moved) > 0:
-			msg += " It was linked to Velocity " + sc.Noun + " " + strings.Join(res.Moved, ", ") + " before; that link was removed."
+			msg += " It was linked to " + s.c.SourceName + " " + sc.Noun + " " + strings.Join(res.Moved, ", ") + " before; that link was removed."
 		case len(res.SharedWith) > 0:
-			msg += " The item is shared with Velocity " + sc.Noun + " " + strings.Join(res.SharedWith, ", ") + "."
+			msg += " The item is shared with " + s.c.SourceName + " " + sc.Noun + " " + strings.Join(res.SharedWith, ", ") + "."
 		}
 		s.redirect(w, r, sc.Path+"/"+url.PathEscape(d.ID), msg)
 	}
@@ -320,16 +320,16 @@ func (s *Server) linkSubmit(sc linkScreen) http.HandlerFunc {
 
 // linkRefusalText is a refused link in the console's words (the engine's
 // text names the CLI's flags).
-func linkRefusalText(sc linkScreen, e *reconcile.LinkRefusedError) string {
+func (s *Server) linkRefusalText(sc linkScreen, e *reconcile.LinkRefusedError) string {
 	switch e.Code {
 	case reconcile.LinkNoQBO:
 		return "QuickBooks has no " + sc.QBONoun + " with id " + e.QBOID + ". Search for it again."
 	case reconcile.LinkInactiveQBO:
 		return "QuickBooks " + sc.QBONoun + " " + e.QBOName + " is inactive (or a category). Reactivate it in QuickBooks or choose another."
 	case reconcile.LinkNoVelocity:
-		return "Velocity has no " + sc.Noun + " " + e.VelocityID + "."
+		return s.c.SourceName + " has no " + sc.Noun + " " + e.VelocityID + "."
 	case reconcile.LinkInvalidVelocity:
-		return "Velocity " + sc.Noun + " " + e.VelocityID + " is invalid: " + e.Detail
+		return s.c.SourceName + " " + sc.Noun + " " + e.VelocityID + " is invalid: " + e.Detail
 	}
 	return e.Error()
 }
@@ -340,7 +340,7 @@ func (s *Server) unlinkSubmit(sc linkScreen) http.HandlerFunc {
 		err := s.backend.Unlink(r.Context(), sc.Kind, id)
 		switch {
 		case errors.Is(err, schema.ErrNotFound):
-			s.redirect(w, r, sc.Path+"/"+url.PathEscape(id), "Velocity "+sc.Noun+" "+id+" was not linked.")
+			s.redirect(w, r, sc.Path+"/"+url.PathEscape(id), s.c.SourceName+" "+sc.Noun+" "+id+" was not linked.")
 		case err != nil:
 			s.errorPage(w, r, http.StatusInternalServerError, s.backendErrorText(r, err))
 		default:
@@ -380,7 +380,7 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
 		case taken != nil:
 			d.Error = taken.Error() + ". Rename one of them in QuickBooks, or link this customer by hand."
 		case refused != nil:
-			d.Error = linkRefusalText(sc, refused)
+			d.Error = s.linkRefusalText(sc, refused)
 		default:
 			d.Error, status = s.backendErrorText(r, err), http.StatusServiceUnavailable
 		}
@@ -433,7 +433,7 @@ func (s *Server) renderSync(w http.ResponseWriter, r *http.Request, status int, 
 		d.Plan = &plan
 		d.Target = "QuickBooks customer " + plan.QBO.DisplayName
 		if keep == reconcile.KeepQBO {
-			d.Target = "Velocity customer " + d.Name
+			d.Target = s.c.SourceName + " customer " + d.Name
 		}
 	}
 	s.render(w, r, status, "customer_sync.html", d)
@@ -458,7 +458,7 @@ func (s *Server) syncFailed(w http.ResponseWriter, r *http.Request, id string, e
 	case errors.Is(err, schema.ErrNotFound):
 		s.redirect(w, r, "/customers/"+url.PathEscape(id), "This customer is not linked to a QuickBooks customer yet: link one or create one first.")
 	case errors.Is(err, velocity.ErrNotFound):
-		s.errorPage(w, r, http.StatusNotFound, "Velocity has no customer "+id+".")
+		s.errorPage(w, r, http.StatusNotFound, s.c.SourceName+" has no customer "+id+".")
 	case errors.As(err, &gone):
 		s.redirect(w, r, "/customers/"+url.PathEscape(id), "The linked QuickBooks customer "+gone.QBOID+" is gone or inactive: link another one.")
 	default:
@@ -506,7 +506,7 @@ func (s *Server) backendErrorText(r *http.Request, err error) string {
 	case errors.Is(err, ErrNotConnected):
 		return "velqbo is not connected to QuickBooks Online. Connect it on the Integrations page."
 	case errors.Is(err, reconcile.ErrSourceUnavailable):
-		return "Velocity could not be read just now: " + err.Error()
+		return s.c.SourceName + " could not be read just now: " + err.Error()
 	}
 	s.log.WithError(err).WithField("path", r.URL.Path).Warn("console: backend")
 	return err.Error()

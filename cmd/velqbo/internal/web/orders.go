@@ -98,7 +98,7 @@ type orderData struct {
 	// refunds or payments under this number.
 	Order *schema.Document
 	Docs  []docRow
-	// Source is the order as Velocity holds it now; nil with SourceError
+	// Source is the order as the source holds it now; nil with SourceError
 	// when it could not be read.
 	Source      *velocity.Order
 	SourceError string
@@ -179,11 +179,11 @@ func (s *Server) orderData(ctx context.Context, number string) (*orderData, erro
 		p, err := s.backend.PreviewOrder(ctx, d.Order.SourceID)
 		switch {
 		case errors.Is(err, velocity.ErrNotFound):
-			d.SourceError = "Velocity no longer has this order."
+			d.SourceError = s.c.SourceName + " no longer has this order."
 		case velocity.IsObjectError(err):
-			d.SourceError = "Velocity holds this order with invalid data: " + err.Error()
+			d.SourceError = s.c.SourceName + " holds this order with invalid data: " + err.Error()
 		case err != nil:
-			d.SourceError = "Velocity could not be read just now, so the order's details and the next run's work are not shown: " + err.Error()
+			d.SourceError = s.c.SourceName + " could not be read just now, so the order's details and the next run's work are not shown: " + err.Error()
 		default:
 			d.Source = p.Order
 			for _, it := range p.Items {

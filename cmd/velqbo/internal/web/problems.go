@@ -1,8 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/velqbo/velqbo/reconcile"
@@ -51,11 +53,11 @@ type itemView struct {
 }
 
 // groupViews turns reason groups into what the page shows; item says
-// how one item reads.
-func groupViews[T any](gs []reconcile.ReasonGroup[T], item func(T) itemView) []reasonGroup {
+// how one item reads, source names the store in the groups' titles.
+func groupViews[T any](source string, gs []reconcile.ReasonGroup[T], item func(T) itemView) []reasonGroup {
 	out := make([]reasonGroup, 0, len(gs))
 	for _, g := range gs {
-		v := reasonGroup{Code: g.Code, Title: reasonTitle(g.Code)}
+		v := reasonGroup{Code: g.Code, Title: reasonTitle(g.Code, source)}
 		for _, sc := range g.Subjects {
 			v.Subjects = append(v.Subjects, subjectView{Label: string(sc.Subject.Kind) + " " + sc.Subject.ID,
 				Href: subjectLink(sc.Subject, ""), N: sc.N, Fix: fixFor(sc.Fix)})
@@ -122,7 +124,7 @@ func (s *Server) problemsPage(w http.ResponseWriter, r *http.Request) {
 	gs := reconcile.GroupByReason(ps, func(p reconcile.Problem) (reconcile.Reasons, reconcile.Subject) {
 		return p.Reasons, p.Subject()
 	})
-	s.render(w, r, http.StatusOK, "problems.html", problemsData{Items: len(ps), Groups: groupViews(gs, problemView)})
+	s.render(w, r, http.StatusOK, "problems.html", problemsData{Items: len(ps), Groups: groupViews(s.c.SourceName, gs, problemView)})
 }
 
 // fixFor is the link that fixes f from the Runs and Problems pages (the
@@ -156,8 +158,8 @@ func subjectLink(sub reconcile.Subject, orderNumber string) string {
 	return ""
 }
 
-// reasonTitles head the groups in plain words; a code without one shows
-// as it is.
+// reasonTitles head the groups in plain words, "%s" standing for the
+// source's name; a code without one shows as it is.
 var reasonTitles = map[reconcile.ReasonCode]string{
 	reconcile.CodeCustomerNotLinked:     "Customer not linked to QuickBooks",
 	reconcile.CodeProductNotLinked:      "Product not linked to a QuickBooks item",
@@ -173,9 +175,9 @@ var reasonTitles = map[reconcile.ReasonCode]string{
 	reconcile.CodePaymentsExceedTotal:   "Payments exceed the order total",
 	reconcile.CodeUnknownOrderLine:      "Order line of an unknown kind",
 	reconcile.CodeUnknownRefundKind:     "Refund of an unknown kind",
-	reconcile.CodeInvalidInSource:       "Invalid in Velocity",
-	reconcile.CodeNotInSource:           "No longer in Velocity",
-	reconcile.CodeDuplicateInSource:     "Duplicate in Velocity",
+	reconcile.CodeInvalidInSource:       "Invalid in %s",
+	reconcile.CodeNotInSource:           "No longer in %s",
+	reconcile.CodeDuplicateInSource:     "Duplicate in %s",
 	reconcile.CodeWaitsForOrder:         "Waits for its order to reach QuickBooks",
 	reconcile.CodeDeletedInQBO:          "Deleted in QuickBooks",
 	reconcile.CodeCustomerNameTaken:     "Customer name taken in QuickBooks",
@@ -193,9 +195,13 @@ var reasonTitles = map[reconcile.ReasonCode]string{
 	reconcile.GroupOther:                "Other",
 }
 
-func reasonTitle(c reconcile.ReasonCode) string {
-	if t, ok := reasonTitles[c]; ok {
-		return t
+func reasonTitle(c reconcile.ReasonCode, source string) string {
+	t, ok := reasonTitles[c]
+	switch {
+	case !ok:
+		return string(c)
+	case strings.Contains(t, "%s"):
+		return fmt.Sprintf(t, source)
 	}
-	return string(c)
+	return t
 }

@@ -154,7 +154,9 @@ func (s *Server) funcs() template.FuncMap {
 		"date":     func(t any) string { return s.formatTime(t, "2 Jan 2006") },
 		"datetime": func(t any) string { return s.formatTime(t, "2 Jan 2006 15:04 MST") },
 		"qboURL":   s.qboURL,
-		// path escapes an id for one path segment: a Velocity or QBO id
+		// source names the store orders come from (Config.SourceName).
+		"source": func() string { return s.c.SourceName },
+		// path escapes an id for one path segment: a source or QBO id
 		// may hold "/" or "?", which html/template leaves as they are.
 		"path":      url.PathEscape,
 		"screens":   func() []screen { return screens },

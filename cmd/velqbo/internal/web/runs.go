@@ -193,7 +193,7 @@ func (s *Server) runPreview(w http.ResponseWriter, r *http.Request) {
 			bad = append(bad, it)
 		}
 	}
-	d.Reasons = groupViews(reconcile.GroupByReason(bad, itemReasons), summaryItemView)
+	d.Reasons = groupViews(s.c.SourceName, reconcile.GroupByReason(bad, itemReasons), summaryItemView)
 	for _, it := range sum.Items[:min(len(sum.Items), previewListed)] {
 		d.Items = append(d.Items, summaryItemView(it))
 	}

@@ -32,6 +32,10 @@ var staticFS embed.FS
 type Config struct {
 	// Backend is the engine (required).
 	Backend Backend
+	// SourceName is the store velqbo reads orders from, as the engine's
+	// reasons name it ("Velocity", "BigCommerce"; required): the screens
+	// name it wherever they mean that store.
+	SourceName string
 	// Clock tells the time of sessions and throttling; nil: the wall clock.
 	Clock clock.Clock
 	// Location is the business time zone dates are shown in; nil: UTC.
@@ -86,6 +90,9 @@ type Server struct {
 func New(c Config) (*Server, error) {
 	if c.Backend == nil {
 		return nil, errors.New("web: Config.Backend is required")
+	}
+	if c.SourceName == "" {
+		return nil, errors.New("web: Config.SourceName is required")
 	}
 	s := &Server{c: c, backend: c.Backend, clk: c.Clock, log: c.Log}
 	if s.clk == nil {
