@@ -8,11 +8,12 @@ import (
 
 // duplicateInSource blocks an order that appears twice in one read with
 // the same updated_at but different content: velqbo cannot tell which copy
-// is the truth, and guessing would post the wrong money.
-func duplicateInSource(orderID, number string, at time.Time) Reason {
+// is the truth, and guessing would post the wrong money. source names the
+// store the orders were read from (Reconciler.sourceName).
+func duplicateInSource(orderID, number string, at time.Time, source string) Reason {
 	return Reason{Code: CodeDuplicateInSource, Subject: Subject{Kind: SubjectOrder, ID: cmp.Or(number, orderID)},
-		Text: fmt.Sprintf("order %s appears more than once in the source with the same updated_at (%s) but different content; fix the export or wait for Velocity to settle, then run again",
-			orderID, at.UTC().Format(time.RFC3339))}
+		Text: fmt.Sprintf("order %s appears more than once in one read of %s with the same updated_at (%s) but different content; wait for %s to settle (or fix the export file), then run again",
+			orderID, source, at.UTC().Format(time.RFC3339), source)}
 }
 
 // dedupeChanges resolves an order that one read returned more than once (a
@@ -26,7 +27,8 @@ func duplicateInSource(orderID, number string, at time.Time) Reason {
 // tied on updated_at whose changes differ block the order with a reason.
 // Orders read once, and invalid objects (which post nothing), pass through
 // untouched; the cost is in proportion to the changes, not to the store.
-func dedupeChanges(changes []*Change) []*Change {
+// source names the store in the blocking reason.
+func dedupeChanges(changes []*Change, source string) []*Change {
 	perKey := make(map[string]int, len(changes))
 	dupOrders := map[string]bool{}
 	for _, c := range changes {
@@ -78,7 +80,7 @@ func dedupeChanges(changes []*Change) []*Change {
 		}
 		kept[k] = true
 		if conflict[c.OrderID] {
-			c.Action, c.Why = ActionBlocked, Reasons{duplicateInSource(c.OrderID, c.OrderNumber, newest[c.OrderID])}
+			c.Action, c.Why = ActionBlocked, Reasons{duplicateInSource(c.OrderID, c.OrderNumber, newest[c.OrderID], source)}
 			c.Reason = c.Why.String()
 		}
 		out = append(out, c)

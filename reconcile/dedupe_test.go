@@ -89,3 +89,32 @@ func TestRunDuplicateOrderInOneRead(t *testing.T) {
 		})
 	}
 }
+
+// TestRunDuplicateOrderNamesSource: the reason that blocks a duplicated
+// order names the configured source (Reconciler.SourceName), Velocity
+// when none is set.
+func TestRunDuplicateOrderNamesSource(t *testing.T) {
+	at := engStart.Add(-time.Hour)
+	tests := []struct {
+		name, source, want, never string
+	}{
+		{"Default", "", "one read of Velocity with the same updated_at", "BigCommerce"},
+		{"BigCommerce", "BigCommerce", "wait for BigCommerce to settle", "Velocity"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newEngHarness(t)
+			h.rec.SourceName = tt.source
+			a, b := engOrder("ord_1", "1001", 1), engOrder("ord_1", "1001", 2)
+			a.UpdatedAt, b.UpdatedAt = at, at
+			h.rec.Source = reconcile.FileSource{FileSource: velocity.OpenFileSource(dupExport(t, a, b))}
+			sum := h.run(reconcile.Options{Mode: reconcile.ModeFull})
+			if len(sum.Items) != 1 || !sum.Items[0].Reasons.Has(reconcile.CodeDuplicateInSource) {
+				t.Fatalf("items: got %+v; want the order blocked as %s", sum.Items, reconcile.CodeDuplicateInSource)
+			}
+			if got := sum.Items[0].Reason; !strings.Contains(got, tt.want) || strings.Contains(got, tt.never) {
+				t.Errorf("reason: got %q; want %q in it and no %q", got, tt.want, tt.never)
+			}
+		})
+	}
+}

@@ -461,7 +461,7 @@ func (r *Reconciler) scanOrders(ctx context.Context, pc *planCtx) (*scan, error)
 	send(true)
 	close(raw)
 	wg.Wait()
-	res.changes = dedupeChanges(res.changes)
+	res.changes = dedupeChanges(res.changes, r.sourceName())
 	if firstErr != nil {
 		return nil, firstErr
 	}

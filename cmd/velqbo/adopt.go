@@ -124,7 +124,7 @@ func (m *Main) qboOnly(ctx context.Context, st *schema.Store) (*reconcile.Reconc
 		return nil, err
 	}
 	return &reconcile.Reconciler{Store: st, QBO: reconcile.QBOClient{C: conn.Client}, Realm: conn.Realm,
-		Location: m.Config.Location(), Log: m.Log, Now: m.Now, FixText: fixCommand}, nil
+		Location: m.Config.Location(), Log: m.Log, Now: m.Now, FixText: m.fixText}, nil
 }
 
 // ledgerCheckNewest is how many of QBO's newest documents of each type

@@ -93,7 +93,7 @@ func (m *Main) withLease(ctx context.Context, build func(context.Context, *schem
 // ledgerOnly is a Reconciler on the database alone: retry and skip change
 // the ledger only, so they need neither QBO nor the source.
 func (m *Main) ledgerOnly(_ context.Context, st *schema.Store) (*reconcile.Reconciler, error) {
-	return &reconcile.Reconciler{Store: st, Log: m.Log, Now: m.Now, FixText: fixCommand}, nil
+	return &reconcile.Reconciler{Store: st, Log: m.Log, Now: m.Now, FixText: m.fixText}, nil
 }
 
 // ledgerCommandErr maps the errors of Retry and Skip to exit codes: a

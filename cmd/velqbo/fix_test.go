@@ -34,8 +34,34 @@ func TestFixCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.fix.Action), func(t *testing.T) {
-			if got := fixCommand(tt.fix); got != tt.want {
+			if got := fixCommand("Velocity", tt.fix); got != tt.want {
 				t.Errorf("fixCommand(%+v): got %q; want %q", tt.fix, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestFixTextNamesSource: the fix of a failed item says to fix the cause
+// in the configured source: Velocity by default, BigCommerce with
+// VELQBO_SOURCE=bigcommerce.
+func TestFixTextNamesSource(t *testing.T) {
+	fix := reconcile.Fix{Action: reconcile.FixRetryOrSkip, ID: "101"}
+	tests := []struct {
+		source, want string
+	}{
+		{"", "fix the cause in Velocity or QBO, then run `velqbo retry 101`; or set it aside with `velqbo skip 101 --reason TEXT`"},
+		{sourceVelocity, "fix the cause in Velocity or QBO, then run `velqbo retry 101`; or set it aside with `velqbo skip 101 --reason TEXT`"},
+		{sourceBigCommerce, "fix the cause in BigCommerce or QBO, then run `velqbo retry 101`; or set it aside with `velqbo skip 101 --reason TEXT`"},
+	}
+	for _, tt := range tests {
+		t.Run("source="+tt.source, func(t *testing.T) {
+			m := &Main{Config: Config{Source: tt.source}}
+			if got := m.fixText(fix); got != tt.want {
+				t.Errorf("fixText: got %q; want %q", got, tt.want)
+			}
+			rs := reconcile.Reasons{{Code: reconcile.CodeQBORefusedDocument, Text: "QBO refused the document", Fix: fix}}
+			if got, want := m.reasonsText("", rs), "QBO refused the document; "+tt.want; got != want {
+				t.Errorf("reasonsText: got %q; want %q", got, want)
 			}
 		})
 	}
@@ -86,7 +112,7 @@ func TestReasonText(t *testing.T) {
 			if doc == nil || len(doc.Blocked) != 1 || doc.Blocked[0].Code != tt.code {
 				t.Fatalf("Blocked: got %+v; want one reason %s", doc, tt.code)
 			}
-			if got := doc.Blocked.Render(fixCommand); got != tt.want {
+			if got := doc.Blocked.Render((&Main{}).fixText); got != tt.want {
 				t.Errorf("rendered: got %q; want %q", got, tt.want)
 			}
 		})
@@ -103,7 +129,7 @@ func TestReasonText(t *testing.T) {
 	}
 	for _, tt := range others {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := reasonText(tt.reason); got != tt.want {
+			if got := (&Main{}).reasonText(tt.reason); got != tt.want {
 				t.Errorf("reasonText: got %q; want %q", got, tt.want)
 			}
 		})

@@ -423,7 +423,7 @@ func TestCommandsNamedExist(t *testing.T) {
 		reconcile.FixLinkProduct, reconcile.FixSetSetting, reconcile.FixMapPaymentMethod, reconcile.FixResync, reconcile.FixAdopt,
 		reconcile.FixRetryOrSkip, reconcile.FixRetry} {
 		for _, list := range []string{"", "accounts", "items"} {
-			scan("fix "+string(a)+" "+list, fixCommand(reconcile.Fix{Action: a, ID: "X1", List: list}), false)
+			scan("fix "+string(a)+" "+list, fixCommand("Velocity", reconcile.Fix{Action: a, ID: "X1", List: list}), false)
 		}
 	}
 	if len(refs) < 50 {

@@ -197,7 +197,7 @@ func (m *Main) createCustomer(ctx context.Context, st *schema.Store, f linkFlags
 	case errors.As(err, &existing):
 		return existingCustomersError(id, existing.Existing)
 	case errors.As(err, &taken):
-		return usageErrorf("%s", reasonText(taken.Reason()))
+		return usageErrorf("%s", m.reasonText(taken.Reason()))
 	case errors.As(err, &refused), errors.Is(err, reconcile.ErrSourceUnavailable):
 		return linkError(err)
 	case err != nil:

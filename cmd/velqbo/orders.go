@@ -49,7 +49,7 @@ func (m *Main) ledgerAndSource(_ context.Context, st *schema.Store) (*reconcile.
 		return nil, err
 	}
 	return &reconcile.Reconciler{Source: src, Store: st, Location: m.Config.Location(), Log: m.Log, Now: m.Now,
-		FixText: fixCommand, SourceName: m.Config.sourceName()}, nil
+		FixText: m.fixText, SourceName: m.Config.sourceName()}, nil
 }
 
 // reportAsInvoiceErr maps ReportAsInvoice's errors to exit codes: an order

@@ -174,7 +174,7 @@ func (m *Main) newReconciler(ctx context.Context, st *schema.Store) (*reconcile.
 		Log:         m.Log,
 		Now:         m.Now,
 		Concurrency: m.Config.QBO.Concurrency,
-		FixText:     fixCommand,
+		FixText:     m.fixText,
 		LandMargin:  m.Config.QBO.LandMargin,
 		SourceName:  m.Config.sourceName(),
 	}, nil

@@ -180,12 +180,12 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 	for _, b := range blocked {
 		why := storedReasons(b.Reasons)
 		v.Blocked = append(v.Blocked, blockedView{Kind: b.Kind, SourceID: b.SourceID, OrderNumber: b.OrderNumber, QBOType: b.QBOType, DocNumber: b.DocNumber,
-			Reason: reasonsText(b.Reason, why), Reasons: why, Runs: b.Runs, Since: b.UpdatedAt})
+			Reason: m.reasonsText(b.Reason, why), Reasons: why, Runs: b.Runs, Since: b.UpdatedAt})
 	}
 	docView := func(d schema.Document, reason string, why reconcile.Reasons) blockedView {
 		if reason == "" {
 			why = storedReasons(d.LastReasons)
-			reason = reasonsText(d.LastError, why)
+			reason = m.reasonsText(d.LastError, why)
 		}
 		return blockedView{Kind: d.Kind, SourceID: d.SourceID, OrderNumber: d.OrderNumber, QBOType: d.QBOType, DocNumber: d.DocNumber,
 			Reason: reason, Reasons: why, Since: d.UpdatedAt}
@@ -207,7 +207,7 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 	}
 	for _, d := range skipped {
 		why := reconcile.Reasons{reconcile.SkippedReason(d)}
-		b := docView(d, why.Render(fixCommand), why)
+		b := docView(d, why.Render(m.fixText), why)
 		b.SkippedBy, b.SkippedAt, b.SkipReason = d.SkippedBy, ptime(d.SkippedAt), d.SkipReason
 		v.Skipped = append(v.Skipped, b)
 	}
@@ -217,7 +217,7 @@ func (m *Main) collectStatus(ctx context.Context, st *schema.Store, nRuns int) (
 	}
 	for _, d := range deleted {
 		why := reconcile.Reasons{reconcile.DeletedInQBO(d.OrderNumber)}
-		v.Deleted = append(v.Deleted, docView(d, why.Render(fixCommand), why))
+		v.Deleted = append(v.Deleted, docView(d, why.Render(m.fixText), why))
 	}
 	pending, err := st.PendingIntents(ctx)
 	if err != nil {

@@ -40,7 +40,7 @@ func summaryFixture(n int) *reconcile.Summary {
 	customer := reconcile.Reason{Code: reconcile.CodeCustomerNotLinked, Subject: reconcile.Subject{Kind: reconcile.SubjectCustomer, ID: "cus_9"}, Text: "customer cus_9 is not linked"}
 	for i, rs := range []reconcile.Reasons{{product("prod_7")}, {product("prod_7"), customer}, {product("prod_7"), product("prod_9")}, {product("prod_9")}} {
 		sum.Items = append(sum.Items, reconcile.Item{Kind: "order", SourceID: fmt.Sprintf("ord_b%d", i), OrderNumber: fmt.Sprint(2000 + i),
-			Action: reconcile.ActionBlocked, QBOType: "SalesReceipt", Reason: rs.Render(fixCommand), Reasons: rs})
+			Action: reconcile.ActionBlocked, QBOType: "SalesReceipt", Reason: rs.Render((&Main{}).fixText), Reasons: rs})
 		sum.Counts.Blocked++
 	}
 	sum.Items = append(sum.Items, reconcile.Item{Kind: "payment", SourceID: "pay_1", OrderNumber: "3000", Action: reconcile.ActionFailed,

@@ -74,7 +74,7 @@ func (m *Main) verifyWith(ctx context.Context, opts reconcile.VerifyOptions) (*r
 		Location: m.Config.Location(),
 		Log:      m.Log,
 		Now:      m.Now,
-		FixText:  fixCommand,
+		FixText:  m.fixText,
 	}
 	rep, err := r.Verify(ctx, opts)
 	if err != nil {
