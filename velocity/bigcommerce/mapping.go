@@ -345,17 +345,18 @@ func (m *orderMapper) checkCurrency() {
 // tax-inclusive price's ex-tax figure is seldom whole cents (10.00 with
 // 10 % is 9.0909 ex tax).
 func (m *orderMapper) money(o *velocity.Order) {
+	parts := m.taxed()
 	if !m.d.Order.IsTaxInclusivePricing {
-		m.exMoney(o)
+		m.exMoney(o, parts)
 		return
 	}
-	ex, exErrs := m.try(o, m.exMoney)
-	if len(exErrs) == 0 || m.figuresDisagree() {
+	ex, exErrs := m.try(o, func(o *velocity.Order) { m.exMoney(o, parts) })
+	if len(exErrs) == 0 || figuresDisagree(parts) {
 		*o = ex
 		m.errs = append(m.errs, exErrs...)
 		return
 	}
-	gross, grossErrs := m.try(o, m.grossMoney)
+	gross, grossErrs := m.try(o, func(o *velocity.Order) { m.grossMoney(o, parts) })
 	*o = gross
 	m.errs = append(m.errs, grossErrs...)
 }
@@ -375,85 +376,50 @@ func (m *orderMapper) try(o *velocity.Order, f func(*velocity.Order)) (velocity.
 // figuresDisagree reports whether some product line or extra of a
 // tax-inclusive order has inc-tax − tax ≠ ex-tax: then neither set of
 // figures can be trusted, and exMoney's reasons say which.
-func (m *orderMapper) figuresDisagree() bool {
-	for _, it := range m.taxed() {
-		if !it.gross.Sub(it.tax).Equal(it.ex) {
-			return true
-		}
-	}
-	return false
+func figuresDisagree(parts []taxedPart) bool {
+	return slices.ContainsFunc(parts, func(pt taxedPart) bool { return !pt.agrees() })
 }
 
 // exMoney is the money rule on BigCommerce's ex-tax figures, with
-// total_tax as the tax line.
-func (m *orderMapper) exMoney(o *velocity.Order) {
+// total_tax as the tax line: each of the order's parts posts its ex-tax
+// amount.
+func (m *orderMapper) exMoney(o *velocity.Order, parts []taxedPart) {
 	w := &m.d.Order
 	inclusive := w.IsTaxInclusivePricing
-	products := m.d.products()
 	// linesTotal is BigCommerce's own line totals, so that a line that
 	// cannot be mapped does not also show as a total mismatch.
 	linesTotal := decimal.Zero
-	if len(products) == 0 && !w.SubtotalExTax.IsZero() {
+	if len(m.d.products()) == 0 && !w.SubtotalExTax.IsZero() {
 		m.failf("subtotal_ex_tax is %s but no order products were read", w.SubtotalExTax.Decimal)
 	}
-	for _, p := range products {
-		label := productLabel(&p)
-		if p.IsBundledProduct && p.ParentOrderProductID != nil && *p.ParentOrderProductID != 0 {
-			// A bundle's parts: their price is the bundle line's.
+	for _, pt := range parts {
+		p := pt.product
+		if p == nil {
+			// With tax-inclusive pricing the inc-tax figure is the actual
+			// one, so the ex-tax one must be it less its tax.
+			if inclusive && !pt.agrees() {
+				m.failf("%s: inc-tax %s − tax %s is not ex-tax %s", pt.label, pt.gross, pt.tax, pt.ex)
+			}
+			m.cents(pt.label, pt.ex)
+			m.postPart(o, pt, pt.ex)
 			continue
 		}
-		total := p.TotalExTax.Decimal
+		total := pt.ex
 		linesTotal = linesTotal.Add(total)
-		if inclusive && !p.TotalIncTax.Sub(p.TotalTax.Decimal).Equal(total) {
-			m.failf("%s: total_inc_tax %s − total_tax %s is not total_ex_tax %s", label, p.TotalIncTax.Decimal, p.TotalTax.Decimal, total)
+		if inclusive && !pt.agrees() {
+			m.failf("%s: total_inc_tax %s − total_tax %s is not total_ex_tax %s", pt.label, pt.gross, pt.tax, total)
 		}
-		m.cents(label+" total_ex_tax", total)
-		if p.Quantity <= 0 {
-			m.failf("%s: quantity %d is not positive", label, p.Quantity)
+		m.cents(pt.label+" total_ex_tax", total)
+		if !m.checkProduct(pt) {
 			continue
 		}
-		qty := decimal.NewFromInt(int64(p.Quantity))
-		if p.ProductID == 0 {
-			o.CustomAmounts = append(o.CustomAmounts, customProduct(&p, total))
-			continue
+		if p.ProductID != 0 {
+			if _, ok := unitPrice(p.PriceExTax.Decimal, decimal.NewFromInt(int64(p.Quantity)), total); !ok {
+				m.failf("%s: price_ex_tax %s × %d is not the line total %s, and %s ÷ %d has more than %d decimal places", pt.label, p.PriceExTax.Decimal, p.Quantity, total, total, p.Quantity, unitPriceScale)
+				continue
+			}
 		}
-		if p.VariantID == 0 {
-			m.failf("%s has no variant_id: velqbo links products by variant", label)
-			continue
-		}
-		unit, ok := unitPrice(p.PriceExTax.Decimal, qty, total)
-		if !ok {
-			m.failf("%s: price_ex_tax %s × %d is not the line total %s, and %s ÷ %d has more than %d decimal places", label, p.PriceExTax.Decimal, p.Quantity, total, total, p.Quantity, unitPriceScale)
-			continue
-		}
-		o.Lines = append(o.Lines, velocity.OrderLine{
-			ID:        strconv.FormatInt(p.ID, 10),
-			ProductID: strconv.FormatInt(p.VariantID, 10),
-			SKU:       p.SKU,
-			Name:      cmp.Or(p.Name, p.NameMerchant, p.NameCustomer),
-			Quantity:  qty,
-			UnitPrice: unit,
-		})
-	}
-
-	o.ShippingTotal = m.extra("shipping", w.ShippingCostExTax, w.ShippingCostIncTax, w.ShippingCostTax, inclusive)
-	o.HandlingTotal = m.extra("handling", w.HandlingCostExTax, w.HandlingCostIncTax, w.HandlingCostTax, inclusive)
-	// Gift wrapping and fees have no field of their own in the domain
-	// order (and no setting in reconcile): they are custom amounts, posted
-	// on custom_item with their description.
-	if wrap := m.extra("wrapping", w.WrappingCostExTax, w.WrappingCostIncTax, w.WrappingCostTax, inclusive); !wrap.IsZero() {
-		o.CustomAmounts = append(o.CustomAmounts, velocity.CustomAmount{ID: "wrapping", Description: "Gift wrapping", Amount: wrap})
-	}
-	for _, f := range m.d.fees() {
-		amt := m.extra(fmt.Sprintf("fee %d", f.ID), f.CostExTax, f.CostIncTax, f.CostTax, inclusive)
-		if amt.IsZero() {
-			continue
-		}
-		o.CustomAmounts = append(o.CustomAmounts, velocity.CustomAmount{
-			ID:          "fee-" + strconv.FormatInt(f.ID, 10),
-			Description: cmp.Or(f.DisplayNameMerchant, f.DisplayNameCustomer, "Fee"),
-			Amount:      amt,
-		})
+		m.postPart(o, pt, total)
 	}
 	o.TaxTotal = w.TotalTax.Decimal
 	m.cents("total_tax", o.TaxTotal)
@@ -469,22 +435,28 @@ func (m *orderMapper) exMoney(o *velocity.Order) {
 			extras = extras.Sub(c.Amount) // already in linesTotal
 		}
 	}
-	parts := linesTotal.Add(o.ShippingTotal).Add(o.HandlingTotal).Add(extras).Add(o.TaxTotal).Sub(o.DiscountTotal)
-	if !parts.Equal(o.Total) {
+	sum := linesTotal.Add(o.ShippingTotal).Add(o.HandlingTotal).Add(extras).Add(o.TaxTotal).Sub(o.DiscountTotal)
+	if !sum.Equal(o.Total) {
 		m.failf("total_inc_tax %s is not the sum of its parts %s (lines %s + shipping %s + handling %s + wrapping and fees %s + tax %s − discounts %s)",
-			o.Total, parts, linesTotal, o.ShippingTotal, o.HandlingTotal, extras, o.TaxTotal, o.DiscountTotal)
+			o.Total, sum, linesTotal, o.ShippingTotal, o.HandlingTotal, extras, o.TaxTotal, o.DiscountTotal)
 	}
 }
 
-// extra is an ex-tax amount (shipping, handling, wrapping, a fee); with
-// tax-inclusive pricing its inc-tax figure, the actual one, must be the
-// ex-tax one plus its tax.
-func (m *orderMapper) extra(what string, ex, inc, tax Money, inclusive bool) decimal.Decimal {
-	if inclusive && !inc.Sub(tax.Decimal).Equal(ex.Decimal) {
-		m.failf("%s: inc-tax %s − tax %s is not ex-tax %s", what, inc.Decimal, tax.Decimal, ex.Decimal)
+// checkProduct records why a product line cannot be posted at all: a
+// quantity that is not positive, or (unless it is a custom product, which
+// is a custom amount) no variant to link. It reports whether the line can
+// be posted.
+func (m *orderMapper) checkProduct(pt taxedPart) bool {
+	p := pt.product
+	if p.Quantity <= 0 {
+		m.failf("%s: quantity %d is not positive", pt.label, p.Quantity)
+		return false
 	}
-	m.cents(what, ex.Decimal)
-	return ex.Decimal
+	if p.ProductID != 0 && p.VariantID == 0 {
+		m.failf("%s has no variant_id: velqbo links products by variant", pt.label)
+		return false
+	}
+	return true
 }
 
 // Kinds of the taxed parts of an order.
@@ -506,6 +478,9 @@ type taxedPart struct {
 	fee            *Fee          // kind partFee
 }
 
+// agrees reports whether the part's figures agree: inc-tax − tax = ex-tax.
+func (pt *taxedPart) agrees() bool { return pt.gross.Sub(pt.tax).Equal(pt.ex) }
+
 func productLabel(p *OrderProduct) string {
 	label := fmt.Sprintf("product %d", p.ID)
 	if p.SKU != "" {
@@ -514,16 +489,21 @@ func productLabel(p *OrderProduct) string {
 	return label
 }
 
+// isBundlePart reports whether p is a part of a bundle: the bundle's own
+// line carries the price, so its parts are not posted.
+func isBundlePart(p *OrderProduct) bool {
+	return p.IsBundledProduct && p.ParentOrderProductID != nil && *p.ParentOrderProductID != 0
+}
+
 // taxed is the order's taxed parts: its product lines (bundle parts left
-// out: the bundle line carries the price), then shipping, handling, gift
-// wrapping and each fee.
+// out), then shipping, handling, gift wrapping and each fee.
 func (m *orderMapper) taxed() []taxedPart {
 	w := &m.d.Order
 	var out []taxedPart
 	products := m.d.products()
 	for i := range products {
 		p := &products[i]
-		if p.IsBundledProduct && p.ParentOrderProductID != nil && *p.ParentOrderProductID != 0 {
+		if isBundlePart(p) {
 			continue
 		}
 		out = append(out, taxedPart{kind: partProduct, label: productLabel(p), product: p,
@@ -552,9 +532,8 @@ func (m *orderMapper) taxed() []taxedPart {
 // cent of BigCommerce's ex-tax figure (it is whenever the parts' taxes
 // add up to total_tax); otherwise the order is blocked rather than its
 // tax moved between lines.
-func (m *orderMapper) grossMoney(o *velocity.Order) {
+func (m *orderMapper) grossMoney(o *velocity.Order, parts []taxedPart) {
 	w := &m.d.Order
-	parts := m.taxed()
 	if len(m.d.products()) == 0 && !w.SubtotalIncTax.IsZero() {
 		m.failf("subtotal_inc_tax is %s but no order products were read", w.SubtotalIncTax.Decimal)
 	}
@@ -564,11 +543,7 @@ func (m *orderMapper) grossMoney(o *velocity.Order) {
 	for i, pt := range parts {
 		if pt.product != nil {
 			m.cents(pt.label+" total_inc_tax", pt.gross)
-			if pt.product.Quantity <= 0 {
-				m.failf("%s: quantity %d is not positive", pt.label, pt.product.Quantity)
-			} else if pt.product.ProductID != 0 && pt.product.VariantID == 0 {
-				m.failf("%s has no variant_id: velqbo links products by variant", pt.label)
-			}
+			m.checkProduct(pt)
 		} else {
 			m.cents(pt.label+" inc-tax", pt.gross)
 		}
@@ -621,7 +596,10 @@ func (m *orderMapper) grossMoney(o *velocity.Order) {
 }
 
 // postPart puts one part's net amount on the order: a product line, a
-// custom amount (custom products, wrapping, fees) or an extra.
+// custom amount (custom products, wrapping, fees) or an extra. Gift
+// wrapping and fees have no field of their own in the domain order (and
+// no setting in reconcile): they are custom amounts, posted on
+// custom_item with their description, and none when zero.
 func (m *orderMapper) postPart(o *velocity.Order, pt taxedPart, net decimal.Decimal) {
 	switch pt.kind {
 	case partShipping:
@@ -634,12 +612,7 @@ func (m *orderMapper) postPart(o *velocity.Order, pt taxedPart, net decimal.Deci
 		}
 	case partFee:
 		if !net.IsZero() {
-			f := pt.fee
-			o.CustomAmounts = append(o.CustomAmounts, velocity.CustomAmount{
-				ID:          "fee-" + strconv.FormatInt(f.ID, 10),
-				Description: cmp.Or(f.DisplayNameMerchant, f.DisplayNameCustomer, "Fee"),
-				Amount:      net,
-			})
+			o.CustomAmounts = append(o.CustomAmounts, velocity.CustomAmount{ID: "fee-" + strconv.FormatInt(pt.fee.ID, 10), Description: feeName(pt.fee), Amount: net})
 		}
 	case partProduct:
 		p := pt.product
@@ -651,6 +624,10 @@ func (m *orderMapper) postPart(o *velocity.Order, pt taxedPart, net decimal.Deci
 	}
 }
 
+// feeName is how a fee is described: its merchant name, else its
+// customer name, else "Fee".
+func feeName(f *Fee) string { return cmp.Or(f.DisplayNameMerchant, f.DisplayNameCustomer, "Fee") }
+
 // customProduct is a custom product (product_id 0): it has no catalog
 // entry to link, so it is a custom amount, on custom_item.
 func customProduct(p *OrderProduct, amount decimal.Decimal) velocity.CustomAmount {
@@ -661,9 +638,10 @@ func customProduct(p *OrderProduct, amount decimal.Decimal) velocity.CustomAmoun
 	}
 }
 
-// netLines posts a derived net line amount of a product: one line at
+// netLines posts a net line amount of a product: one line at
 // price_ex_tax, or at net ÷ quantity when QBO can hold that exactly (see
-// unitPrice). Otherwise (27.28 for 3) no unit price reproduces it, and the
+// unitPrice). Otherwise (27.28 for 3; only a derived net amount, as
+// exMoney blocks such an ex-tax one) no unit price reproduces it, and the
 // line is split in two on the same item so that every unit is still
 // counted and every amount is whole cents: quantity − k units at the
 // price rounded down to the cent and k units at one cent more (2 × 9.09 +
@@ -832,7 +810,8 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 		var bases []refundTaxBasis
 		for _, it := range r.Items {
 			amt := decimal.Zero
-			if it.RequestedAmount != nil {
+			requested := it.RequestedAmount != nil && !it.RequestedAmount.IsZero()
+			if requested {
 				amt = it.RequestedAmount.Decimal
 			}
 			for _, a := range it.Adjustments {
@@ -847,14 +826,8 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				line.Quantity = decimal.NewFromInt(int64(it.Quantity))
 				if p, ok := byID[it.ItemID]; ok {
 					basis = taxShare(p.TotalTax, p.TotalIncTax)
-				}
-				if it.RequestedAmount == nil || it.RequestedAmount.IsZero() {
-					if p, ok := byID[it.ItemID]; ok {
-						price := p.PriceExTax
-						if m.d.Order.IsTaxInclusivePricing {
-							price = p.PriceIncTax
-						}
-						line.Amount = price.Mul(line.Quantity).Add(amt)
+					if !requested {
+						line.Amount = m.priced(p.PriceExTax, p.PriceIncTax).Mul(line.Quantity).Add(amt)
 					}
 				}
 			case ItemShipping:
@@ -868,21 +841,15 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 				line.Description = cmp.Or(it.Reason, "Gift wrapping refund")
 				if p, ok := byID[it.ItemID]; ok {
 					basis = taxShare(p.WrappingCostTax, p.WrappingCostIncTax)
-				}
-				if it.RequestedAmount == nil || it.RequestedAmount.IsZero() {
-					if p, ok := byID[it.ItemID]; ok {
-						cost := p.WrappingCostExTax
-						if m.d.Order.IsTaxInclusivePricing {
-							cost = p.WrappingCostIncTax
-						}
-						line.Amount = cost.Add(amt)
+					if !requested {
+						line.Amount = m.priced(p.WrappingCostExTax, p.WrappingCostIncTax).Add(amt)
 					}
 				}
 			case ItemFee:
 				line.Kind = velocity.RefundCustom
 				name := "Fee"
 				if f, ok := fees[it.ItemID]; ok {
-					name = cmp.Or(f.DisplayNameMerchant, f.DisplayNameCustomer, name)
+					name = feeName(&f)
 					basis = taxShare(f.CostTax, f.CostIncTax)
 				}
 				line.Description = cmp.Or(it.Reason, name+" refund")
@@ -901,6 +868,15 @@ func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 		out = append(out, vr)
 	}
 	return out
+}
+
+// priced is the figure of the store's pricing mode: inc when prices
+// include tax, else ex.
+func (m *orderMapper) priced(ex, inc Money) decimal.Decimal {
+	if m.d.Order.IsTaxInclusivePricing {
+		return inc.Decimal
+	}
+	return ex.Decimal
 }
 
 // refundTaxBasis is how a refund item carries tax: exempt (an ORDER
