@@ -223,8 +223,10 @@ func (d *OrderData) fees() []Fee {
 // reportable order must be blocked rather than guessed at: its figures do
 // not add up to total_inc_tax to the cent, an amount cannot be posted in
 // whole cents, a tax-inclusive order's tax cannot be taken out of its
-// lines within a cent, a line cannot be linked, its currency is ambiguous, or it is
-// marked Refunded or Partially Refunded with no refund record. Orders that
+// lines within a cent, a line cannot be linked, its currency is ambiguous,
+// its date_created is missing, a sales receipt was paid partly by store
+// credit or a gift certificate, or it is marked Refunded or Partially
+// Refunded with no refund record. Orders that
 // are not reportable, and cancelled or deleted orders (which reconcile only
 // ever voids), are never blocked.
 func MapOrder(d *OrderData, cfg *Config) (*velocity.Order, error) {
@@ -785,7 +787,8 @@ func (m *orderMapper) shipments() []velocity.Shipment {
 // the refund's tax a tax line; reconcile blocks a refund whose lines do
 // not add up to its total_amount. A product line's amount is its
 // requested_amount when BigCommerce gives one, else quantity × the line's
-// price_ex_tax; adjustments reduce the item they belong to.
+// price in the store's pricing mode (a gift wrapping's, its wrapping
+// cost); adjustments reduce the item they belong to.
 func (m *orderMapper) refunds(o *velocity.Order) []velocity.Refund {
 	if len(m.d.Refunds) == 0 {
 		return nil
