@@ -208,6 +208,7 @@ func (a *applier) apply(ctx context.Context, res *scan) error {
 			voids = append(voids, receiptVoidChange(c.OrderID, c.OrderNumber, &prior, c.replaces))
 		}
 	}
+	a.readReceiptTokens(ctx, voids)
 	a.pool(ctx, voids)
 	for _, group := range [][]*Change{payments, refunds} {
 		if err := a.phaseEnd(); err != nil {
@@ -275,4 +276,57 @@ func (a *applier) noop(ctx context.Context, c *Change) {
 			NotApplicable: new(true)}))
 	}
 	a.report(c.item(), false)
+}
+
+// idFinder is implemented by a QBO that reads documents by id in one
+// request (QBOClient does).
+type idFinder interface {
+	FindByIDs(ctx context.Context, qs []IDQuery) ([]DocRef, error)
+}
+
+// readReceiptTokens reads the SyncTokens of the replaced SalesReceipts that
+// voids voids, when there are two or more, VerifyIDsPerQuery ids a query
+// and qbo.MaxBatchItems queries a request, so that their voids go in batch
+// requests (batchable) instead of one read and one void each. A receipt not read (absent, already
+// voided, or the read failed) keeps no token and is voided alone, reading
+// it first, as before: the read is only a saving, never a condition.
+func (a *applier) readReceiptTokens(ctx context.Context, voids []*Change) {
+	f, ok := a.r.QBO.(idFinder)
+	if !ok || !a.mayStart() {
+		return
+	}
+	byID := map[string][]*Change{}
+	var ids []string
+	for _, c := range voids {
+		if c.voidReceipt && c.Action == ActionVoid && c.VoidID != "" {
+			if _, seen := byID[c.VoidID]; !seen {
+				ids = append(ids, c.VoidID)
+			}
+			byID[c.VoidID] = append(byID[c.VoidID], c)
+		}
+	}
+	if len(ids) < 2 {
+		// One receipt saves nothing: its read and void go alone, two
+		// requests either way, and no batch place is spent.
+		return
+	}
+	for chunk := range slices.Chunk(ids, VerifyIDsPerQuery*qbo.MaxBatchItems) {
+		var qs []IDQuery
+		for q := range slices.Chunk(chunk, VerifyIDsPerQuery) {
+			qs = append(qs, IDQuery{Type: TypeSalesReceipt, IDs: q})
+		}
+		docs, err := f.FindByIDs(ctx, qs)
+		if err != nil {
+			a.log.WithError(err).Warn("read replaced receipts' SyncTokens; each is read alone before its void")
+			return
+		}
+		for _, d := range docs {
+			if d.Type != TypeSalesReceipt || d.Voided {
+				continue
+			}
+			for _, c := range byID[d.ID] {
+				c.receiptToken = d.SyncToken
+			}
+		}
+	}
 }

@@ -260,3 +260,73 @@ func TestPreviewOrder(t *testing.T) {
 		t.Errorf("missing order: got %v; want velocity.ErrNotFound", err)
 	}
 }
+
+// TestReportAsInvoiceVoidsBatched: 30 orders decided "Report as Invoice"
+// at once. Their receipts' SyncTokens are read in one request and their
+// voids go in one batch request, after the Invoices are recorded, instead
+// of one read and one void request per receipt.
+func TestReportAsInvoiceVoidsBatched(t *testing.T) {
+	const orders = 30
+	h := newEngHarness(t)
+	for i := range orders {
+		o := engOrder(fmt.Sprintf("ord_%d", i+1), fmt.Sprint(1001+i), 1)
+		o.UpdatedAt = engStart.Add(-2 * time.Hour)
+		h.v.AddOrder(o)
+	}
+	h.run(reconcile.Options{})
+	receipts := h.live("SalesReceipt")
+	if len(receipts) != orders {
+		t.Fatalf("receipts: got %d; want %d", len(receipts), orders)
+	}
+	for i := range orders {
+		_, err := h.rec.ReportAsInvoice(h.ctx, fmt.Sprint(1001+i), "amy")
+		h.must(err)
+	}
+
+	m := h.mark()
+	sum := h.run(reconcile.Options{})
+	if sum.Counts.Created != orders || !sum.OK() {
+		t.Fatalf("run: counts %+v; want %d created, nothing failed", sum.Counts, orders)
+	}
+	calls := map[string]int{}
+	firstVoid, lastCreate := -1, -1
+	for i, c := range h.q.Requests()[m:] {
+		if c.Operation == "token" {
+			continue
+		}
+		calls[c.Operation+"/"+c.Entity]++
+		for _, w := range c.Writes() {
+			switch {
+			case w.Entity == "SalesReceipt" && firstVoid < 0:
+				firstVoid = i
+			case w.Entity == "Invoice" && w.Operation == "create":
+				lastCreate = i
+			}
+		}
+	}
+	// The company's preferences, one lookup of the Invoices' DocNumbers,
+	// then three batch requests: the creates, the read of the receipts'
+	// SyncTokens, the voids. Without the read, 30 reads and 30 voids.
+	want := map[string]int{"read/Preferences": 1, "query/": 1, "batch/": 3}
+	if diff := cmp.Diff(want, calls); diff != "" {
+		t.Errorf("requests of the run by operation/entity (-want +got):\n%s", diff)
+	}
+	if firstVoid < lastCreate {
+		t.Errorf("a receipt void (request %d) was sent before the last Invoice create (request %d)", firstVoid, lastCreate)
+	}
+	if got := len(h.live("SalesReceipt")); got != 0 {
+		t.Errorf("live receipts: got %d; want all %d voided", got, orders)
+	}
+	if got := len(h.live("Invoice")); got != orders {
+		t.Errorf("invoices: got %d; want %d", got, orders)
+	}
+	for i := range orders {
+		if row := h.doc("order", fmt.Sprintf("ord_%d", i+1)); row.QBOType != "Invoice" || row.VoidReceiptID != "" || row.HasPendingIntent() {
+			t.Errorf("row ord_%d: %s, receipt to void %q, pending %v; want Invoice, none, no intent", i+1, row.QBOType, row.VoidReceiptID, row.HasPendingIntent())
+		}
+	}
+	m = h.mark()
+	if sum := h.run(reconcile.Options{}); len(sum.Items) != 0 || h.writes(m) != 0 {
+		t.Errorf("rerun: items %+v, writes %d; want none", sum.Items, h.writes(m))
+	}
+}

@@ -51,6 +51,10 @@ type Change struct {
 	// voidReceipt marks the void of a replaced SalesReceipt: a second
 	// write on the same ledger row, after the Invoice is recorded.
 	voidReceipt bool
+	// receiptToken is the replaced SalesReceipt's SyncToken, read just
+	// before its void (readReceiptTokens); the ledger row holds the
+	// Invoice's.
+	receiptToken string
 	// replaces is the SalesReceipt a create replaces (report as invoice).
 	replaces string
 	// parent is the order document change of a payment or refund.

@@ -120,8 +120,8 @@ func (a *applier) create(ctx context.Context, c *Change) {
 }
 
 // batchable reports whether c's write can go in a batch request: every
-// create and sparse update, and a void whose SyncToken the ledger holds
-// (a replaced receipt's is read first, so it goes alone).
+// create and sparse update, and a void whose SyncToken is known (the
+// ledger's, or a replaced receipt's read by readReceiptTokens).
 func batchable(c *Change) bool {
 	switch c.Action {
 	case ActionCreate:
@@ -129,7 +129,7 @@ func batchable(c *Change) bool {
 	case ActionUpdate:
 		return c.Prior != nil && c.Prior.QBOID != "" && c.Prior.SyncToken != ""
 	case ActionVoid:
-		if c.voidReceipt || c.Prior == nil || c.Prior.SyncToken == "" || c.VoidID == "" {
+		if c.voidToken() == "" || c.VoidID == "" {
 			return false
 		}
 		switch c.VoidType {
@@ -173,7 +173,7 @@ func (a *applier) writeBatch(ctx context.Context, cs []*Change) {
 			w = BatchWrite{Op: qbo.BatchUpdate, Type: c.QBOType, Entity: a.prepare(c, c.Prior.QBOID, c.Prior.SyncToken, true)}
 		case ActionVoid:
 			rid, ok = a.voidIntent(ctx, c, "")
-			w = BatchWrite{Op: qbo.BatchVoid, Type: c.VoidType, ID: c.VoidID, SyncToken: c.Prior.SyncToken}
+			w = BatchWrite{Op: qbo.BatchVoid, Type: c.VoidType, ID: c.VoidID, SyncToken: c.voidToken()}
 		}
 		if !ok {
 			if a.stopped() {
@@ -402,15 +402,24 @@ func (a *applier) deletedInQBO(ctx context.Context, c *Change, rid string) {
 		func() { a.r.explain(c, ActionBlocked, why) })
 }
 
+// voidToken is the SyncToken c's void is sent with: the ledger's, or for a
+// replaced receipt the one readReceiptTokens read ("" when unknown).
+func (c *Change) voidToken() string {
+	switch {
+	case c.voidReceipt:
+		return c.receiptToken
+	case c.Prior != nil:
+		return c.Prior.SyncToken
+	}
+	return ""
+}
+
 // void voids a document: a cancelled order's, or the SalesReceipt that an
 // Invoice replaced (then the row keeps the Invoice and only forgets the
-// receipt). The SyncToken is read first for a replaced receipt (the ledger
-// holds the Invoice's); voided settles what QBO answered.
+// receipt). A SyncToken not known yet is read first; voided settles what
+// QBO answered.
 func (a *applier) void(ctx context.Context, c *Change) {
-	token := ""
-	if c.Prior != nil && !c.voidReceipt {
-		token = c.Prior.SyncToken
-	}
+	token := c.voidToken()
 	rid, ok := a.voidIntent(ctx, c, "")
 	if !ok {
 		return
