@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"regexp"
@@ -850,9 +851,23 @@ var bookTypes = []string{"SalesReceipt", "Invoice", "Payment", "RefundReceipt"}
 
 // checkBooks asserts that QBO holds exactly the wanted live documents, to
 // the cent, and that no Velocity object ever got a second document (voided
-// ones included).
+// ones included): booksProblems.
 func checkBooks(t *testing.T, q *qbotest.Server, want []bookDoc) {
 	t.Helper()
+	for _, p := range booksProblems(q, want) {
+		t.Error(p)
+	}
+}
+
+// booksProblems lists how QBO's books differ from want: a live document
+// missing, extra or with another total, and two documents for one Velocity
+// object. A live document names its object by velqbo's marker. A voided one
+// has lost it (QBO writes "Voided" into its PrivateNote), so it is named by
+// its type and DocNumber, which voiding keeps: two voided documents of one
+// type and number are a duplicate too. (A voided Payment has no DocNumber
+// and is not checked.)
+func booksProblems(q *qbotest.Server, want []bookDoc) []string {
+	var problems []string
 	got := []bookDoc{}
 	perSource := map[string][]string{}
 	for _, typ := range bookTypes {
@@ -863,6 +878,12 @@ func checkBooks(t *testing.T, q *qbotest.Server, want []bookDoc) {
 			src := "(no marker)"
 			if m := markerRE.FindStringSubmatch(x.PrivateNote); m != nil {
 				src = m[1] + ":" + m[2]
+			}
+			if x.Voided {
+				src = "voided #" + x.DocNumber
+				if x.DocNumber == "" {
+					src = "voided id " + x.ID
+				}
 			}
 			perSource[typ+" "+src] = append(perSource[typ+" "+src], x.ID)
 			if x.Voided {
@@ -875,9 +896,9 @@ func checkBooks(t *testing.T, q *qbotest.Server, want []bookDoc) {
 			got = append(got, b)
 		}
 	}
-	for k, ids := range perSource {
-		if len(ids) > 1 {
-			t.Errorf("duplicate documents for %s: ids %v", k, ids)
+	for _, k := range slices.Sorted(maps.Keys(perSource)) {
+		if ids := perSource[k]; len(ids) > 1 {
+			problems = append(problems, fmt.Sprintf("duplicate documents for %s: ids %v", k, ids))
 		}
 	}
 	byKey := func(a, b bookDoc) int {
@@ -887,8 +908,9 @@ func checkBooks(t *testing.T, q *qbotest.Server, want []bookDoc) {
 	slices.SortFunc(want, byKey)
 	slices.SortFunc(got, byKey)
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("QBO books (-want +got):\n%s", diff)
+		problems = append(problems, fmt.Sprintf("QBO books (-want +got):\n%s", diff))
 	}
+	return problems
 }
 
 // settle re-runs until a run is clean (at most max runs), as the daemon's
@@ -1117,9 +1139,7 @@ func updatingOrVoiding(c *qbotest.Call) bool {
 
 // e2eNight changes e2eScenario's orders (n ≥ 20) after a clean run so
 // that the next run's writes are one batch of updates and a void: so1
-// cancelled, tracking numbers on so11 and so16, a new email on so5. (One
-// void: a voided receipt loses its marker, so checkBooks cannot tell two
-// apart.) It
+// cancelled, tracking numbers on so11 and so16, a new email on so5. It
 // returns the books wanted afterwards, and checks at the end of the test
 // that the tracking numbers reached QBO.
 func e2eNight(t *testing.T, e *e2e, want []bookDoc) []bookDoc {
@@ -1182,5 +1202,74 @@ func TestE2E_LeaseHeld(t *testing.T) {
 	}
 	if _, err := st.GetLease(t.Context(), runLeaseName); !errors.Is(err, schema.ErrNotFound) {
 		t.Errorf("lease after the run: got err %v; want it released (ErrNotFound)", err)
+	}
+}
+
+// TestE2E_SeveralVoids: a run voids four receipts at once — two cancelled
+// orders and two reported as Invoices — and checkBooks accepts the books;
+// it still refuses them with a stray second live receipt of an order, or
+// a second voided receipt of one number.
+func TestE2E_SeveralVoids(t *testing.T) {
+	t.Parallel()
+	e := newE2E(t, e2eOptions{})
+	const n = 20
+	e2eScenario(e.Vel, n)
+	e.run(exitOK)
+	e.must(e.Vel.Cancel("so1"))
+	e.must(e.Vel.Cancel("so6"))
+	e.must(e.Vel.SetReportAsInvoice("so11", true))
+	e.must(e.Vel.SetReportAsInvoice("so16", true))
+	e.run(exitOK)
+	var want []bookDoc
+	for i := range n {
+		o, ok := e.Vel.Order(fmt.Sprintf("so%d", i+1))
+		if !ok {
+			t.Fatalf("order so%d not in Velocity", i+1)
+		}
+		want = append(want, expectedBooks(o)...)
+	}
+	voided := 0
+	for _, x := range e.QBO.Entities("SalesReceipt") {
+		if x.Voided {
+			voided++
+		}
+	}
+	if voided != 4 {
+		t.Fatalf("voided receipts: got %d; want 4", voided)
+	}
+	checkBooks(t, e.QBO, want)
+
+	plant := func(t *testing.T, of qbotest.Entity, edit func(map[string]any)) {
+		t.Helper()
+		raw := maps.Clone(of.Raw)
+		for _, k := range []string{"Id", "SyncToken", "MetaData", "TotalAmt", "Balance"} {
+			delete(raw, k)
+		}
+		edit(raw)
+		id, err := e.QBO.Add("SalesReceipt", raw)
+		e.must(err)
+		t.Cleanup(func() { e.must(e.QBO.PersonDelete("SalesReceipt", id)) })
+	}
+	t.Run("StrayLiveDuplicate", func(t *testing.T) {
+		plant(t, e.one("SalesReceipt", "2020"), func(map[string]any) {})
+		if p := booksProblems(e.QBO, want); !slices.ContainsFunc(p, func(s string) bool { return strings.Contains(s, "duplicate documents for SalesReceipt o:so20:") }) {
+			t.Errorf("books with a second live receipt of so20: got problems %q; want a duplicate named", p)
+		}
+	})
+	t.Run("SecondVoidedOfOneNumber", func(t *testing.T) {
+		plant(t, e.one("SalesReceipt", "2020"), func(raw map[string]any) { raw["DocNumber"] = "2001" })
+		var id string
+		for _, x := range e.QBO.Entities("SalesReceipt") {
+			if x.DocNumber == "2001" && !x.Voided && !x.Deleted {
+				id = x.ID
+			}
+		}
+		e.must(e.QBO.PersonVoid("SalesReceipt", id))
+		if p := booksProblems(e.QBO, want); !slices.ContainsFunc(p, func(s string) bool { return strings.Contains(s, "duplicate documents for SalesReceipt voided #2001:") }) {
+			t.Errorf("books with two voided receipts 2001: got problems %q; want a duplicate named", p)
+		}
+	})
+	if p := booksProblems(e.QBO, want); len(p) != 0 {
+		t.Errorf("books after the planted documents were deleted: got problems %q; want none", p)
 	}
 }
