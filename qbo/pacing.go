@@ -288,15 +288,7 @@ type memRef struct{ s, prev *slot }
 func (m *memWindows) Reserve(_ context.Context, ws []Window, now time.Time) ([]Slot, error) {
 	out := make([]Slot, len(ws))
 	for i, w := range ws {
-		s, prev, d := m.window(w).reserve(now)
-		settled := prev == nil
-		if !settled {
-			select {
-			case <-prev.done:
-				settled = true
-			default:
-			}
-		}
+		s, prev, d, settled := m.window(w).reserve(now)
 		out[i] = Slot{At: now.Add(d), Settled: settled, Ref: memRef{s, prev}}
 	}
 	return out, nil
@@ -359,15 +351,22 @@ func newWindow(n int, per time.Duration) *window {
 
 // reserve books the earliest send time at or after now that keeps the
 // window within its limit, as far as is known now, and returns the slot,
-// the request it displaces from the window (nil if none) and how long to
-// wait. When prev is still in flight the wait is an estimate: the caller
-// waits for prev to end and then until prev.end+per. A booked slot is never
-// given back, even if the caller gives up: erring toward fewer requests is
-// safe.
-func (w *window) reserve(now time.Time) (s, prev *slot, wait time.Duration) {
+// the request it displaces from the window (nil if none), how long to wait
+// and whether that wait is settled. When prev is still in flight the wait
+// is an estimate (settled false): the caller waits for prev to end and then
+// until prev.end+per. A booked slot is never given back, even if the caller
+// gives up: erring toward fewer requests is safe.
+//
+// Why settled comes from the same look at prev.done as the wait: prev may
+// end at any moment, its answer coming back while this request books; a
+// second look that found it ended would call settled a wait estimated from
+// prev's send time, and the request would go up to prev's round trip
+// before prev stops counting, one more than the limit in the window.
+func (w *window) reserve(now time.Time) (s, prev *slot, wait time.Duration, settled bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	at := now
+	settled = true
 	prev = w.ring[w.next]
 	if prev != nil {
 		free := prev.at.Add(w.per)
@@ -375,6 +374,7 @@ func (w *window) reserve(now time.Time) (s, prev *slot, wait time.Duration) {
 		case <-prev.done:
 			free = prev.end.Add(w.per)
 		default:
+			settled = false
 		}
 		if free.After(at) {
 			at = free
@@ -383,7 +383,7 @@ func (w *window) reserve(now time.Time) (s, prev *slot, wait time.Duration) {
 	s = &slot{at: at, done: make(chan struct{})}
 	w.ring[w.next] = s
 	w.next = (w.next + 1) % len(w.ring)
-	return s, prev, at.Sub(now)
+	return s, prev, at.Sub(now), settled
 }
 
 // capacity is how many more requests the window admits at now without
