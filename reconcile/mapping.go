@@ -367,7 +367,7 @@ func (m *mapper) productItem(why *reasons, l velocity.OrderLine, seen map[string
 		seen[l.ProductID] = true
 		name := l.ProductID
 		if s := cmp.Or(l.SKU, l.Name); s != "" {
-			name = fmt.Sprintf("%s (Velocity id %s)", s, l.ProductID)
+			name = fmt.Sprintf("%s (%s id %s)", s, sourceNameOr(m.env.SourceName), l.ProductID)
 		}
 		why.add(Reason{Code: CodeProductNotLinked, Subject: Subject{Kind: SubjectProduct, ID: l.ProductID},
 			Text: fmt.Sprintf("product %s is not linked to a QBO item", name),

@@ -524,6 +524,10 @@ func TestMapOrder_Blocked(t *testing.T) {
 			o.Lines[1].ProductID, o.Lines[1].SKU = "77", "SKU-9"
 		}, "doc", reconcile.CodeProductNotLinked, subj(reconcile.SubjectProduct, "77"), reconcile.Fix{Action: reconcile.FixLinkProduct, ID: "77"},
 			"product SKU-9 (Velocity id 77) is not linked to a QBO item"},
+		{"unlinked product of a BigCommerce source", func(o *velocity.Order, env *reconcile.Env) {
+			o.Lines[1].ProductID, o.Lines[1].SKU, env.SourceName = "77", "SKU-9", "BigCommerce"
+		}, "doc", reconcile.CodeProductNotLinked, subj(reconcile.SubjectProduct, "77"), reconcile.Fix{Action: reconcile.FixLinkProduct, ID: "77"},
+			"product SKU-9 (BigCommerce id 77) is not linked to a QBO item"},
 		{"missing deposit_account on a receipt", func(_ *velocity.Order, env *reconcile.Env) { env.Settings.DepositAccount = "" }, "doc", reconcile.CodeSettingMissing, subj(reconcile.SubjectSetting, "deposit_account"), setFix("deposit_account", "accounts"),
 			"setting deposit_account is not set (needed for the sales receipt)"},
 		{"missing payment method mapping", func(_ *velocity.Order, env *reconcile.Env) { delete(env.Settings.PaymentMethods, "credit_card") }, "doc", reconcile.CodePaymentMethodUnmapped, subj(reconcile.SubjectPaymentMethod, "credit_card"), reconcile.Fix{Action: reconcile.FixMapPaymentMethod, ID: "credit_card"},

@@ -302,7 +302,7 @@ func (r *Reconciler) loadPlanCtx(ctx context.Context, opts Options) (*planCtx, e
 	if err != nil {
 		return nil, fmt.Errorf("read settings: %w", err)
 	}
-	pc := &planCtx{env: Env{Settings: settings, Location: loc}, reread: map[string]bool{}, settings: kv,
+	pc := &planCtx{env: Env{Settings: settings, Location: loc, SourceName: r.SourceName}, reread: map[string]bool{}, settings: kv,
 		record: opts.recordDigests}
 	if v, err := r.Store.GetCursor(ctx, cursorHomeCurrency); err == nil {
 		pc.env.HomeCurrency = v

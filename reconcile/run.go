@@ -54,9 +54,13 @@ func (r *Reconciler) now() time.Time {
 }
 
 // sourceName is the configured source as reasons name it.
-func (r *Reconciler) sourceName() string {
-	if r.SourceName != "" {
-		return r.SourceName
+func (r *Reconciler) sourceName() string { return sourceNameOr(r.SourceName) }
+
+// sourceNameOr is name, or "Velocity" when it is empty: Reconciler and
+// Env leave it empty for a Velocity source.
+func sourceNameOr(name string) string {
+	if name != "" {
+		return name
 	}
 	return "Velocity"
 }

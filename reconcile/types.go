@@ -62,6 +62,10 @@ type Env struct {
 
 	Customers map[string]Link // Velocity customer id -> QBO customer
 	Products  map[string]Link // Velocity product id -> QBO item
+
+	// SourceName names the source in reasons, as Reconciler.SourceName
+	// ("Velocity" when empty).
+	SourceName string
 }
 
 // Desired is one QBO document that a Velocity object should produce, as

@@ -18,9 +18,9 @@ import (
 // newBCConsole is the console over a BigCommerce source: bcE2E's store
 // (Amy linked, SKU-1 and SKU-2 linked, every setting mapped) after one run
 // in which order 101 was sent as a SalesReceipt, order 102 was blocked on
-// an unlinked customer and order 103 was blocked as invalid (a price that
-// is not whole cents). It returns the console, the linked and the
-// unlinked customer's ids.
+// an unlinked customer, order 103 as invalid (a price that is not whole
+// cents) and order 104 on an unlinked product (SKU-3). It returns the
+// console, the linked and the unlinked customer's ids.
 func newBCConsole(t *testing.T) (h *consoleHarness, linked, unlinked string) {
 	t.Helper()
 	b := newBCE2E(t)
@@ -32,6 +32,10 @@ func newBCConsole(t *testing.T) (h *consoleHarness, linked, unlinked string) {
 	b.must(err)
 	_, err = b.BC.AddOrder(bctest.OrderSpec{ID: 103, CustomerID: b.custID, PaymentMethod: "Credit Card", Created: time.Now().Add(-time.Hour), TaxPlaces: 4,
 		Lines: []bctest.LineSpec{{ProductID: 1, VariantID: b.variants["SKU-1"], SKU: "SKU-1", Name: "Widget", Price: d("5.2525"), Quantity: 1}}})
+	b.must(err)
+	_, thing := b.BC.AddProduct(bctest.ProductSpec{Name: "Thing", SKU: "SKU-3", Price: d("3.00"), Visible: true})
+	_, err = b.BC.AddOrder(bctest.OrderSpec{ID: 104, CustomerID: b.custID, PaymentMethod: "Credit Card", Created: time.Now().Add(-time.Hour),
+		Lines: []bctest.LineSpec{{ProductID: 3, VariantID: thing[0], SKU: "SKU-3", Name: "Thing", Price: d("3.00"), Quantity: 1}}})
 	b.must(err)
 	b.mustExec(exitIncomplete, "run")
 
@@ -114,7 +118,8 @@ func TestConsoleSourceNames_BigCommerce(t *testing.T) {
 		{"/products/" + p[1], []string{"<dt>BigCommerce id</dt>"}},
 		{"/orders", nil},
 		{"/orders/101", []string{"Refunds and payments in BigCommerce", "sent to QuickBooks as an Invoice. Its SalesReceipt"}},
-		{"/problems", []string{"Invalid in BigCommerce", "Customer not linked to QuickBooks"}},
+		{"/problems", []string{"Invalid in BigCommerce", "Customer not linked to QuickBooks", "product SKU-3 (BigCommerce id "}},
+		{"/orders/104", []string{"product SKU-3 (BigCommerce id "}},
 		{"/settings", []string{"each BigCommerce payment method"}},
 	}, "Velocity")
 }
