@@ -6,11 +6,11 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
 	"github.com/velqbo/velqbo/velocity/velocitytest"
 )
@@ -70,8 +70,10 @@ type catchupResult struct {
 
 // benchCatchup creates about n missing documents through the real qbo
 // client and the reconcile engine against a qbotest company that enforces
-// QBO's limits. Both sides run on one scaled clock (one QBO minute is
-// 60/scale real seconds), so the windows agree on what a minute is.
+// QBO's limits. The client paces as the binary's does, in the ledger's
+// shared windows (pacedClient). Both sides and the ledger run on one scaled
+// clock (one QBO minute is 60/scale real seconds), so the windows agree on
+// what a minute is.
 //
 // The rate is measured on the server's log (writeLog.rate): the documents
 // carried by the requests that arrived within the first k whole QBO minutes
@@ -87,7 +89,7 @@ func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchu
 	// payments on invoices), cut at an order boundary.
 	ds := velocitytest.Generate(2, velocitytest.GenOptions{Orders: n})
 	co := newCompany(srv, ds.Customers, ds.Products)
-	st, env, err := co.openLedger(ctx, filepath.Join(dir, "catchup.db"))
+	st, env, err := co.openLedger(ctx, filepath.Join(dir, "catchup.db"), schema.WithClock(clk.Now))
 	if err != nil {
 		return res, err
 	}
@@ -111,8 +113,8 @@ func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchu
 	}
 	res.orders = len(orders)
 
-	var throttled atomic.Int64
-	client, err := pacedClient(srv, clk, &throttled)
+	var ps paceStats
+	client, err := pacedClient(srv, clk, st, &ps)
 	if err != nil {
 		return res, err
 	}
@@ -124,6 +126,11 @@ func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchu
 		return res, fmt.Errorf("catch-up run: %w", err)
 	}
 	res.realSeconds = time.Since(start).Seconds()
+	if err := ps.storeErr(); err != nil {
+		// The figures would be those of the binary's fallback, not of its
+		// pacing.
+		return res, fmt.Errorf("catch-up run: %w", err)
+	}
 	res.docs = sum.Counts.Created
 	res.failed = sum.Counts.Failed
 	if res.docs != want {
@@ -134,7 +141,7 @@ func benchCatchup(ctx context.Context, dir string, n int, scale float64) (catchu
 	// Read the rate off the server's log.
 	log := readWriteLog(srv.Requests())
 	res.requests, res.batches, res.singles = log.requests, log.batches, log.singles
-	res.throttled = max(srv.Stats().Throttled, int(throttled.Load()))
+	res.throttled = max(srv.Stats().Throttled, int(ps.throttled.Load()))
 	rate, err := log.rate()
 	if err != nil {
 		return res, fmt.Errorf("catch-up of %d documents: %w", res.docs, err)

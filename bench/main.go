@@ -7,7 +7,11 @@
 //	(b) a catch-up of missing documents (default 5,000) through the real qbo
 //	    client and reconcile engine against qbotest enforcing QBO's limits on
 //	    a time-scaled clock: documents per QBO minute against the ceiling
-//	    40×30 + (500−40) = 1,660/min, 429s and failures;
+//	    40×30 + (500−40) = 1,660/min, 429s and failures. The client paces
+//	    as the binary's does: every request is booked in the windows its
+//	    ledger shares between processes (reconcile.PaceWindows, a short
+//	    write transaction to book and one to finish), and the ledger and
+//	    the client read the one scaled clock;
 //	(c) QBO requests per document (catch-up) and per order (no-change run);
 //	(d) incremental runs of the real binary over the Velocity API: nothing
 //	    changed, then 1 % of the orders changed, against a full run of the
@@ -15,7 +19,7 @@
 //	(e) an update-heavy catch-up: documents already in QBO (default 5,000)
 //	    each get a new tracking number and one run reports them, through the
 //	    real qbo client and reconcile engine against qbotest enforcing QBO's
-//	    limits on a time-scaled clock as in (b): changes per QBO minute
+//	    limits on a time-scaled clock, paced as in (b): changes per QBO minute
 //	    against the same 1,660/min ceiling, 429s, failures, and QBO
 //	    requests per updated document;
 //	(f) an idle daemon: `velqbo daemon --run-now` over a Velocity store

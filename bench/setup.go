@@ -447,9 +447,11 @@ func (c *scaledClock) Sleep(ctx context.Context, d time.Duration) error {
 }
 
 // openLedger opens (creating) the ledger at path with the company's
-// settings and links written, and the mapping Env they make.
-func (co *company) openLedger(ctx context.Context, path string) (*schema.Store, *reconcile.Env, error) {
-	st, err := schema.Open(ctx, path)
+// settings and links written, and the mapping Env they make. opts are
+// schema.Open's (the in-process parts pass their clock, as the binary
+// passes its own).
+func (co *company) openLedger(ctx context.Context, path string, opts ...schema.Option) (*schema.Store, *reconcile.Env, error) {
+	st, err := schema.Open(ctx, path, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -465,14 +467,39 @@ func (co *company) openLedger(ctx context.Context, path string) (*schema.Store, 
 	return st, env, nil
 }
 
-// pacedClient is a QBO client of srv on clk with the binary's default
-// pacing (in memory), counting the 429s it meets in throttled.
-func pacedClient(srv *qbotest.Server, clk *scaledClock, throttled *atomic.Int64) (*qbo.Client, error) {
+// paceStats counts what a pacedClient met: 429 answers, and errors of the
+// ledger's shared windows (after each of which the client paced that
+// request in its own memory, as the binary does).
+type paceStats struct {
+	throttled   atomic.Int64
+	storeErrors atomic.Int64
+	firstErr    atomic.Pointer[error]
+}
+
+// storeErr is the first error of the shared windows, or nil.
+func (ps *paceStats) storeErr() error {
+	if p := ps.firstErr.Load(); p != nil {
+		return fmt.Errorf("the ledger's pacing windows failed %d times, first: %w", ps.storeErrors.Load(), *p)
+	}
+	return nil
+}
+
+// pacedClient is a QBO client of srv on clk paced as the binary paces
+// (cmd/velqbo's newQBOConn): the default pacing, booked in the windows
+// that st's ledger shares between processes (reconcile.PaceWindows).
+// The client hands the windows its clk's time, so the rows age out in QBO
+// minutes, and st must be opened on the same clock (schema.WithClock, as
+// the binary opens its ledger on its own clock).
+func pacedClient(srv *qbotest.Server, clk *scaledClock, st *schema.Store, ps *paceStats) (*qbo.Client, error) {
 	conf := qbo.NewOAuthConfig(qbotest.DefaultClientID, qbotest.DefaultClientSecret, "http://localhost/cb")
 	conf.Endpoint.TokenURL = srv.TokenURL()
 	ts := qbo.NewTokenSource(conf, &oauth2.Token{RefreshToken: srv.IssueRefreshToken()},
 		func(context.Context, *oauth2.Token) error { return nil }, srv.Client(), clk.Now)
 	return qbo.NewClient(ts.HTTPClient(srv.Client().Transport), qbo.WithBaseURL(srv.URL),
 		qbo.WithRealmID(srv.Realm()), qbo.WithClock(clk), qbo.WithPacing(qbo.DefaultPacing()),
-		qbo.WithObserver(qbo.Observer{Throttled: func() { throttled.Add(1) }}))
+		qbo.WithWindowStore(reconcile.PaceWindows{St: st}, func(err error) {
+			ps.storeErrors.Add(1)
+			ps.firstErr.CompareAndSwap(nil, &err)
+		}),
+		qbo.WithObserver(qbo.Observer{Throttled: func() { ps.throttled.Add(1) }}))
 }

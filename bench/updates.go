@@ -7,11 +7,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/velqbo/velqbo/qbo/qbotest"
 	"github.com/velqbo/velqbo/reconcile"
+	"github.com/velqbo/velqbo/schema"
 	"github.com/velqbo/velqbo/velocity"
 	"github.com/velqbo/velqbo/velocity/velocitytest"
 )
@@ -36,8 +36,9 @@ type updatesResult struct {
 // in a qbotest company (and recorded in the ledger as a completed run
 // leaves them) each get one new shipped shipment with a tracking number,
 // as after a carrier outage, and one incremental run reports them through
-// the real qbo client and reconcile engine. qbotest enforces QBO's limits
-// and both sides run on one scaled clock, as in (b).
+// the real qbo client and reconcile engine. qbotest enforces QBO's limits;
+// the client paces in the ledger's shared windows, and both sides and the
+// ledger run on one scaled clock, as in (b).
 //
 // The rate is read off the server's log as in (b): the changes carried by
 // the write requests (single updates, creates and voids, and the write
@@ -54,7 +55,7 @@ func benchUpdates(ctx context.Context, dir string, n int, scale float64) (update
 		qbotest.WithLimits(qbotest.DefaultLimits), qbotest.WithAccessTokenTTL(24*time.Hour))
 	defer srv.Close()
 	co := newCompany(srv, ds.Customers, ds.Products)
-	st, env, err := co.openLedger(ctx, filepath.Join(dir, "updates.db"))
+	st, env, err := co.openLedger(ctx, filepath.Join(dir, "updates.db"), schema.WithClock(clk.Now))
 	if err != nil {
 		return res, err
 	}
@@ -97,8 +98,8 @@ func benchUpdates(ctx context.Context, dir string, n int, scale float64) (update
 	}
 	res.docs = len(orders)
 
-	var throttled atomic.Int64
-	client, err := pacedClient(srv, clk, &throttled)
+	var ps paceStats
+	client, err := pacedClient(srv, clk, st, &ps)
 	if err != nil {
 		return res, err
 	}
@@ -111,6 +112,11 @@ func benchUpdates(ctx context.Context, dir string, n int, scale float64) (update
 		return res, fmt.Errorf("update catch-up run: %w", err)
 	}
 	res.realSeconds = time.Since(start).Seconds()
+	if err := ps.storeErr(); err != nil {
+		// The figures would be those of the binary's fallback, not of its
+		// pacing.
+		return res, fmt.Errorf("update catch-up run: %w", err)
+	}
 	res.updated, res.failed = sum.Counts.Updated, sum.Counts.Failed
 	if c := sum.Counts; c.Updated != n || c.Created+c.Voided > 0 {
 		return res, fmt.Errorf("update catch-up: %+v; want %d updated and nothing else written", c, n)
@@ -118,7 +124,7 @@ func benchUpdates(ctx context.Context, dir string, n int, scale float64) (update
 
 	log := readWriteLog(srv.Requests()[mark:])
 	res.requests, res.batches, res.singles = log.requests, log.batches, log.singles
-	res.throttled = max(srv.Stats().Throttled, int(throttled.Load()))
+	res.throttled = max(srv.Stats().Throttled, int(ps.throttled.Load()))
 	rate, err := log.rate()
 	if err != nil {
 		return res, fmt.Errorf("update catch-up of %d documents: %w", res.updated, err)
