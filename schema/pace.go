@@ -93,6 +93,11 @@ func (s *Store) closePace() {
 func (s *Store) ReservePace(ctx context.Context, ws []PaceWindow, now time.Time) ([]PaceSlot, error) {
 	out := make([]PaceSlot, len(ws))
 	err := s.withPace(ctx, func(c *sql.Conn) error {
+		release, err := s.lockWriter(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
 		tx, err := c.BeginTx(ctx, nil)
 		if err != nil {
 			return err
@@ -219,6 +224,11 @@ func (s *Store) FinishPace(ctx context.Context, ws []PaceWindow, slots []PaceSlo
 		return fmt.Errorf("finish pace: %d windows, %d slots", len(ws), len(slots))
 	}
 	err := s.withPace(ctx, func(c *sql.Conn) error {
+		release, err := s.lockWriter(ctx)
+		if err != nil {
+			return err
+		}
+		defer release()
 		tx, err := c.BeginTx(ctx, nil)
 		if err != nil {
 			return err

@@ -42,6 +42,18 @@ type Store struct {
 	byIDStmt    *sql.Stmt // DocumentsBySource for a full chunk
 	digestsStmt *sql.Stmt // OrderDigests
 	pace        paceConn  // pace.go
+	// writer is held by each write transaction of this Store (withTx and
+	// the pacing transactions). Why: SQLite's busy handler polls for the
+	// write lock (sleeps of up to 100 ms) and is not fair, so with a dozen
+	// writers in one process (the run's workers recording intents and
+	// outcomes, the pacing of every QBO request) one of them could lose
+	// every poll for busy_timeout and fail with SQLITE_BUSY, which stops
+	// the run. Writers of one process queue here in order instead; only
+	// other processes are left to busy_timeout.
+	writer chan struct{}
+	// onWriterWait, when set (tests), is called when a writer finds the
+	// turn taken and starts to wait.
+	onWriterWait func()
 }
 
 // Option configures a Store at Open.
@@ -103,7 +115,7 @@ func ExistingOnly() Option {
 // requests/min, so the price is negligible; bulk paths batch many rows per
 // transaction.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
-	s := &Store{path: path, now: time.Now, pace: paceConn{mu: make(chan struct{}, 1)}}
+	s := &Store{path: path, now: time.Now, pace: paceConn{mu: make(chan struct{}, 1)}, writer: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -207,6 +219,11 @@ func (s *Store) Path() string { return s.path }
 // commits it when fn returns nil. now is read once, so every timestamp in
 // the transaction agrees.
 func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
+	release, err := s.lockWriter(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer release()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -219,6 +236,26 @@ func (s *Store) withTx(ctx context.Context, fn func(tx *sql.Tx, now time.Time) e
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// lockWriter waits for this Store's write turn (see Store.writer), or
+// returns ctx's error. A write transaction must not start another while it
+// holds the turn.
+func (s *Store) lockWriter(ctx context.Context) (release func(), err error) {
+	select {
+	case s.writer <- struct{}{}:
+		return func() { <-s.writer }, nil
+	default:
+	}
+	if s.onWriterWait != nil {
+		s.onWriterWait()
+	}
+	select {
+	case s.writer <- struct{}{}:
+		return func() { <-s.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // timeFormat is RFC 3339 in UTC with a fixed-width fraction, so stored
