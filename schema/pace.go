@@ -150,6 +150,9 @@ func paceAt(ctx context.Context, q interface {
 		w.Realm, w.Kind, now.UnixNano(), paceHorizon(w, now), self).Scan(&open, &done, &firstAt); err != nil {
 		return time.Time{}, false, err
 	}
+	if paceAtCounted != nil {
+		paceAtCounted()
+	}
 	switch {
 	case open+done < w.Limit:
 		return now, true, nil
@@ -166,6 +169,10 @@ func paceAt(ctx context.Context, q interface {
 	}
 	return later(now, time.Unix(0, free)), true, nil
 }
+
+// paceAtCounted, when set (a test, not parallel), runs between paceAt's
+// two reads.
+var paceAtCounted func()
 
 // paceHorizon is the furthest free_ns a row booked at now can have: sent at
 // most a window ahead, ended at most Hold later, counting a window more;
@@ -199,8 +206,17 @@ func (s *Store) PaceReady(ctx context.Context, w PaceWindow, slot PaceSlot, now 
 	var at time.Time
 	var settled bool
 	err := s.withPace(ctx, func(c *sql.Conn) error {
-		var err error
-		at, settled, err = paceAt(ctx, c, w, now, slot.ID)
+		// One read transaction: paceAt reads the window twice, and another
+		// process's booking or finish between the two reads made the
+		// second find fewer ended rows than the first counted ("no rows").
+		// ReadOnly begins a deferred transaction (a WAL snapshot), not the
+		// DSN's immediate one, so it takes no write lock.
+		tx, err := c.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		at, settled, err = paceAt(ctx, tx, w, now, slot.ID)
 		return err
 	})
 	if err != nil {

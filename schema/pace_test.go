@@ -206,3 +206,43 @@ func BenchmarkPace(b *testing.B) {
 		now = now.Add(120 * time.Millisecond)
 	}
 }
+
+// TestPaceReady_ConsistentRead: PaceReady reads the window twice (how many
+// rows count, then when the ended ones free); another process that deletes
+// an ended row in between (its booking clears rows that stopped counting)
+// must not make the second read come back empty. Not parallel: it sets
+// paceAtCounted.
+func TestPaceReady_ConsistentRead(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "velqbo.db")
+	a, b := mustOpenStoreAt(t, path), mustOpenStoreAt(t, path)
+	w := PaceWindow{Realm: "r1", Kind: "requests", Limit: 2, Per: time.Minute, Hold: 5 * time.Minute}
+	first := book(t, a, w, paceT0, time.Time{})
+	book(t, a, w, paceT0, time.Time{})
+	waiter := book(t, a, w, paceT0.Add(time.Second), time.Time{})
+	if waiter.Settled {
+		t.Fatalf("the third booking in a window of 2 open rows: got settled; want unsettled")
+	}
+	end := paceT0.Add(2 * time.Second)
+	if err := a.FinishPace(t.Context(), []PaceWindow{w}, []PaceSlot{first}, end); err != nil {
+		t.Fatal(err)
+	}
+	// The other process books when the ended row has stopped counting
+	// (end + Per), which deletes it, between PaceReady's two reads.
+	var otherErr error
+	paceAtCounted = func() {
+		paceAtCounted = nil
+		_, otherErr = b.ReservePace(t.Context(), []PaceWindow{w}, end.Add(w.Per+time.Second))
+	}
+	t.Cleanup(func() { paceAtCounted = nil })
+	got, err := a.PaceReady(t.Context(), w, waiter, paceT0.Add(3*time.Second), time.Second)
+	if otherErr != nil {
+		t.Fatalf("the other process's booking: %v", otherErr)
+	}
+	if err != nil {
+		t.Fatalf("PaceReady with another process's booking between its reads: got %v; want the slot", err)
+	}
+	want := PaceSlot{ID: waiter.ID, At: end.Add(w.Per), Settled: true}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("slot (-want +got):\n%s", diff)
+	}
+}
