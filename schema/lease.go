@@ -148,7 +148,7 @@ func (s *Store) HoldLease(ctx context.Context, name, holder string, ttl time.Dur
 // ReleaseLease gives up the named lease if holder holds it; releasing a
 // lease one does not hold does nothing.
 func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM lease WHERE name = ? AND holder = ?`, name, holder); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM lease WHERE name = ? AND holder = ?`, name, holder); err != nil {
 		return fmt.Errorf("release lease %s: %w", name, err)
 	}
 	return nil

@@ -57,7 +57,7 @@ func (s *Store) SetSetting(ctx context.Context, key, value string) error {
 
 // DeleteSetting unsets a setting. Returns ErrNotFound when it was not set.
 func (s *Store) DeleteSetting(ctx context.Context, key string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, key)
+	res, err := s.exec(ctx, `DELETE FROM settings WHERE key = ?`, key)
 	if err != nil {
 		return fmt.Errorf("delete setting %s: %w", key, err)
 	}
@@ -162,7 +162,7 @@ func (s *Store) DeleteLink(ctx context.Context, kind LinkKind, velocityID string
 	if err != nil {
 		return fmt.Errorf("delete link: %w", err)
 	}
-	res, err := s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE velocity_id = ?`, velocityID)
+	res, err := s.exec(ctx, `DELETE FROM `+table+` WHERE velocity_id = ?`, velocityID)
 	if err != nil {
 		return fmt.Errorf("delete %s link %s: %w", kind, velocityID, err)
 	}

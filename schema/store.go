@@ -42,14 +42,15 @@ type Store struct {
 	byIDStmt    *sql.Stmt // DocumentsBySource for a full chunk
 	digestsStmt *sql.Stmt // OrderDigests
 	pace        paceConn  // pace.go
-	// writer is held by each write transaction of this Store (withTx and
-	// the pacing transactions). Why: SQLite's busy handler polls for the
-	// write lock (sleeps of up to 100 ms) and is not fair, so with a dozen
-	// writers in one process (the run's workers recording intents and
-	// outcomes, the pacing of every QBO request) one of them could lose
-	// every poll for busy_timeout and fail with SQLITE_BUSY, which stops
-	// the run. Writers of one process queue here in order instead; only
-	// other processes are left to busy_timeout.
+	// writer is held by each write of this Store (withTx, exec and the
+	// pacing transactions; not VACUUM INTO, which only reads it). Why:
+	// SQLite's busy handler polls for the write lock (sleeps of up to
+	// 100 ms) and is not fair, so with a dozen writers in one process (the
+	// run's workers recording intents and outcomes, the pacing of every
+	// QBO request) one of them could lose every poll for busy_timeout and
+	// fail with SQLITE_BUSY, which stops the run. Writers of one process
+	// queue here in order instead; only other processes are left to
+	// busy_timeout.
 	writer chan struct{}
 	// onWriterWait, when set (tests), is called when a writer finds the
 	// turn taken and starts to wait.
@@ -256,6 +257,17 @@ func (s *Store) lockWriter(ctx context.Context) (release func(), err error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// exec runs one writing statement outside a transaction, in this Store's
+// write turn (see Store.writer) like every write transaction.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	release, err := s.lockWriter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return s.db.ExecContext(ctx, query, args...)
 }
 
 // timeFormat is RFC 3339 in UTC with a fixed-width fraction, so stored

@@ -171,7 +171,7 @@ func (s *Store) Tokens(ctx context.Context) ([]TokenInfo, error) {
 // DeleteToken forgets the realm's token (disconnect). The ledger and the
 // links stay. Returns ErrNotFound when no token was stored.
 func (s *Store) DeleteToken(ctx context.Context, realm string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM tokens WHERE realm = ?`, realm)
+	res, err := s.exec(ctx, `DELETE FROM tokens WHERE realm = ?`, realm)
 	if err != nil {
 		return fmt.Errorf("delete token for realm %s: %w", realm, err)
 	}

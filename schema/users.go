@@ -182,7 +182,7 @@ func (s *Store) CountConsoleSessions(ctx context.Context, user string) (int, err
 
 // TouchConsoleSession sets the session's last use to now.
 func (s *Store) TouchConsoleSession(ctx context.Context, idHash string) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE console_sessions SET last_seen = ? WHERE id_hash = ?`, formatTime(s.now()), idHash); err != nil {
+	if _, err := s.exec(ctx, `UPDATE console_sessions SET last_seen = ? WHERE id_hash = ?`, formatTime(s.now()), idHash); err != nil {
 		return fmt.Errorf("touch console session: %w", err)
 	}
 	return nil
@@ -191,7 +191,7 @@ func (s *Store) TouchConsoleSession(ctx context.Context, idHash string) error {
 // DeleteConsoleSession ends a session; ending one that does not exist is
 // not an error.
 func (s *Store) DeleteConsoleSession(ctx context.Context, idHash string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM console_sessions WHERE id_hash = ?`, idHash); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM console_sessions WHERE id_hash = ?`, idHash); err != nil {
 		return fmt.Errorf("delete console session: %w", err)
 	}
 	return nil
@@ -200,7 +200,7 @@ func (s *Store) DeleteConsoleSession(ctx context.Context, idHash string) error {
 // DeleteStaleConsoleSessions ends the sessions last used before idle or
 // started before created, and returns how many it ended.
 func (s *Store) DeleteStaleConsoleSessions(ctx context.Context, idle, created time.Time) (int, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM console_sessions WHERE last_seen < ? OR created_at < ?`, formatTime(idle), formatTime(created))
+	res, err := s.exec(ctx, `DELETE FROM console_sessions WHERE last_seen < ? OR created_at < ?`, formatTime(idle), formatTime(created))
 	if err != nil {
 		return 0, fmt.Errorf("delete stale console sessions: %w", err)
 	}
@@ -247,7 +247,7 @@ func (s *Store) LoginFailures(ctx context.Context, key string, since time.Time) 
 
 // ClearLoginFailures forgets the failures of key (after a good login).
 func (s *Store) ClearLoginFailures(ctx context.Context, key string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE key = ?`, key); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM login_failures WHERE key = ?`, key); err != nil {
 		return fmt.Errorf("clear login failures: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"database/sql"
+	"errors"
 	"testing"
 	"time"
 )
@@ -10,8 +11,9 @@ import (
 // Store while another of its write transactions is open, instead of in
 // SQLite's busy handler, which is unfair and gives up after busy_timeout
 // with SQLITE_BUSY (a run's ledger write failing stops the run). Each kind
-// of write transaction is checked: withTx (SetSetting), and the pacing
-// transactions on their own connection (ReservePace, FinishPace).
+// of write is checked: withTx (SetSetting), a single statement (exec:
+// DeleteSetting), and the pacing transactions on their own connection
+// (ReservePace, FinishPace).
 func TestWriterTurn(t *testing.T) {
 	t.Parallel()
 	w := paceWin("r1", "requests")
@@ -20,6 +22,13 @@ func TestWriterTurn(t *testing.T) {
 		write func(t *testing.T, s *Store, slot PaceSlot) error
 	}{
 		{"SetSetting", func(t *testing.T, s *Store, _ PaceSlot) error { return s.SetSetting(t.Context(), "k", "v") }},
+		{"DeleteSetting", func(t *testing.T, s *Store, _ PaceSlot) error {
+			err := s.DeleteSetting(t.Context(), "k")
+			if errors.Is(err, ErrNotFound) {
+				return nil // it was not set: the statement ran
+			}
+			return err
+		}},
 		{"ReservePace", func(t *testing.T, s *Store, _ PaceSlot) error {
 			_, err := s.ReservePace(t.Context(), []PaceWindow{w}, paceT0.Add(time.Second))
 			return err
