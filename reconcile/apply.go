@@ -279,17 +279,18 @@ func (a *applier) noop(ctx context.Context, c *Change) {
 }
 
 // idFinder is implemented by a QBO that reads documents by id in one
-// request (QBOClient does).
+// request (QBOClient does, as VerifyQBO).
 type idFinder interface {
 	FindByIDs(ctx context.Context, qs []IDQuery) ([]DocRef, error)
 }
 
 // readReceiptTokens reads the SyncTokens of the replaced SalesReceipts that
-// voids voids, when there are two or more, VerifyIDsPerQuery ids a query
-// and qbo.MaxBatchItems queries a request, so that their voids go in batch
-// requests (batchable) instead of one read and one void each. A receipt not read (absent, already
-// voided, or the read failed) keeps no token and is voided alone, reading
-// it first, as before: the read is only a saving, never a condition.
+// voids voids, when there are two or more, in as few requests as verify
+// reads documents (idRequests), so that their voids go in batch requests
+// (batchable) instead of one read and one void each. A receipt not read
+// (absent, already voided, or the read failed) keeps no token and is
+// voided alone, reading it first, as before: the read is only a saving,
+// never a condition.
 func (a *applier) readReceiptTokens(ctx context.Context, voids []*Change) {
 	f, ok := a.r.QBO.(idFinder)
 	if !ok || !a.mayStart() {
@@ -310,11 +311,7 @@ func (a *applier) readReceiptTokens(ctx context.Context, voids []*Change) {
 		// requests either way, and no batch place is spent.
 		return
 	}
-	for chunk := range slices.Chunk(ids, VerifyIDsPerQuery*qbo.MaxBatchItems) {
-		var qs []IDQuery
-		for q := range slices.Chunk(chunk, VerifyIDsPerQuery) {
-			qs = append(qs, IDQuery{Type: TypeSalesReceipt, IDs: q})
-		}
+	for qs := range idRequests([]string{TypeSalesReceipt}, map[string][]string{TypeSalesReceipt: ids}) {
 		docs, err := f.FindByIDs(ctx, qs)
 		if err != nil {
 			a.log.WithError(err).Warn("read replaced receipts' SyncTokens; each is read alone before its void")

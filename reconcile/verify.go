@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -328,6 +329,25 @@ func (v *verifier) full(ctx context.Context) error {
 	return flush()
 }
 
+// idRequests splits ids (by type, taken in the order of types) into
+// `Id IN (...)` queries of up to VerifyIDsPerQuery ids, and yields them in
+// groups of up to qbo.MaxBatchItems: one FindByIDs request each.
+func idRequests(types []string, ids map[string][]string) iter.Seq[[]IDQuery] {
+	return func(yield func([]IDQuery) bool) {
+		var qs []IDQuery
+		for _, t := range types {
+			for chunk := range slices.Chunk(ids[t], VerifyIDsPerQuery) {
+				qs = append(qs, IDQuery{Type: t, IDs: chunk})
+			}
+		}
+		for group := range slices.Chunk(qs, qbo.MaxBatchItems) {
+			if !yield(group) {
+				return
+			}
+		}
+	}
+}
+
 // fetch sends one batch of id queries and indexes the answer by "Type:Id".
 func (v *verifier) fetch(ctx context.Context, qs []IDQuery) (map[string]DocRef, error) {
 	v.rep.Requests++
@@ -375,28 +395,18 @@ func (v *verifier) viaCDC(ctx context.Context, since time.Time, prevRecheck []st
 			byType[typ] = append(byType[typ], id)
 		}
 	}
-	var qs []IDQuery
-	for _, t := range verifyTypes {
-		for ids := byType[t]; len(ids) > 0; {
-			n := min(len(ids), VerifyIDsPerQuery)
-			qs = append(qs, IDQuery{Type: t, IDs: ids[:n]})
-			ids = ids[n:]
-		}
-	}
-	for len(qs) > 0 {
-		n := min(len(qs), qbo.MaxBatchItems)
-		found, err := v.fetch(ctx, qs[:n])
+	for qs := range idRequests(verifyTypes, byType) {
+		found, err := v.fetch(ctx, qs)
 		if err != nil {
 			return false, err
 		}
-		for _, q := range qs[:n] {
+		for _, q := range qs {
 			for _, id := range q.IDs {
 				k := docKey(q.Type, id)
 				d, ok := found[k]
 				looked[k] = seen{doc: d, deleted: !ok}
 			}
 		}
-		qs = qs[n:]
 	}
 
 	err = v.r.Store.EachDocument(ctx, schema.DocumentFilter{InQBO: true}, func(d schema.Document) error {
